@@ -44,6 +44,7 @@ def parse_args(argv=None):
     p.add_argument('--depth', type=int, default=3)
     p.add_argument('--aug', default='none', choices=sorted(AUGS), help="training augmentation (DC paper: none on FashionMNIST)")
     p.add_argument('--feature-epochs', type=int, default=2, help='epochs of the herding/k-center feature ConvNet on real data')
+    p.add_argument('--feature-width', type=int, default=None, help='width of the feature ConvNet (default: --width)')
     p.add_argument('--forgetting-epochs', type=int, default=10)
     p.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: torch default)')
     p.add_argument('--device', default='auto')
@@ -66,7 +67,8 @@ def main(argv=None):
     extra = {}
     if {'herding', 'kcenter'} & set(args.methods):
         t = time.time()
-        net = feature_net(data, epochs=args.feature_epochs, seed=0, cfg=dataclasses.replace(cfg, dsa=False, dc_aug=False))
+        fcfg = dataclasses.replace(cfg, dsa=False, dc_aug=False, width=args.feature_width or args.width)
+        net = feature_net(data, epochs=args.feature_epochs, seed=0, cfg=fcfg)
         extra.update(herding=dict(net=net), kcenter=dict(net=net))
         print(f"feature net: {args.feature_epochs} epoch(s) on {data.n_train} real images in {time.time() - t:.0f} s", flush=True)
     if 'forgetting' in args.methods:
@@ -90,16 +92,23 @@ def main(argv=None):
             rows.append(dict(method=method, ipc=ipc, mean=r['mean'], std=r['std'], accs=r['accs'], published=pub,
                              delta=None if pub is None else r['mean'] - pub, seconds=time.time() - t))
             lines.append(fmt_row(method, ipc, r, pub)); print(lines[-1], flush=True)
+            out = save(args, cfg, rows, lines, t0, complete=False)  # partial results survive an interrupted run
 
-    table = "\n".join(lines)
+    out = save(args, cfg, rows, lines, t0, complete=True)
     print(f"\n{args.dataset}, ConvNet-{args.width}-{args.depth} instance norm, {args.epochs} epochs, aug={args.aug}, "
-          f"{args.seeds} seeds\n{table}")
+          f"{args.seeds} seeds\n{out['table']}\nsaved {args.out}")
+    return out
+
+
+def save(args, cfg, rows, lines, t0, complete):
+    "Write the results JSON (atomically) with the exact command, config and machine facts."
+    full = (args.ipcs == [1, 10, 50] and args.seeds == 5 and args.epochs == 300 and args.width == 128
+            and args.feature_width in (None, 128))
     out = dict(command=" ".join(shlex.quote(a) for a in [sys.executable, *sys.argv]), args=vars(args),
-               eval_config=dataclasses.asdict(cfg), rows=rows, table=table, seconds=time.time() - t0,
-               torch_threads=torch.get_num_threads(), load_average=os.getloadavg(), versions=versions(),
-               note="reduced run" if (args.ipcs != [1, 10, 50] or args.seeds != 5 or args.epochs != 300) else "full protocol")
+               eval_config=dataclasses.asdict(cfg), rows=rows, table="\n".join(lines), seconds=time.time() - t0,
+               complete=complete, protocol="full protocol" if full else "REDUCED run (not the published protocol)",
+               torch_threads=torch.get_num_threads(), load_average=os.getloadavg(), versions=versions())
     atomic_write_json(args.out, out)
-    print(f"saved {args.out}")
     return out
 
 

@@ -139,7 +139,7 @@ def _img_srcs(page) -> list[str]:
 
 
 def test_explorer_renders_in_chromium(lab):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright, TimeoutError as PlaywrightTimeout
     t0 = time.time()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=lab["chromium"], headless=True, args=CHROME_ARGS)
@@ -147,7 +147,10 @@ def test_explorer_renders_in_chromium(lab):
             page = browser.new_page(viewport={"width": 1500, "height": 1300})
             page.goto(f"{lab['base']}/lab/tree/{lab['nb']}?token={lab['token']}", timeout=90_000)
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-            # the kernel must be up before "Run All" (else JupyterLab may ask which kernel to use)
+            # JupyterLab may ask which kernel to use (fresh settings dir): accept the default python3
+            accept = page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept")
+            try: accept.wait_for(timeout=15_000); accept.click()
+            except PlaywrightTimeout: pass
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
             page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
@@ -170,7 +173,7 @@ def test_explorer_renders_in_chromium(lab):
             page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')]
                 .filter(d => !d.closest('.haba-explorer'))
                 .some(d => (d.data || []).some(t => t.x && t.x.length === 6))""", timeout=60_000)
-            page.locator("text=HABA-CELLS-DONE").wait_for(timeout=60_000)
+            page.locator(".jp-OutputArea-output pre", has_text="HABA-CELLS-DONE").first.wait_for(timeout=60_000)
 
             # move the basis slider one step with the keyboard: the views must change
             before = _img_srcs(page)
@@ -194,6 +197,12 @@ def test_explorer_renders_in_chromium(lab):
                 (ROOT/"runs"/"browser").mkdir(parents=True, exist_ok=True)
                 shutil.copy(shot, ROOT/"runs"/"browser"/"explore.png")
             except OSError: pass
+        except Exception:
+            try:
+                page.screenshot(path=str(lab["tmp"]/"failure.png"), full_page=True)
+                print("page text at failure:\n", page.locator(".jp-Notebook").inner_text()[-3000:])
+            except Exception: pass
+            raise
         finally:
             browser.close()
     print(f"browser test body: {time.time() - t0:.1f}s")

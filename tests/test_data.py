@@ -81,10 +81,10 @@ def test_cifar10_real_layout(tmp_path, monkeypatch):
 def test_cifar100_real_layout(tmp_path, monkeypatch):
     folder, x, y = write_cifar(tmp_path, hundred=True)
     trust_cifar(monkeypatch, CIFAR100, folder)
-    d = load_dataset("cifar100", data_root=tmp_path, zca=True)
+    d = load_dataset("cifar100", data_root=tmp_path)
     assert d.num_classes == 100 and d.class_names[:2] == ["c0", "c1"] and d.n_train == 30
     assert d.y_train.tolist() == y.tolist()
-    assert torch.allclose(d.denormalize(d.x_train) * 255, torch.from_numpy(x).float(), atol=0.5)   # ZCA round trip
+    assert torch.allclose(d.denormalize(d.x_train) * 255, torch.from_numpy(x).float(), atol=1e-3)
 
 
 def test_cifar_md5_mismatch_names_the_file(tmp_path, monkeypatch):
@@ -194,7 +194,7 @@ def test_idx_layouts(tmp_path, name, sub, gz):
     assert d.x_train.shape == (20, 1, 28, 28) and d.x_test.shape == (10, 1, 28, 28)
     assert d.y_test.tolist() == arrays["t10k-labels-idx1-ubyte"].tolist()
     assert torch.allclose(d.denormalize(d.x_train)[:, 0] * 255, torch.tensor(arrays["train-images-idx3-ubyte"]).float(), atol=1e-3)
-    assert len(d.class_names) == 10
+    assert d.class_names[0] == ("0" if name == "mnist" else "T-shirt/top") and len(d.class_names) == 10
 
 
 def test_debian_style_flat_gz_folder(tmp_path, monkeypatch):
@@ -266,8 +266,9 @@ def test_imagefolder_size_from_first_image_and_resize(tmp_path):
     disp = d.denormalize(d.x_train)
     assert torch.allclose(disp[0, :, 0, 0], torch.tensor([1., 0, 0]), atol=1e-3)
     assert torch.allclose(disp[-1, :, 5, 5], torch.tensor([0, 0, 1.]), atol=1e-3)
-    d16 = load_dataset("imagefolder", data_root=root, im_size=(16, 16))
-    assert d16.x_train.shape == (6, 3, 16, 16)
+    d16 = load_dataset("imagefolder", data_root=root, im_size=(16, 16), zca=True)   # 768-D: ZCA is cheap here
+    assert d16.x_train.shape == (6, 3, 16, 16) and d16.zca is not None
+    assert torch.allclose(d16.denormalize(d16.x_test)[:, :, 3, 3], torch.tensor([[1., 0, 0]] * 2 + [[0, 0, 1.]] * 2), atol=1e-2)
 
 
 def test_imagefolder_errors(tmp_path):
@@ -275,7 +276,7 @@ def test_imagefolder_errors(tmp_path):
     root = tmp_path/"imgs"
     write_png(root/"train"/"a"/"0.png", (4, 4), (1, 2, 3)); write_png(root/"val"/"b"/"0.png", (4, 4), (1, 2, 3))
     with pytest.raises(DataError, match="same class"): load_dataset("imagefolder", data_root=root)
-    (root/"val"/"b"/"0.png").rename(root/"val"/"a"/"0.png"); (root/"val"/"b").rmdir()
+    (root/"val"/"b").rename(root/"val"/"a")
     (root/"train"/"a"/"bad.png").write_bytes(b"\x89PNG trunc")
     with pytest.raises(DataError) as e: load_dataset("imagefolder", data_root=root)
     assert "bad.png" in str(e.value)

@@ -1,0 +1,169 @@
+"""MTT + HaBa at CIFAR10 shapes on CPU: seconds per iteration and peak RSS for memory='full' vs 'checkpoint'.
+
+What one iteration is: `TrajectoryMatching.loss(param, real, step)` + `backward()` — the student
+unrolled `syn_steps`=30 SGD steps on minibatches of `batch_syn`=100 hallucinated images (ZCA
+flag on, DSA on), then the gradient back to bases, hallucinators and syn_lr. HaBa's L_cos and the
+adversary step (a few % of the time) are not included. Data and trajectories are random tensors
+with CIFAR10 shapes (32×32×3, 10 classes, ConvNet-128-3): timing and memory do not depend on the
+values. Each mode runs in its own subprocess so peak RSS (ru_maxrss) does not mix; both modes use
+the same seed, so their loss and basis gradient on the same draw are compared.
+
+Targets (reference implementation on these machines: ~25 s/it, 12.8 GB peak RSS):
+  memory='full'       ≤ 16.7 s/it (1.5× faster)
+  memory='checkpoint' ≤ 4.3 GB peak RSS (⅓), same loss/gradient up to float error.
+
+    .venv/bin/python bench/bench_mtt.py                 # both modes, 2 timed iterations each
+    .venv/bin/python bench/bench_mtt.py --iters 1 --bpc 9
+    .venv/bin/python bench/bench_mtt.py --profile       # torch.profiler table of one iteration (full)
+"""
+from __future__ import annotations
+import argparse, json, os, resource, subprocess, sys, tempfile, time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REF_S, REF_GB = 25.0, 12.8
+
+
+def _fake_cifar10(n_per_class: int = 50):
+    "A RealData with CIFAR10 shapes and random values, flagged as ZCA-whitened."
+    import torch
+    from haba_nb.data import DATASETS, RealData
+    g = torch.Generator().manual_seed(0)
+    y = torch.arange(10).repeat_interleave(n_per_class)
+    x = torch.randn(len(y), 3, 32, 32, generator=g)
+    class _ZCAFlag:  # only `real.zca is not None` matters to the objective
+        def inverse(self, x): return x
+    return RealData(name='cifar10', spec=DATASETS['cifar10'], x_train=x, y_train=y, x_test=x[:10], y_test=y[:10],
+                    mean=torch.zeros(3), std=torch.ones(3), zca=_ZCAFlag())
+
+
+def _fake_trajectories(real, folder: Path, epochs: int, width: int):
+    "One expert of random-walk trajectories with the right metadata (the timing does not depend on values)."
+    import torch
+    from safetensors.torch import save_file
+    from haba_nb.core import atomic_write_json
+    from haba_nb.networks import get_network, flatten_params
+    from haba_nb.objectives import _expert_meta, expert_path
+    net = get_network('ConvNet', 3, 10, (32, 32), width=width, seed=0)
+    th = flatten_params(net).detach().clone()
+    g = torch.Generator().manual_seed(1)
+    traj = {}
+    for e in range(epochs + 1):
+        traj[f'epoch_{e:04d}'] = th.clone()
+        th = th + 1e-3 * torch.randn(th.shape, generator=g)
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(folder / 'trajectories.json',
+                      _expert_meta(real, 'ConvNet', {'width': width}, epochs, 0.01, 256, True, 0., 0., th.numel()))
+    save_file(traj, str(expert_path(folder, 0)))
+
+
+def worker(a):
+    "One mode in this process: warm-up iteration, then timed iterations; writes a JSON line + grads."
+    import torch
+    torch.set_num_threads(a.threads)
+    from haba_nb.basis import FactorizedSet
+    from haba_nb.objectives import get_objective
+    real = _fake_cifar10()
+    tdir = Path(a.traj)
+    param = FactorizedSet.from_real(real, a.bpc, n_hallucinators=a.hallucinators, generator=torch.Generator().manual_seed(0))
+    obj = get_objective('mtt', real, ipc=10, expert_dir=str(tdir), memory=a.memory, batch_syn=a.batch_syn,
+                        syn_steps=a.syn_steps, width=a.width, generator=torch.Generator().manual_seed(0))
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    times, first = [], None
+    for it in range(a.iters + 1):
+        for p in [*param.parameters(), *obj.parameters()]: p.grad = None
+        t0 = time.perf_counter()
+        loss = obj.loss(param, real, it)
+        loss.backward()
+        dt = time.perf_counter() - t0
+        if it == 0:
+            first = {'loss': loss.item(), 'grad_bases': param.bases.basis.grad.detach().clone(),
+                     'grad_bank': torch.cat([p.grad.reshape(-1) for p in param.bank.parameters()]),
+                     'grad_lr': obj.syn_lr.grad.item()}
+        else: times.append(dt)
+        print(f"  [{a.memory}] iteration {it}: {dt:.2f} s  loss {loss.item():.5f}", flush=True)
+    torch.save(first, a.grads)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20   # KiB → GiB
+    print('RESULT ' + json.dumps({'memory': a.memory, 's_per_it': min(times), 's_per_it_all': times,
+                                   'peak_rss_gb': peak, 'rss_after_setup_gb': rss0, 'loss0': first['loss']}), flush=True)
+
+
+def profile(a):
+    "Profile one full-memory iteration and print the top operators by self CPU time."
+    import torch
+    torch.set_num_threads(a.threads)
+    from haba_nb.basis import FactorizedSet
+    from haba_nb.objectives import get_objective
+    real = _fake_cifar10()
+    param = FactorizedSet.from_real(real, a.bpc, n_hallucinators=a.hallucinators, generator=torch.Generator().manual_seed(0))
+    obj = get_objective('mtt', real, ipc=10, expert_dir=a.traj, memory=a.memory, batch_syn=a.batch_syn,
+                        syn_steps=a.profile_steps, width=a.width, generator=torch.Generator().manual_seed(0))
+    obj.loss(param, real, 0).backward()
+    from torch.profiler import profile as prof, ProfilerActivity
+    with prof(activities=[ProfilerActivity.CPU]) as p:
+        obj.loss(param, real, 1).backward()
+    print(p.key_averages().table(sort_by='self_cpu_time_total', row_limit=25))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--iters', type=int, default=2, help='timed iterations per mode (after one warm-up)')
+    ap.add_argument('--bpc', type=int, default=10, help='bases per class (10: the reference run at ipc 10; 9: the budget-matched BPC)')
+    ap.add_argument('--hallucinators', type=int, default=5)
+    ap.add_argument('--syn-steps', type=int, default=30)
+    ap.add_argument('--batch-syn', type=int, default=100)
+    ap.add_argument('--width', type=int, default=128)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--modes', default='full,checkpoint')
+    ap.add_argument('--profile', action='store_true'); ap.add_argument('--profile-steps', type=int, default=5)
+    ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
+    ap.add_argument('--memory', default='full', help=argparse.SUPPRESS)
+    ap.add_argument('--traj', default=None, help=argparse.SUPPRESS)
+    ap.add_argument('--grads', default=None, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.worker: return worker(a)
+    with tempfile.TemporaryDirectory() as d:
+        real = _fake_cifar10(1)
+        a.traj = str(Path(d) / 'traj')
+        _fake_trajectories(real, Path(a.traj), epochs=22, width=a.width)
+        if a.profile: return profile(a)
+        rows = {}
+        for mode in a.modes.split(','):
+            gpath = str(Path(d) / f'grads_{mode}.pt')
+            cmd = [sys.executable, __file__, '--worker', '--memory', mode, '--traj', a.traj, '--grads', gpath,
+                   '--iters', str(a.iters), '--bpc', str(a.bpc), '--hallucinators', str(a.hallucinators),
+                   '--syn-steps', str(a.syn_steps), '--batch-syn', str(a.batch_syn), '--width', str(a.width),
+                   '--threads', str(a.threads)]
+            print(f"running memory={mode} in a subprocess ...", flush=True)
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            sys.stdout.write(''.join(l + '\n' for l in out.stdout.splitlines() if not l.startswith('RESULT ')))
+            if out.returncode: sys.exit(f"worker failed:\n{out.stderr[-3000:]}")
+            rows[mode] = json.loads(next(l for l in out.stdout.splitlines() if l.startswith('RESULT '))[7:])
+            rows[mode]['grads'] = gpath
+        import torch
+        cmp = {}
+        if {'full', 'checkpoint'} <= set(rows):
+            gf, gc = torch.load(rows['full']['grads']), torch.load(rows['checkpoint']['grads'])
+            rel = lambda a_, b_: float((a_ - b_).norm() / (a_.norm() + 1e-30))
+            cmp = {'loss_full': gf['loss'], 'loss_checkpoint': gc['loss'], 'loss_abs_diff': abs(gf['loss'] - gc['loss']),
+                   'grad_bases_rel_diff': rel(gf['grad_bases'], gc['grad_bases']),
+                   'grad_bank_rel_diff': rel(gf['grad_bank'], gc['grad_bank']),
+                   'grad_syn_lr_rel_diff': abs(gf['grad_lr'] - gc['grad_lr']) / (abs(gf['grad_lr']) + 1e-30)}
+        for r in rows.values(): r.pop('grads')
+    print(f"\nMTT+HaBa, CIFAR10 shapes, ConvNet-{a.width}, IPC 10 as {a.bpc} bases/class x {a.hallucinators} hallucinators, "
+          f"syn_steps {a.syn_steps}, batch_syn {a.batch_syn}, ZCA, DSA, {a.threads} CPU threads "
+          f"(load average now {os.getloadavg()[0]:.1f}: other jobs share these cores)")
+    print(f"{'memory':<12}{'s/it':>8}{'vs ref 25 s':>13}{'peak RSS GB':>13}{'vs ref 12.8':>13}")
+    for m, r in rows.items():
+        print(f"{m:<12}{r['s_per_it']:>8.2f}{REF_S / r['s_per_it']:>12.2f}x{r['peak_rss_gb']:>13.2f}{r['peak_rss_gb'] / REF_GB:>12.2f}x")
+    if cmp: print('full vs checkpoint on the same draw: ' + ', '.join(f"{k} {v:.3g}" for k, v in cmp.items()))
+    res = {'bench': 'mtt', 'config': {k: getattr(a, k) for k in ('iters', 'bpc', 'hallucinators', 'syn_steps', 'batch_syn', 'width', 'threads')},
+           'reference': {'s_per_it': REF_S, 'peak_rss_gb': REF_GB}, 'targets': {'full_s_per_it': REF_S / 1.5, 'checkpoint_peak_rss_gb': REF_GB / 3},
+           'rows': rows, 'full_vs_checkpoint': cmp, 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S')}
+    (HERE / 'results').mkdir(exist_ok=True)
+    (HERE / 'results' / 'bench_mtt.json').write_text(json.dumps(res, indent=2))
+    print(f"saved {HERE / 'results' / 'bench_mtt.json'}")
+
+
+if __name__ == '__main__':
+    main()

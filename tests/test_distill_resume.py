@@ -1,0 +1,109 @@
+"""A distillation killed with SIGKILL (or stopped with SIGTERM) and resumed gives bit-for-bit the tensors of an
+uninterrupted run; a damaged newest checkpoint is skipped in favour of the previous one.
+
+Real processes, real files: `python -c "... distill(cfg)"` on `digits`, tiny sizes, checkpoint_every=1.
+"""
+import json, random, shutil, signal, subprocess, sys, time
+from pathlib import Path
+
+import pytest
+
+from haba_nb.distill import load_checkpoint, list_checkpoints, newest_checkpoint_it, same_state
+
+ITERS = 30
+SCRIPT = """
+import sys, torch
+torch.set_num_threads(1)
+from haba_nb.distill import DistillConfig, distill
+cfg = DistillConfig(out_dir=sys.argv[1], iterations=int(sys.argv[2]), ipc=2, n_hallucinators=3, width=16,
+                    adversary_width=16, n_eval=0, diversity_every=5, progress=False, seed=7, checkpoint_every=1,
+                    objective_kwargs={"batch_real": 16})
+distill(cfg, resume=sys.argv[3] == "1")
+"""
+
+
+def _start(out: Path, resume: bool) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", SCRIPT, str(out), str(ITERS), "1" if resume else "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(p: subprocess.Popen, what: str) -> str:
+    out, err = p.communicate(timeout=240)
+    assert p.returncode == 0, f"{what} failed ({p.returncode}):\n{err[-3000:]}"
+    return err
+
+
+def _wait_for_checkpoint(out: Path, p: subprocess.Popen, n: int = 1, timeout: float = 120.0):
+    t0 = time.time()
+    while len(list_checkpoints(out)) < n:
+        assert p.poll() is None, f"the run ended before its first checkpoint:\n{p.communicate()[1][-3000:]}"
+        assert time.time() - t0 < timeout, "no checkpoint appeared"
+        time.sleep(0.02)
+
+
+def _untimed(history): return [{k: v for k, v in r.items() if k != "time"} for r in history]
+
+
+def _assert_same_run(a: Path, b: Path):
+    sa, sb = load_checkpoint(a)[0], load_checkpoint(b)[0]
+    assert sa["it"] == sb["it"] == ITERS
+    same_state(sa["run"], sb["run"])          # bases, hallucinators, adversary, objective, optimisers, RNGs: torch.equal
+    same_state(_untimed(sa["history"]), _untimed(sb["history"]))
+    assert json.loads((a/"history.json").read_text())[-1]["loss"] == json.loads((b/"history.json").read_text())[-1]["loss"]
+
+
+def _meta(out: Path) -> dict: return json.loads((out/"final"/"meta.json").read_text())
+
+
+@pytest.mark.timeout(600)
+def test_sigkill_then_resume_is_bit_exact_and_damaged_checkpoint_is_skipped(tmp_path):
+    straight, killed, damaged = tmp_path/"straight", tmp_path/"killed", tmp_path/"damaged"
+    ref = _start(straight, resume=False)           # the uninterrupted run, alongside
+    victim = _start(killed, resume=False)
+    _wait_for_checkpoint(killed, victim, n=2)     # two, so that the damaged copy below has one to fall back to
+    delay = random.Random().uniform(0.0, 1.0)      # then a random moment (mid-iteration or mid-checkpoint-write)
+    time.sleep(delay)
+    assert victim.poll() is None, f"the run finished within {delay:.2f}s of its first checkpoint; raise ITERS"
+    victim.send_signal(signal.SIGKILL); victim.wait()
+    assert victim.returncode == -signal.SIGKILL
+    done = newest_checkpoint_it(killed)
+    assert 1 <= done < ITERS, done
+
+    # a copy of the killed run whose newest checkpoint is damaged (truncated tensor file, as a torn copy would be)
+    shutil.copytree(killed, damaged)
+    ckpts = list_checkpoints(damaged)
+    assert len(ckpts) >= 2, ckpts
+    newest = ckpts[-1].with_suffix(".safetensors")
+    newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])
+    expect_fallback = int(ckpts[-2].stem.split("-")[1])
+
+    r1, r2 = _start(killed, resume=True), _start(damaged, resume=True)
+    _finish(ref, "the uninterrupted run")
+    _finish(r1, "the resumed run")
+    err2 = _finish(r2, "the resumed run with a damaged checkpoint")
+
+    assert _meta(killed)["resumed_from"] == done
+    assert _meta(damaged)["resumed_from"] == expect_fallback
+    assert "trying the previous checkpoint" in err2 and ckpts[-1].name in err2   # the skip is reported, not silent
+    _assert_same_run(straight, killed)
+    _assert_same_run(straight, damaged)
+    assert _meta(straight)["resumed_from"] is None
+
+
+@pytest.mark.timeout(600)
+def test_sigterm_checkpoints_and_resumes(tmp_path):
+    ref_dir, out = tmp_path/"straight", tmp_path/"term"
+    ref = _start(ref_dir, resume=False)
+    p = _start(out, resume=False)
+    _wait_for_checkpoint(out, p)
+    time.sleep(0.3)
+    assert p.poll() is None, "the run finished before SIGTERM; raise ITERS"
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode != 0 and "KeyboardInterrupt" in err     # it stops, it does not carry on
+    state, path = load_checkpoint(out)
+    assert 1 <= state["it"] < ITERS
+    assert len(json.loads((out/"history.json").read_text())) == state["it"]   # history saved up to the checkpoint
+    _finish(_start(out, resume=True), "the resumed run")
+    _finish(ref, "the uninterrupted run")
+    _assert_same_run(ref_dir, out)

@@ -1,0 +1,43 @@
+"The sweep driver: runs cells via papermill, survives a failed cell, resumes after an interruption."
+import json, os, signal, subprocess, time
+from pathlib import Path
+from conftest import tool
+
+def sweep_cmd(out, *extra):
+    return [tool('haba-sweep'), '--out', str(out), '--datasets', 'digits', '--ipcs', '1', '5',
+            '--methods', 'random', 'herding', '--tier', 'quick', '--param', 'eval_epochs=5', '--param', 'n_eval=1', *extra]
+
+def test_sweep_resumes_after_interrupt_and_compiles_tables(tmp_path, env):
+    out = tmp_path/'sweep'
+    p = subprocess.Popen(sweep_cmd(out), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and not list(out.glob('*/results.json')): time.sleep(0.5)
+    os.killpg(p.pid, signal.SIGKILL); p.wait()
+    done_before = {f.parent.name: f.stat().st_mtime_ns for f in out.glob('*/results.json')}
+    assert 1 <= len(done_before) < 4, done_before
+    r = subprocess.run(sweep_cmd(out), env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    for cell, mtime in done_before.items():
+        assert f"{cell}: skipped" in r.stdout
+        assert (out/cell/'results.json').stat().st_mtime_ns == mtime   # not re-run
+    assert len(list(out.glob('*/results.json'))) == 4
+    md = (out/'tables.md').read_text()
+    assert '| random |' in md and '| herding |' in md and 'digits ipc 1' in md and 'digits ipc 5' in md
+    assert 'storage % (plain)' in md and (out/'tables.html').exists()
+
+def test_failed_cell_is_recorded_and_sweep_goes_on(tmp_path, env):
+    out = tmp_path/'sweep'
+    # ipc 500 > the ~135 digits images per class: selection fails for that cell only
+    r = subprocess.run([tool('haba-sweep'), '--out', str(out), '--datasets', 'digits', '--ipcs', '1', '500',
+                        '--methods', 'random', '--tier', 'quick', '--param', 'eval_epochs=5', '--param', 'n_eval=1'],
+                       env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 1, r.stdout + r.stderr
+    fail = json.loads((out/'digits--random-ipc500--s0'/'failure.json').read_text())
+    assert 'ipc' in fail['message'].lower()
+    assert (out/'digits--random-ipc1--s0'/'results.json').exists()
+    assert 'Failed cells' in (out/'tables.md').read_text()
+
+def test_bad_grid_fails_before_running(tmp_path, env):
+    r = subprocess.run([tool('haba-sweep'), '--out', str(tmp_path/'s'), '--methods', 'nope'], env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and 'use one of' in r.stderr and 'Traceback' not in r.stderr
+    assert not (tmp_path/'s'/'sweep.json').exists()
