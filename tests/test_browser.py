@@ -32,6 +32,7 @@ NB_CELLS = [
     "display(monitor)\n"
     "for it in range(6):\n"
     "    monitor({'it': it, 'loss': 1.0 / (it + 1), 'l_cos': 0.05, 'sim_pixel': 0.9 - 0.05 * it, 'n_eff': 1.0 + it})\n"
+    "monitor.update()\n"
     "print('HABA-CELLS-DONE')",
 ]
 

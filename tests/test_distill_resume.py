@@ -10,7 +10,7 @@ import pytest
 
 from haba_nb.distill import load_checkpoint, list_checkpoints, newest_checkpoint_it, same_state
 
-ITERS = 30
+ITERS = 20
 SCRIPT = """
 import sys, torch
 torch.set_num_threads(1)
@@ -55,10 +55,21 @@ def _assert_same_run(a: Path, b: Path):
 def _meta(out: Path) -> dict: return json.loads((out/"final"/"meta.json").read_text())
 
 
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory):
+    "The uninterrupted reference run; started once, in the background, shared by both tests."
+    out = tmp_path_factory.mktemp("straight")
+    p = _start(out, resume=False)
+    def wait() -> Path:
+        if p.returncode is None: _finish(p, "the uninterrupted run")
+        return out
+    yield wait
+    if p.poll() is None: p.kill()
+
+
 @pytest.mark.timeout(600)
-def test_sigkill_then_resume_is_bit_exact_and_damaged_checkpoint_is_skipped(tmp_path):
-    straight, killed, damaged = tmp_path/"straight", tmp_path/"killed", tmp_path/"damaged"
-    ref = _start(straight, resume=False)           # the uninterrupted run, alongside
+def test_sigkill_then_resume_is_bit_exact_and_damaged_checkpoint_is_skipped(tmp_path, straight):
+    killed, damaged = tmp_path/"killed", tmp_path/"damaged"
     victim = _start(killed, resume=False)
     _wait_for_checkpoint(killed, victim, n=2)     # two, so that the damaged copy below has one to fall back to
     delay = random.Random().uniform(0.0, 1.0)      # then a random moment (mid-iteration or mid-checkpoint-write)
@@ -78,22 +89,21 @@ def test_sigkill_then_resume_is_bit_exact_and_damaged_checkpoint_is_skipped(tmp_
     expect_fallback = int(ckpts[-2].stem.split("-")[1])
 
     r1, r2 = _start(killed, resume=True), _start(damaged, resume=True)
-    _finish(ref, "the uninterrupted run")
     _finish(r1, "the resumed run")
     err2 = _finish(r2, "the resumed run with a damaged checkpoint")
 
     assert _meta(killed)["resumed_from"] == done
     assert _meta(damaged)["resumed_from"] == expect_fallback
     assert "trying the previous checkpoint" in err2 and ckpts[-1].name in err2   # the skip is reported, not silent
-    _assert_same_run(straight, killed)
-    _assert_same_run(straight, damaged)
-    assert _meta(straight)["resumed_from"] is None
+    ref = straight()
+    _assert_same_run(ref, killed)
+    _assert_same_run(ref, damaged)
+    assert _meta(ref)["resumed_from"] is None
 
 
 @pytest.mark.timeout(600)
-def test_sigterm_checkpoints_and_resumes(tmp_path):
-    ref_dir, out = tmp_path/"straight", tmp_path/"term"
-    ref = _start(ref_dir, resume=False)
+def test_sigterm_checkpoints_and_resumes(tmp_path, straight):
+    out = tmp_path/"term"
     p = _start(out, resume=False)
     _wait_for_checkpoint(out, p)
     time.sleep(0.3)
@@ -105,5 +115,4 @@ def test_sigterm_checkpoints_and_resumes(tmp_path):
     assert 1 <= state["it"] < ITERS
     assert len(json.loads((out/"history.json").read_text())) == state["it"]   # history saved up to the checkpoint
     _finish(_start(out, resume=True), "the resumed run")
-    _finish(ref, "the uninterrupted run")
-    _assert_same_run(ref_dir, out)
+    _assert_same_run(straight(), out)
