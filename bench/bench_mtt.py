@@ -63,28 +63,29 @@ def worker(a):
     torch.set_num_threads(a.threads)
     from haba_nb.basis import FactorizedSet
     from haba_nb.objectives import get_objective
+    torch.manual_seed(0)   # hallucinator init uses the global RNG: same seed → same set in both modes' processes
     real = _fake_cifar10()
     tdir = Path(a.traj)
     param = FactorizedSet.from_real(real, a.bpc, n_hallucinators=a.hallucinators, generator=torch.Generator().manual_seed(0))
     obj = get_objective('mtt', real, ipc=10, expert_dir=str(tdir), memory=a.memory, batch_syn=a.batch_syn,
                         syn_steps=a.syn_steps, width=a.width, generator=torch.Generator().manual_seed(0))
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    times, first = [], None
-    for it in range(a.iters + 1):
+    times, cpus, first = [], [], None
+    for it in range(a.iters + a.warmup):
         for p in [*param.parameters(), *obj.parameters()]: p.grad = None
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         loss = obj.loss(param, real, it)
         loss.backward()
-        dt = time.perf_counter() - t0
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
+        if it >= a.warmup: times.append(dt); cpus.append(dc)
         if it == 0:
             first = {'loss': loss.item(), 'grad_bases': param.bases.basis.grad.detach().clone(),
                      'grad_bank': torch.cat([p.grad.reshape(-1) for p in param.bank.parameters()]),
                      'grad_lr': obj.syn_lr.grad.item()}
-        else: times.append(dt)
-        print(f"  [{a.memory}] iteration {it}: {dt:.2f} s  loss {loss.item():.5f}", flush=True)
+        print(f"  [{a.memory}] iteration {it}: {dt:.2f} s wall, {dc:.2f} s CPU  loss {loss.item():.5f}", flush=True)
     torch.save(first, a.grads)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20   # KiB → GiB
-    print('RESULT ' + json.dumps({'memory': a.memory, 's_per_it': min(times), 's_per_it_all': times,
+    print('RESULT ' + json.dumps({'memory': a.memory, 's_per_it': min(times), 's_per_it_all': times, 'cpu_s_per_it': min(cpus), 'cpu_s_per_it_over_threads': min(cpus) / a.threads,
                                    'peak_rss_gb': peak, 'rss_after_setup_gb': rss0, 'loss0': first['loss']}), flush=True)
 
 
@@ -107,7 +108,8 @@ def profile(a):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--iters', type=int, default=2, help='timed iterations per mode (after one warm-up)')
+    ap.add_argument('--iters', type=int, default=2, help='timed iterations per mode')
+    ap.add_argument('--warmup', type=int, default=0, help='untimed iterations first (one iteration is tens of seconds, so start-up costs are negligible)')
     ap.add_argument('--bpc', type=int, default=10, help='bases per class (10: the reference run at ipc 10; 9: the budget-matched BPC)')
     ap.add_argument('--hallucinators', type=int, default=5)
     ap.add_argument('--syn-steps', type=int, default=30)
@@ -131,7 +133,7 @@ def main():
         for mode in a.modes.split(','):
             gpath = str(Path(d) / f'grads_{mode}.pt')
             cmd = [sys.executable, __file__, '--worker', '--memory', mode, '--traj', a.traj, '--grads', gpath,
-                   '--iters', str(a.iters), '--bpc', str(a.bpc), '--hallucinators', str(a.hallucinators),
+                   '--iters', str(a.iters), '--warmup', str(a.warmup), '--bpc', str(a.bpc), '--hallucinators', str(a.hallucinators),
                    '--syn-steps', str(a.syn_steps), '--batch-syn', str(a.batch_syn), '--width', str(a.width),
                    '--threads', str(a.threads)]
             print(f"running memory={mode} in a subprocess ...", flush=True)
@@ -153,11 +155,18 @@ def main():
     print(f"\nMTT+HaBa, CIFAR10 shapes, ConvNet-{a.width}, IPC 10 as {a.bpc} bases/class x {a.hallucinators} hallucinators, "
           f"syn_steps {a.syn_steps}, batch_syn {a.batch_syn}, ZCA, DSA, {a.threads} CPU threads "
           f"(load average now {os.getloadavg()[0]:.1f}: other jobs share these cores)")
-    print(f"{'memory':<12}{'s/it':>8}{'vs ref 25 s':>13}{'peak RSS GB':>13}{'vs ref 12.8':>13}")
+    if a.syn_steps != 30:
+        print(f"NOTE: syn_steps {a.syn_steps}; s/it scaled ×{30 / a.syn_steps:.2f} to syn_steps 30 in the 's/it@30' column (time is linear in syn_steps)")
+    for r in rows.values():
+        r['s_per_it_at_30_steps'] = r['s_per_it'] * 30 / a.syn_steps
+        r['cpu_over_threads_at_30_steps'] = r['cpu_s_per_it_over_threads'] * 30 / a.syn_steps
+    print("'CPU/thr' = process CPU seconds / threads: what the wall time would be on idle cores with perfect 2-thread scaling")
+    print(f"{'memory':<12}{'wall s/it':>10}{'@30 steps':>10}{'CPU/thr':>9}{'@30 steps':>10}{'ref/CPU':>9}{'peak RSS GB':>13}{'vs ref 12.8':>13}")
     for m, r in rows.items():
-        print(f"{m:<12}{r['s_per_it']:>8.2f}{REF_S / r['s_per_it']:>12.2f}x{r['peak_rss_gb']:>13.2f}{r['peak_rss_gb'] / REF_GB:>12.2f}x")
+        print(f"{m:<12}{r['s_per_it']:>10.2f}{r['s_per_it_at_30_steps']:>10.2f}{r['cpu_s_per_it_over_threads']:>9.2f}"
+              f"{r['cpu_over_threads_at_30_steps']:>10.2f}{REF_S / r['cpu_over_threads_at_30_steps']:>8.2f}x{r['peak_rss_gb']:>13.2f}{r['peak_rss_gb'] / REF_GB:>12.2f}x")
     if cmp: print('full vs checkpoint on the same draw: ' + ', '.join(f"{k} {v:.3g}" for k, v in cmp.items()))
-    res = {'bench': 'mtt', 'config': {k: getattr(a, k) for k in ('iters', 'bpc', 'hallucinators', 'syn_steps', 'batch_syn', 'width', 'threads')},
+    res = {'bench': 'mtt', 'config': {k: getattr(a, k) for k in ('iters', 'warmup', 'bpc', 'hallucinators', 'syn_steps', 'batch_syn', 'width', 'threads')},
            'reference': {'s_per_it': REF_S, 'peak_rss_gb': REF_GB}, 'targets': {'full_s_per_it': REF_S / 1.5, 'checkpoint_peak_rss_gb': REF_GB / 3},
            'rows': rows, 'full_vs_checkpoint': cmp, 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S')}
     (HERE / 'results').mkdir(exist_ok=True)

@@ -36,6 +36,7 @@ def worker(a):
     from haba_nb.basis import PlainImages, FactorizedSet
     from haba_nb.budget import max_bpc
     from haba_nb.objectives import get_objective
+    torch.manual_seed(0)   # hallucinator init uses the global RNG
     real, notice = _load(a.dataset)
     g = torch.Generator().manual_seed(0)
     shape = (real.channels, *real.im_size)
@@ -50,20 +51,20 @@ def worker(a):
     lrs = obj.default_lrs()
     opt = torch.optim.SGD([{'params': list(param.parameters()), 'lr': lrs['lr_img']},
                            *([{'params': obj.parameters(), 'lr': lrs['lr_lr']}] if obj.parameters() else [])], lr=lrs['lr_img'], momentum=0.5)
-    t_loss, t_after = [], []
-    for it in range(a.iters + 1):
-        t0 = time.perf_counter()
+    t_loss, t_after, cpu = [], [], []
+    for it in range(a.warmup + a.iters):
+        t0, c0 = time.perf_counter(), time.process_time()
         opt.zero_grad(); loss = obj.loss(param, real, it); loss.backward(); opt.step()
         t1 = time.perf_counter()
         obj.after_step(param, real, it)
-        t2 = time.perf_counter()
-        if it: t_loss.append(t1 - t0); t_after.append(t2 - t1)
+        t2, c2 = time.perf_counter(), time.process_time()
+        if it >= a.warmup: t_loss.append(t1 - t0); t_after.append(t2 - t1); cpu.append(c2 - c0)
         print(f"  [{a.objective}/{a.param}] iteration {it}: loss+backward {t1 - t0:.2f} s, after_step {t2 - t1:.2f} s, loss {loss.item():.4g}", flush=True)
     lb, af = sum(t_loss) / len(t_loss), sum(t_after) / len(t_after)
     outer = getattr(obj.cfg, 'outer_loop', 1)
     avg = lb + af * (outer - 1) / outer if a.objective in ('dc', 'dsa') else lb + af
     print('RESULT ' + json.dumps({'objective': a.objective, 'param': a.param, 'items_per_class': per_class,
-                                   'loss_backward_s': lb, 'after_step_s': af, 's_per_it': avg,
+                                   'loss_backward_s': lb, 'after_step_s': af, 's_per_it': avg, 'cpu_s_per_it_over_threads': sum(cpu) / len(cpu) / a.threads,
                                    'peak_rss_gb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
                                    'dataset': real.name, 'notice': notice}), flush=True)
 
@@ -89,7 +90,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--dataset', default='fashionmnist'); ap.add_argument('--ipc', type=int, default=10)
     ap.add_argument('--objectives', default='dc,dsa,dm,mtt'); ap.add_argument('--params', default='plain,haba')
-    ap.add_argument('--iters', type=int, default=1, help='timed iterations per cell (after one warm-up)')
+    ap.add_argument('--iters', type=int, default=1, help='timed iterations per cell')
+    ap.add_argument('--warmup', type=int, default=0, help='untimed iterations first')
     ap.add_argument('--width', type=int, default=128); ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--hallucinators', type=int, default=5)
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
@@ -104,7 +106,7 @@ def main():
         for o in a.objectives.split(','):
             for p in a.params.split(','):
                 cmd = [sys.executable, __file__, '--worker', '--objective', o, '--param', p, '--traj', a.traj,
-                       '--dataset', a.dataset, '--ipc', str(a.ipc), '--iters', str(a.iters), '--width', str(a.width),
+                       '--dataset', a.dataset, '--ipc', str(a.ipc), '--iters', str(a.iters), '--warmup', str(a.warmup), '--width', str(a.width),
                        '--threads', str(a.threads), '--hallucinators', str(a.hallucinators)]
                 print(f"running {o} × {p} in a subprocess ...", flush=True)
                 out = subprocess.run(cmd, capture_output=True, text=True)
@@ -116,11 +118,11 @@ def main():
     ds = rows[0]['dataset'] if rows else a.dataset
     print(f"\n{ds}, IPC {a.ipc}, ConvNet-{a.width}, {a.threads} CPU threads (load average now {os.getloadavg()[0]:.1f}: "
           f"other jobs share these cores, so absolute seconds are inflated; compare rows measured together)")
-    print(f"{'objective':<10}{'param':<7}{'items/cls':>10}{'loss+bwd s':>12}{'after_step s':>14}{'s/it (avg)':>12}{'peak RSS GB':>13}")
+    print(f"{'objective':<10}{'param':<7}{'items/cls':>10}{'loss+bwd s':>12}{'after_step s':>14}{'s/it (avg)':>12}{'CPU/thr s':>11}{'peak RSS GB':>13}")
     for r in rows:
         print(f"{r['objective']:<10}{r['param']:<7}{r['items_per_class']:>10}{r['loss_backward_s']:>12.2f}{r['after_step_s']:>14.2f}"
-              f"{r['s_per_it']:>12.2f}{r['peak_rss_gb']:>13.2f}")
-    res = {'bench': 'objectives', 'config': {k: getattr(a, k) for k in ('dataset', 'ipc', 'iters', 'width', 'threads', 'hallucinators')},
+              f"{r['s_per_it']:>12.2f}{r['cpu_s_per_it_over_threads']:>11.2f}{r['peak_rss_gb']:>13.2f}")
+    res = {'bench': 'objectives', 'config': {k: getattr(a, k) for k in ('dataset', 'ipc', 'iters', 'warmup', 'width', 'threads', 'hallucinators')},
            'rows': rows, 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S')}
     (HERE / 'results').mkdir(exist_ok=True)
     (HERE / 'results' / 'bench_objectives.json').write_text(json.dumps(res, indent=2))
