@@ -12,7 +12,7 @@ def papermill(out_nb, *params, env=None, timeout=900):
 
 def test_quick_tier_end_to_end(tmp_path, env):
     out = tmp_path/'run'
-    r = papermill(tmp_path/'out.ipynb', ('out_dir', out), ('iterations', 12), ('eval_epochs', 30), env=env)
+    r = papermill(tmp_path/'out.ipynb', ('out_dir', out), ('iterations', 12), env=env)
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads((out/'results.json').read_text())
     assert res['status'] == 'ok' and res['method'] == 'dm+haba' and res['dataset'] == 'digits'
