@@ -145,7 +145,7 @@ def main():
         import torch
         cmp = {}
         if {'full', 'checkpoint'} <= set(rows):
-            gf, gc = torch.load(rows['full']['grads']), torch.load(rows['checkpoint']['grads'])
+            gf, gc = torch.load(rows['full']['grads'], weights_only=True), torch.load(rows['checkpoint']['grads'], weights_only=True)
             rel = lambda a_, b_: float((a_ - b_).norm() / (a_.norm() + 1e-30))
             cmp = {'loss_full': gf['loss'], 'loss_checkpoint': gc['loss'], 'loss_abs_diff': abs(gf['loss'] - gc['loss']),
                    'grad_bases_rel_diff': rel(gf['grad_bases'], gc['grad_bases']),
