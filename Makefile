@@ -36,7 +36,7 @@ system-deps:
 # Command one: the main job on the embedded default dataset (digits), headless.
 demo: $(STAMP)
 	mkdir -p $(DEMO_OUT)
-	$(BIN)/papermill nbs/run_distill.ipynb $(DEMO_OUT)/run_distill.ipynb -p out_dir $(DEMO_OUT) --cwd nbs
+	$(BIN)/papermill nbs/run_distill.ipynb $(DEMO_OUT)/run_distill.ipynb -p out_dir $(abspath $(DEMO_OUT)) --cwd nbs
 	@echo "results: $(DEMO_OUT)/results.json"
 
 # Command two: notebooks as tests + pytest + the notebooks-are-the-source-of-truth checks.

@@ -10,6 +10,13 @@ requirements = cfg.get("requirements", "").split()
 dev_requirements = cfg.get("dev_requirements", "").split()
 console_scripts = cfg.get("console_scripts", "").split()
 
+statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Production/Stable', '6 - Mature', '7 - Inactive']
+py_versions = '3.10 3.11 3.12 3.13'.split()
+min_python = cfg['min_python']
+classifiers = [f"Development Status :: {statuses[int(cfg['status'])]}", f"Intended Audience :: {cfg['audience']}",
+               "License :: OSI Approved :: Apache Software License", f"Natural Language :: {cfg['language']}",
+               ] + [f"Programming Language :: Python :: {v}" for v in py_versions[py_versions.index(min_python):]]
+
 setuptools.setup(
     name=cfg["lib_name"],
     version=cfg["version"],
@@ -20,6 +27,8 @@ setuptools.setup(
     author_email=cfg["author_email"],
     license="Apache-2.0",
     url=cfg["git_url"],
+    project_urls={"Source": cfg["git_url"], "Documentation": cfg["doc_host"] + cfg["doc_baseurl"]},
+    classifiers=classifiers,
     packages=setuptools.find_packages(include=[cfg["lib_name"], cfg["lib_name"] + ".*"]),
     include_package_data=True,
     python_requires=">=" + cfg["min_python"],

@@ -11,7 +11,7 @@ import torch
 
 from haba_nb.distill import DistillConfig, distill, load_checkpoint, list_checkpoints, newest_checkpoint_it, same_state
 
-ITERS = 20
+ITERS = 60   # long enough that a kill shortly after the 2nd checkpoint lands mid-run on an idle machine
 TINY = dict(ipc=2, n_hallucinators=3, width=16, adversary_width=16, n_eval=0, diversity_every=5, progress=False,
             seed=7, checkpoint_every=1, objective_kwargs={"batch_real": 16})
 SCRIPT = f"""
@@ -83,7 +83,7 @@ def test_sigkill_then_resume_is_bit_exact_and_damaged_checkpoint_is_skipped(tmp_
     killed, damaged = tmp_path/"killed", tmp_path/"damaged"
     victim = _start(killed, resume=False)
     _wait_for_checkpoint(killed, victim, n=2)     # two, so that the damaged copy below has one to fall back to
-    delay = random.Random().uniform(0.0, 1.0)      # then a random moment (mid-iteration or mid-checkpoint-write)
+    delay = random.Random().uniform(0.0, 0.3)      # then a random moment (mid-iteration or mid-checkpoint-write)
     time.sleep(delay)
     assert victim.poll() is None, f"the run finished within {delay:.2f}s of its first checkpoint; raise ITERS"
     victim.send_signal(signal.SIGKILL); victim.wait()
