@@ -15,6 +15,10 @@ Targets (reference implementation on these machines: ~25 s/it, 12.8 GB peak RSS)
     .venv/bin/python bench/bench_mtt.py                 # both modes, 2 timed iterations each
     .venv/bin/python bench/bench_mtt.py --iters 1 --bpc 9
     .venv/bin/python bench/bench_mtt.py --profile       # torch.profiler table of one iteration (full)
+    .venv/bin/python bench/bench_mtt.py --precisions fp32,bf16   # also the opt-in bfloat16 student forward
+
+With --precisions fp32,bf16 every memory mode runs in both arithmetics, and the bf16 loss and
+gradients are compared with the fp32 ones on the same draw (cosine similarity, relative error).
 """
 from __future__ import annotations
 import argparse, json, os, resource, subprocess, sys, tempfile, time
@@ -68,7 +72,7 @@ def worker(a):
     tdir = Path(a.traj)
     param = FactorizedSet.from_real(real, a.bpc, n_hallucinators=a.hallucinators, generator=torch.Generator().manual_seed(0))
     obj = get_objective('mtt', real, ipc=10, expert_dir=str(tdir), memory=a.memory, batch_syn=a.batch_syn,
-                        syn_steps=a.syn_steps, width=a.width, generator=torch.Generator().manual_seed(0))
+                        syn_steps=a.syn_steps, width=a.width, precision=a.precision, generator=torch.Generator().manual_seed(0))
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     times, cpus, first = [], [], None
     for it in range(a.iters + a.warmup):
@@ -82,10 +86,10 @@ def worker(a):
             first = {'loss': loss.item(), 'grad_bases': param.bases.basis.grad.detach().clone(),
                      'grad_bank': torch.cat([p.grad.reshape(-1) for p in param.bank.parameters()]),
                      'grad_lr': obj.syn_lr.grad.item()}
-        print(f"  [{a.memory}] iteration {it}: {dt:.2f} s wall, {dc:.2f} s CPU  loss {loss.item():.5f}", flush=True)
+        print(f"  [{a.memory}/{a.precision}] iteration {it}: {dt:.2f} s wall, {dc:.2f} s CPU  loss {loss.item():.5f}", flush=True)
     torch.save(first, a.grads)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20   # KiB → GiB
-    print('RESULT ' + json.dumps({'memory': a.memory, 's_per_it': min(times), 's_per_it_all': times, 'cpu_s_per_it': min(cpus), 'cpu_s_per_it_over_threads': min(cpus) / a.threads,
+    print('RESULT ' + json.dumps({'memory': a.memory, 'precision': a.precision, 's_per_it': min(times), 's_per_it_all': times, 'cpu_s_per_it': min(cpus), 'cpu_s_per_it_over_threads': min(cpus) / a.threads,
                                    'peak_rss_gb': peak, 'rss_after_setup_gb': rss0, 'loss0': first['loss']}), flush=True)
 
 
@@ -117,6 +121,8 @@ def main():
     ap.add_argument('--width', type=int, default=128)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--modes', default='full,checkpoint')
+    ap.add_argument('--precisions', default='fp32', help="comma list of MTTConfig.precision values ('fp32', 'bf16')")
+    ap.add_argument('--precision', default='fp32', help=argparse.SUPPRESS)
     ap.add_argument('--profile', action='store_true'); ap.add_argument('--profile-steps', type=int, default=5)
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     ap.add_argument('--memory', default='full', help=argparse.SUPPRESS)
@@ -130,20 +136,29 @@ def main():
         _fake_trajectories(real, Path(a.traj), epochs=22, width=a.width)
         if a.profile: return profile(a)
         rows = {}
-        for mode in a.modes.split(','):
-            gpath = str(Path(d) / f'grads_{mode}.pt')
-            cmd = [sys.executable, __file__, '--worker', '--memory', mode, '--traj', a.traj, '--grads', gpath,
+        for mode, prec in [(m, p) for p in a.precisions.split(',') for m in a.modes.split(',')]:
+            key = mode if prec == 'fp32' else f'{mode}/{prec}'
+            gpath = str(Path(d) / f'grads_{mode}_{prec}.pt')
+            cmd = [sys.executable, __file__, '--worker', '--memory', mode, '--precision', prec, '--traj', a.traj, '--grads', gpath,
                    '--iters', str(a.iters), '--warmup', str(a.warmup), '--bpc', str(a.bpc), '--hallucinators', str(a.hallucinators),
                    '--syn-steps', str(a.syn_steps), '--batch-syn', str(a.batch_syn), '--width', str(a.width),
                    '--threads', str(a.threads)]
-            print(f"running memory={mode} in a subprocess ...", flush=True)
+            print(f"running memory={mode} precision={prec} in a subprocess ...", flush=True)
             out = subprocess.run(cmd, capture_output=True, text=True)
             sys.stdout.write(''.join(l + '\n' for l in out.stdout.splitlines() if not l.startswith('RESULT ')))
             if out.returncode: sys.exit(f"worker failed:\n{out.stderr[-3000:]}")
-            rows[mode] = json.loads(next(l for l in out.stdout.splitlines() if l.startswith('RESULT '))[7:])
-            rows[mode]['grads'] = gpath
+            rows[key] = json.loads(next(l for l in out.stdout.splitlines() if l.startswith('RESULT '))[7:])
+            rows[key]['grads'] = gpath
         import torch
-        cmp = {}
+        cmp, cmp16 = {}, {}
+        if {'full', 'full/bf16'} <= set(rows):
+            g32, g16 = torch.load(rows['full']['grads'], weights_only=True), torch.load(rows['full/bf16']['grads'], weights_only=True)
+            cos = lambda a_, b_: float(torch.nn.functional.cosine_similarity(a_.flatten(), b_.flatten(), 0))
+            rel = lambda a_, b_: float((a_ - b_).norm() / (a_.norm() + 1e-30))
+            cmp16 = {'loss_fp32': g32['loss'], 'loss_bf16': g16['loss'],
+                     'grad_bases_cos': cos(g32['grad_bases'], g16['grad_bases']), 'grad_bases_rel_diff': rel(g32['grad_bases'], g16['grad_bases']),
+                     'grad_bank_cos': cos(g32['grad_bank'], g16['grad_bank']), 'grad_bank_rel_diff': rel(g32['grad_bank'], g16['grad_bank']),
+                     'grad_syn_lr_fp32': g32['grad_lr'], 'grad_syn_lr_bf16': g16['grad_lr']}
         if {'full', 'checkpoint'} <= set(rows):
             gf, gc = torch.load(rows['full']['grads'], weights_only=True), torch.load(rows['checkpoint']['grads'], weights_only=True)
             rel = lambda a_, b_: float((a_ - b_).norm() / (a_.norm() + 1e-30))
@@ -161,14 +176,15 @@ def main():
         r['s_per_it_at_30_steps'] = r['s_per_it'] * 30 / a.syn_steps
         r['cpu_over_threads_at_30_steps'] = r['cpu_s_per_it_over_threads'] * 30 / a.syn_steps
     print("'CPU/thr' = process CPU seconds / threads: what the wall time would be on idle cores with perfect 2-thread scaling")
-    print(f"{'memory':<12}{'wall s/it':>10}{'@30 steps':>10}{'CPU/thr':>9}{'@30 steps':>10}{'ref/CPU':>9}{'peak RSS GB':>13}{'vs ref 12.8':>13}")
+    print(f"{'memory':<16}{'wall s/it':>10}{'@30 steps':>10}{'CPU/thr':>9}{'@30 steps':>10}{'ref/CPU':>9}{'peak RSS GB':>13}{'vs ref 12.8':>13}")
     for m, r in rows.items():
-        print(f"{m:<12}{r['s_per_it']:>10.2f}{r['s_per_it_at_30_steps']:>10.2f}{r['cpu_s_per_it_over_threads']:>9.2f}"
+        print(f"{m:<16}{r['s_per_it']:>10.2f}{r['s_per_it_at_30_steps']:>10.2f}{r['cpu_s_per_it_over_threads']:>9.2f}"
               f"{r['cpu_over_threads_at_30_steps']:>10.2f}{REF_S / r['cpu_over_threads_at_30_steps']:>8.2f}x{r['peak_rss_gb']:>13.2f}{r['peak_rss_gb'] / REF_GB:>12.2f}x")
     if cmp: print('full vs checkpoint on the same draw: ' + ', '.join(f"{k} {v:.3g}" for k, v in cmp.items()))
+    if cmp16: print('bf16 vs fp32 (memory=full) on the same draw: ' + ', '.join(f"{k} {v:.4g}" for k, v in cmp16.items()))
     res = {'bench': 'mtt', 'config': {k: getattr(a, k) for k in ('iters', 'warmup', 'bpc', 'hallucinators', 'syn_steps', 'batch_syn', 'width', 'threads')},
            'reference': {'s_per_it': REF_S, 'peak_rss_gb': REF_GB}, 'targets': {'full_s_per_it': REF_S / 1.5, 'checkpoint_peak_rss_gb': REF_GB / 3},
-           'rows': rows, 'full_vs_checkpoint': cmp, 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S')}
+           'rows': rows, 'full_vs_checkpoint': cmp, 'bf16_vs_fp32': cmp16, 'command': ' '.join(['python'] + sys.argv), 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S')}
     (HERE / 'results').mkdir(exist_ok=True)
     (HERE / 'results' / 'bench_mtt.json').write_text(json.dumps(res, indent=2))
     print(f"saved {HERE / 'results' / 'bench_mtt.json'}")
