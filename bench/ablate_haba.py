@@ -57,8 +57,7 @@ def main():
                                       iterations=a.iterations, width=a.width, n_eval=0, progress=False,
                                       out_dir=str(Path(a.runs) / f"{a.dataset}-{a.objective}-ipc{a.ipc}-{name}")), **over})
         t0 = time.time()
-        res = distill(cfg, real=real)
-        param = res['param'] if isinstance(res, dict) else res.param
+        param = distill(cfg, real=real).param
         t1 = time.time()
         ev = evaluate_synset(param, real, EvalConfig(model='ConvNet', epochs=a.eval_epochs, width=a.width), n_seeds=a.seeds)
         with torch.no_grad(): x, _ = param.materialize()

@@ -151,17 +151,16 @@ def main():
             rows[key]['grads'] = gpath
         import torch
         cmp, cmp16 = {}, {}
+        cos = lambda a_, b_: float(torch.nn.functional.cosine_similarity(a_.flatten(), b_.flatten(), 0))
+        rel = lambda a_, b_: float((a_ - b_).norm() / (a_.norm() + 1e-30))
         if {'full', 'full/bf16'} <= set(rows):
             g32, g16 = torch.load(rows['full']['grads'], weights_only=True), torch.load(rows['full/bf16']['grads'], weights_only=True)
-            cos = lambda a_, b_: float(torch.nn.functional.cosine_similarity(a_.flatten(), b_.flatten(), 0))
-            rel = lambda a_, b_: float((a_ - b_).norm() / (a_.norm() + 1e-30))
             cmp16 = {'loss_fp32': g32['loss'], 'loss_bf16': g16['loss'],
                      'grad_bases_cos': cos(g32['grad_bases'], g16['grad_bases']), 'grad_bases_rel_diff': rel(g32['grad_bases'], g16['grad_bases']),
                      'grad_bank_cos': cos(g32['grad_bank'], g16['grad_bank']), 'grad_bank_rel_diff': rel(g32['grad_bank'], g16['grad_bank']),
                      'grad_syn_lr_fp32': g32['grad_lr'], 'grad_syn_lr_bf16': g16['grad_lr']}
         if {'full', 'checkpoint'} <= set(rows):
             gf, gc = torch.load(rows['full']['grads'], weights_only=True), torch.load(rows['checkpoint']['grads'], weights_only=True)
-            rel = lambda a_, b_: float((a_ - b_).norm() / (a_.norm() + 1e-30))
             cmp = {'loss_full': gf['loss'], 'loss_checkpoint': gc['loss'], 'loss_abs_diff': abs(gf['loss'] - gc['loss']),
                    'grad_bases_rel_diff': rel(gf['grad_bases'], gc['grad_bases']),
                    'grad_bank_rel_diff': rel(gf['grad_bank'], gc['grad_bank']),
