@@ -16,6 +16,12 @@ Targets (reference implementation on these machines: ~25 s/it, 12.8 GB peak RSS)
     .venv/bin/python bench/bench_mtt.py --iters 1 --bpc 9
     .venv/bin/python bench/bench_mtt.py --profile       # torch.profiler table of one iteration (full)
     .venv/bin/python bench/bench_mtt.py --precisions fp32,bf16   # also the opt-in bfloat16 student forward
+    .venv/bin/python bench/bench_mtt.py --allocators system,tuned --modes full   # glibc's malloc defaults vs haba_nb's
+
+Allocator: `distill` (and every long job) calls `haba_nb.core.training_device`, which on CPU tunes glibc's
+malloc (`tune_cpu_allocator`: large tensors from the heap, freed memory kept for reuse). The worker does
+the same: 'tuned' is what distill's cpu_allocator='auto' picks for memory='full', 'system' (glibc's
+defaults, the setting the reference implementation runs under) what it picks for memory='checkpoint'.
 
 With --precisions fp32,bf16 every memory mode runs in both arithmetics, and the bf16 loss and
 gradients are compared with the fp32 ones on the same draw (cosine similarity, relative error).
@@ -65,6 +71,9 @@ def worker(a):
     "One mode in this process: warm-up iteration, then timed iterations; writes a JSON line + grads."
     import torch
     torch.set_num_threads(a.threads)
+    from haba_nb.core import training_device, cpu_allocator
+    training_device('cpu', a.allocator)   # what distill does on CPU (cpu_allocator)
+    assert cpu_allocator() == a.allocator, 'allocator setting did not take effect'
     from haba_nb.basis import FactorizedSet
     from haba_nb.objectives import get_objective
     torch.manual_seed(0)   # hallucinator init uses the global RNG: same seed → same set in both modes' processes
@@ -89,7 +98,7 @@ def worker(a):
         print(f"  [{a.memory}/{a.precision}] iteration {it}: {dt:.2f} s wall, {dc:.2f} s CPU  loss {loss.item():.5f}", flush=True)
     torch.save(first, a.grads)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20   # KiB → GiB
-    print('RESULT ' + json.dumps({'memory': a.memory, 'precision': a.precision, 's_per_it': min(times), 's_per_it_all': times, 'cpu_s_per_it': min(cpus), 'cpu_s_per_it_over_threads': min(cpus) / a.threads,
+    print('RESULT ' + json.dumps({'memory': a.memory, 'precision': a.precision, 'allocator': a.allocator, 's_per_it': min(times), 's_per_it_all': times, 'cpu_s_per_it': min(cpus), 'cpu_s_per_it_over_threads': min(cpus) / a.threads,
                                    'peak_rss_gb': peak, 'rss_after_setup_gb': rss0, 'loss0': first['loss']}), flush=True)
 
 
@@ -123,6 +132,8 @@ def main():
     ap.add_argument('--modes', default='full,checkpoint')
     ap.add_argument('--precisions', default='fp32', help="comma list of MTTConfig.precision values ('fp32', 'bf16')")
     ap.add_argument('--precision', default='fp32', help=argparse.SUPPRESS)
+    ap.add_argument('--allocators', default='tuned', help="comma list: 'tuned' (haba_nb's default on CPU) and/or 'system' (glibc's defaults)")
+    ap.add_argument('--allocator', default='tuned', help=argparse.SUPPRESS)
     ap.add_argument('--profile', action='store_true'); ap.add_argument('--profile-steps', type=int, default=5)
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     ap.add_argument('--memory', default='full', help=argparse.SUPPRESS)
@@ -136,14 +147,14 @@ def main():
         _fake_trajectories(real, Path(a.traj), epochs=22, width=a.width)
         if a.profile: return profile(a)
         rows = {}
-        for mode, prec in [(m, p) for p in a.precisions.split(',') for m in a.modes.split(',')]:
-            key = mode if prec == 'fp32' else f'{mode}/{prec}'
-            gpath = str(Path(d) / f'grads_{mode}_{prec}.pt')
-            cmd = [sys.executable, __file__, '--worker', '--memory', mode, '--precision', prec, '--traj', a.traj, '--grads', gpath,
+        for alloc, mode, prec in [(al, m, p) for al in a.allocators.split(',') for p in a.precisions.split(',') for m in a.modes.split(',')]:
+            key = '/'.join([mode] + ([prec] if prec != 'fp32' else []) + (['system-malloc'] if alloc == 'system' else []))
+            gpath = str(Path(d) / f'grads_{mode}_{prec}_{alloc}.pt')
+            cmd = [sys.executable, __file__, '--worker', '--memory', mode, '--precision', prec, '--allocator', alloc, '--traj', a.traj, '--grads', gpath,
                    '--iters', str(a.iters), '--warmup', str(a.warmup), '--bpc', str(a.bpc), '--hallucinators', str(a.hallucinators),
                    '--syn-steps', str(a.syn_steps), '--batch-syn', str(a.batch_syn), '--width', str(a.width),
                    '--threads', str(a.threads)]
-            print(f"running memory={mode} precision={prec} in a subprocess ...", flush=True)
+            print(f"running memory={mode} precision={prec} allocator={alloc} in a subprocess ...", flush=True)
             out = subprocess.run(cmd, capture_output=True, text=True)
             sys.stdout.write(''.join(l + '\n' for l in out.stdout.splitlines() if not l.startswith('RESULT ')))
             if out.returncode: sys.exit(f"worker failed:\n{out.stderr[-3000:]}")
@@ -165,6 +176,14 @@ def main():
                    'grad_bases_rel_diff': rel(gf['grad_bases'], gc['grad_bases']),
                    'grad_bank_rel_diff': rel(gf['grad_bank'], gc['grad_bank']),
                    'grad_syn_lr_rel_diff': abs(gf['grad_lr'] - gc['grad_lr']) / (abs(gf['grad_lr']) + 1e-30)}
+        cmp_alloc = {}
+        for k in [k for k in rows if k.endswith('/system-malloc')]:
+            if k[:-len('/system-malloc')] in rows:
+                t, sy = rows[k[:-len('/system-malloc')]], rows[k]
+                gt, gs = torch.load(t['grads'], weights_only=True), torch.load(sy['grads'], weights_only=True)
+                cmp_alloc[k[:-len('/system-malloc')]] = {'speedup_tuned_over_system': sy['s_per_it'] / t['s_per_it'],
+                                                         'peak_rss_ratio_tuned_over_system': t['peak_rss_gb'] / sy['peak_rss_gb'],
+                                                         'grad_bases_rel_diff': rel(gt['grad_bases'], gs['grad_bases']), 'loss_abs_diff': abs(gt['loss'] - gs['loss'])}
         for r in rows.values(): r.pop('grads')
     print(f"\nMTT+HaBa, CIFAR10 shapes, ConvNet-{a.width}, IPC 10 as {a.bpc} bases/class x {a.hallucinators} hallucinators, "
           f"syn_steps {a.syn_steps}, batch_syn {a.batch_syn}, ZCA, DSA, {a.threads} CPU threads "
@@ -175,15 +194,16 @@ def main():
         r['s_per_it_at_30_steps'] = r['s_per_it'] * 30 / a.syn_steps
         r['cpu_over_threads_at_30_steps'] = r['cpu_s_per_it_over_threads'] * 30 / a.syn_steps
     print("'CPU/thr' = process CPU seconds / threads: what the wall time would be on idle cores with perfect 2-thread scaling")
-    print(f"{'memory':<16}{'wall s/it':>10}{'@30 steps':>10}{'CPU/thr':>9}{'@30 steps':>10}{'ref/CPU':>9}{'peak RSS GB':>13}{'vs ref 12.8':>13}")
+    print(f"{'memory[/precision][/allocator]':<32}{'wall s/it':>10}{'@30 steps':>10}{'ref/wall':>9}{'CPU/thr':>9}{'@30 steps':>10}{'ref/CPU':>9}{'peak RSS GB':>13}{'vs ref 12.8':>13}")
     for m, r in rows.items():
-        print(f"{m:<16}{r['s_per_it']:>10.2f}{r['s_per_it_at_30_steps']:>10.2f}{r['cpu_s_per_it_over_threads']:>9.2f}"
+        print(f"{m:<32}{r['s_per_it']:>10.2f}{r['s_per_it_at_30_steps']:>10.2f}{REF_S / r['s_per_it_at_30_steps']:>8.2f}x{r['cpu_s_per_it_over_threads']:>9.2f}"
               f"{r['cpu_over_threads_at_30_steps']:>10.2f}{REF_S / r['cpu_over_threads_at_30_steps']:>8.2f}x{r['peak_rss_gb']:>13.2f}{r['peak_rss_gb'] / REF_GB:>12.2f}x")
     if cmp: print('full vs checkpoint on the same draw: ' + ', '.join(f"{k} {v:.3g}" for k, v in cmp.items()))
     if cmp16: print('bf16 vs fp32 (memory=full) on the same draw: ' + ', '.join(f"{k} {v:.4g}" for k, v in cmp16.items()))
-    res = {'bench': 'mtt', 'config': {k: getattr(a, k) for k in ('iters', 'warmup', 'bpc', 'hallucinators', 'syn_steps', 'batch_syn', 'width', 'threads')},
+    for m, c in cmp_alloc.items(): print(f'{m}: tuned vs system malloc, side by side: ' + ', '.join(f"{k} {v:.3g}" for k, v in c.items()))
+    res = {'bench': 'mtt', 'config': {k: getattr(a, k) for k in ('iters', 'warmup', 'bpc', 'hallucinators', 'syn_steps', 'batch_syn', 'width', 'threads', 'allocators')},
            'reference': {'s_per_it': REF_S, 'peak_rss_gb': REF_GB}, 'targets': {'full_s_per_it': REF_S / 1.5, 'checkpoint_peak_rss_gb': REF_GB / 3},
-           'rows': rows, 'full_vs_checkpoint': cmp, 'bf16_vs_fp32': cmp16, 'command': ' '.join(['python'] + sys.argv), 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S')}
+           'rows': rows, 'full_vs_checkpoint': cmp, 'bf16_vs_fp32': cmp16, 'tuned_vs_system_malloc': cmp_alloc, 'command': ' '.join(['python'] + sys.argv), 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S')}
     (HERE / 'results').mkdir(exist_ok=True)
     (HERE / 'results' / 'bench_mtt.json').write_text(json.dumps(res, indent=2))
     print(f"saved {HERE / 'results' / 'bench_mtt.json'}")

@@ -12,9 +12,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['HabaError', 'ConfigError', 'DataError', 'BudgetError', 'ArtifactError', 'TrajectoryError', 'DivergenceError',
-           'ShapeError', 'check_choice', 'check_positive', 'seed_everything', 'rng_state', 'set_rng_state',
-           'get_device', 'atomic_write', 'atomic_write_bytes', 'atomic_write_json', 'cache_dir', 'versions']
+__all__ = ['CPU_ALLOCATORS', 'HabaError', 'ConfigError', 'DataError', 'BudgetError', 'ArtifactError', 'TrajectoryError',
+           'DivergenceError', 'ShapeError', 'check_choice', 'check_positive', 'seed_everything', 'rng_state',
+           'set_rng_state', 'get_device', 'tune_cpu_allocator', 'cpu_allocator', 'training_device', 'atomic_write',
+           'atomic_write_bytes', 'atomic_write_json', 'cache_dir', 'versions']
 
 # %% ../nbs/00_core.ipynb #edaf6871
 class HabaError(Exception):
@@ -81,6 +82,45 @@ def get_device(device: str = "auto" # "auto", "cpu", "cuda", "cuda:1", "mps"
     dev = torch.device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"device {device!r} requested but no CUDA GPU is visible", "use device='cpu' or 'auto'")
+    return dev
+
+# %% ../nbs/00_core.ipynb #77ffd633
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_MAX = -1, -2, -4   # glibc <malloc.h>
+_GLIBC_DEFAULTS = {_M_MMAP_MAX: 65536, _M_TRIM_THRESHOLD: 128 * 1024, _M_TOP_PAD: 128 * 1024}
+_ALLOCATOR = {"tuned": False}
+CPU_ALLOCATORS = ("tuned", "system")
+
+def _glibc():
+    "The C library's handle where it is glibc on Linux, else None."
+    if sys.platform != "linux" or platform.libc_ver()[0] != "glibc": return None
+    import ctypes
+    try: return ctypes.CDLL("libc.so.6")
+    except OSError: return None
+
+def tune_cpu_allocator(enable: bool = True, # False: back to glibc's settings, and give freed memory back
+                       top_pad_mb: int = 64, # heap growth per request beyond what is asked (fewer brk calls)
+                      ) -> bool:
+    "Keep large CPU tensors in glibc's heap and reuse freed memory (see above); True when the tuning is in effect."
+    if enable and os.environ.get("HABA_CPU_ALLOCATOR", "tuned").lower() == "system": enable = False
+    if enable == _ALLOCATOR["tuned"]: return enable
+    libc = _glibc()
+    if libc is None: return False
+    opts = {_M_MMAP_MAX: 0, _M_TRIM_THRESHOLD: 2**31 - 1, _M_TOP_PAD: int(top_pad_mb) << 20} if enable else _GLIBC_DEFAULTS
+    ok = all(libc.mallopt(k, v) == 1 for k, v in opts.items())
+    if not enable: libc.malloc_trim(0)
+    _ALLOCATOR["tuned"] = enable and ok
+    return _ALLOCATOR["tuned"]
+
+def cpu_allocator() -> str:
+    "The allocator setting in effect now: 'tuned' or 'system'."
+    return "tuned" if _ALLOCATOR["tuned"] else "system"
+
+def training_device(device: str = "auto",  # as in `get_device`
+                    allocator: str = "tuned" # on CPU: 'tuned' (`tune_cpu_allocator`) or 'system' (glibc's defaults)
+                   ) -> torch.device:
+    "`get_device` for a long job; on CPU it also sets the memory allocator."
+    dev = get_device(device)
+    if dev.type == "cpu": tune_cpu_allocator(check_choice("allocator", allocator, CPU_ALLOCATORS) == "tuned")
     return dev
 
 # %% ../nbs/00_core.ipynb #f408a4be

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import ConfigError, check_choice, check_positive, seed_everything, get_device
+from .core import ConfigError, check_choice, check_positive, seed_everything, get_device, training_device
 from .basis import PlainImages
 from .evaluate import EvalConfig, train_and_evaluate
 
@@ -136,7 +136,7 @@ def forgetting_counts(data,               # `RealData`; trains on its full train
     "Forgetting events (correct → incorrect) per training image (N,) float; never-learned images get inf."
     cfg = cfg or EvalConfig(dsa=False); epochs = check_positive('epochs', epochs)
     from haba_nb.networks import get_network
-    device, g = get_device(cfg.device), seed_everything(seed)
+    device, g = training_device(cfg.device), seed_everything(seed)
     net = get_network(cfg.model, data.channels, data.num_classes, data.im_size,
                       width=cfg.width, depth=cfg.depth, norm=cfg.norm).to(device).train()
     opt = torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)

@@ -16,7 +16,7 @@ import safetensors.torch
 from tqdm.auto import tqdm
 
 from .core import (HabaError, ConfigError, BudgetError, ArtifactError, DivergenceError, check_choice,
-                          check_positive, seed_everything, rng_state, set_rng_state, get_device, atomic_write,
+                          check_positive, seed_everything, rng_state, set_rng_state, get_device, training_device, CPU_ALLOCATORS, atomic_write,
                           atomic_write_json)
 from .data import DATASETS, load_dataset
 from .networks import MODELS
@@ -31,7 +31,8 @@ from .artifacts import save_artifact
 __all__ = ['PARAMETERISATIONS', 'INITS', 'RESUMABLE_CHANGES', 'CHECKPOINT_FORMAT', 'BudgetConfigError', 'DistillConfig',
            'resolve_bpc', 'config_diff', 'list_checkpoints', 'save_checkpoint', 'newest_checkpoint_it',
            'read_checkpoint', 'load_checkpoint', 'loss_problem', 'param_norm', 'step_problem', 'effective_grad_clip',
-           'effective_hallucinator_clip', 'resolve_lrs', 'DistillResult', 'distill', 'same_state']
+           'effective_hallucinator_clip', 'effective_cpu_allocator', 'resolve_lrs', 'DistillResult', 'distill',
+           'same_state']
 
 # %% ../nbs/21_distill.ipynb #e67907a5
 PARAMETERISATIONS = ("plain", "haba")
@@ -86,6 +87,7 @@ class DistillConfig:
     out_dir: str = "runs/distill"       # checkpoints, best/ and final/ artifacts, history.json
     seed: int = 0                       # one seed for everything
     device: str = "cpu"                 # 'cpu', 'cuda', 'auto', ...
+    cpu_allocator: str = "auto"         # on CPU: 'tuned' (fast, keeps memory), 'system' (glibc's), 'auto' (tuned unless MTT memory='checkpoint')
     objective_kwargs: dict = field(default_factory=dict) # extra keyword arguments of `get_objective`
     max_loss_ratio: float = 1e4         # a loss above this × the running median counts as an explosion
     progress: bool = True               # show a tqdm bar
@@ -105,6 +107,7 @@ class DistillConfig:
         self.eval_models = tuple(check_choice("eval model", m, MODELS) for m in self.eval_models)
         self.init = check_choice("init", self.init, INITS)
         self.hallucinator_init = check_choice("hallucinator_init", self.hallucinator_init, ("identity", "random"))
+        self.cpu_allocator = check_choice("cpu_allocator", self.cpu_allocator, ("auto", *CPU_ALLOCATORS))
         for n in ("ipc", "iterations", "n_hallucinators", "hallucinator_kernel", "downsample", "width", "depth",
                   "eval_epochs", "keep_checkpoints"):
             check_positive(n, getattr(self, n))
@@ -153,7 +156,7 @@ def resolve_bpc(cfg: DistillConfig, # the run's config
 # %% ../nbs/21_distill.ipynb #725679ae
 RESUMABLE_CHANGES = ("iterations", "lr_img", "lr_hallucinator", "lr_lr", "lr_adversary", "grad_clip", "hallucinator_clip", "max_loss_ratio",
                      "eval_every", "eval_models", "eval_epochs", "n_eval", "eval_lr", "eval_dsa", "checkpoint_every",
-                     "keep_checkpoints", "diversity_every", "out_dir", "data_root", "device", "progress")
+                     "keep_checkpoints", "diversity_every", "out_dir", "data_root", "device", "cpu_allocator", "progress")
 
 def config_diff(saved: dict,           # the config stored in a checkpoint (a JSON dict)
                 cfg: DistillConfig     # the config of the run that resumes
@@ -292,6 +295,13 @@ def effective_hallucinator_clip(cfg) -> float | None:
     "The clip on the hallucinators' own gradient norm: `cfg.hallucinator_clip` (0: off), else 1.0 for HaBa with DC/DSA/DM."
     if cfg.hallucinator_clip is not None: return cfg.hallucinator_clip or None
     return 1.0 if cfg.parameterisation == "haba" and cfg.objective in ("dc", "dsa", "dm") else None
+
+# %% ../nbs/21_distill.ipynb #20e4f606
+def effective_cpu_allocator(cfg) -> str:
+    "'tuned' or 'system': `cfg.cpu_allocator`, where 'auto' is 'system' for MTT with memory='checkpoint', else 'tuned'."
+    if cfg.cpu_allocator != "auto": return cfg.cpu_allocator
+    low_memory = cfg.objective == "mtt" and cfg.objective_kwargs.get("memory") == "checkpoint"
+    return "system" if low_memory else "tuned"
 
 # %% ../nbs/21_distill.ipynb #27cab3e1
 def resolve_lrs(cfg: DistillConfig, # the run's config
@@ -531,7 +541,7 @@ def distill(cfg: DistillConfig,                   # every knob of the run
     cfg.validate(); t_start = time.time()
     out = Path(cfg.out_dir); out.mkdir(parents=True, exist_ok=True)
     for tmp in out.glob(".ckpt-*.tmp"): tmp.unlink(missing_ok=True)   # leftovers of a killed write
-    device = get_device(cfg.device)
+    device = training_device(cfg.device, effective_cpu_allocator(cfg))
     gen = seed_everything(cfg.seed)
     if real is None: real = load_dataset(cfg.dataset, data_root=cfg.data_root, zca=cfg.zca, device=str(device))
     run, lrs, bpc = _build(cfg, real, device, gen, objective)

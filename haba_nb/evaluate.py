@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import ConfigError, ShapeError, check_positive, check_choice, seed_everything, get_device
+from .core import ConfigError, ShapeError, check_positive, check_choice, seed_everything, get_device, training_device
 from .augment import DSA_STRATEGY, dsa, dc_augment
 from .networks import get_network
 
@@ -113,7 +113,7 @@ def train_and_evaluate(syn,                  # `(x, y)` tensors or a parameteris
     cfg = cfg or EvalConfig()
     lr = float(cfg.lr if lr is None else lr.item() if torch.is_tensor(lr) else lr)
     check_positive('lr', lr, float)
-    device, g = get_device(cfg.device), seed_everything(seed)
+    device, g = training_device(cfg.device), seed_everything(seed)
     net = get_network(cfg.model, data.channels, data.num_classes, data.im_size,
                       width=cfg.width, depth=cfg.depth, norm=cfg.norm).to(device)
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)

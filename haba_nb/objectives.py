@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 from .core import (ConfigError, HabaError, TrajectoryError, atomic_write, atomic_write_json,
-                           check_choice, check_positive, get_device)
+                           check_choice, check_positive, get_device, training_device)
 from .networks import get_network, flatten_params, functional_forward
 from .augment import dsa, DSA_STRATEGY
 
@@ -330,7 +330,7 @@ def train_experts(real,                 # `RealData` (normalised; ZCA-whitened w
                   device='cpu',
                   stale_s: float = 3600.):     # a lock whose heartbeat is older than this is taken over
     "Train the missing experts of `out_dir` (resumable; safe to run in several processes at once)."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True); dev = get_device(device)
+    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True); dev = training_device(device)
     probe = get_network(model, real.channels, real.num_classes, tuple(real.im_size), **(net_kw or {}))
     meta = _expert_meta(real, model, net_kw, epochs, lr, batch, dsa, momentum, weight_decay, flatten_params(probe).numel())
     _check_or_write_meta(out, meta)
