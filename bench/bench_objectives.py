@@ -12,6 +12,7 @@ and torch itself) does not mix between cells.
 
     .venv/bin/python bench/bench_objectives.py                  # all 8 cells
     .venv/bin/python bench/bench_objectives.py --objectives dm,dc --iters 2
+    .venv/bin/python bench/bench_objectives.py --allocator system   # glibc's malloc defaults
 """
 from __future__ import annotations
 import argparse, json, os, resource, subprocess, sys, tempfile, time
@@ -33,6 +34,8 @@ def worker(a):
     "One (objective, parameterisation) cell: warm-up iteration then timed ones; prints a RESULT line."
     import torch
     torch.set_num_threads(a.threads)
+    from haba_nb.core import training_device
+    training_device('cpu', a.allocator)   # as distill does on CPU (cpu_allocator; 'tuned' for these cells)
     from haba_nb.basis import PlainImages, FactorizedSet
     from haba_nb.budget import max_bpc
     from haba_nb.objectives import get_objective
@@ -94,6 +97,7 @@ def main():
     ap.add_argument('--warmup', type=int, default=0, help='untimed iterations first')
     ap.add_argument('--width', type=int, default=128); ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--hallucinators', type=int, default=5)
+    ap.add_argument('--allocator', default='tuned', help="'tuned' (distill's default on CPU) or 'system' (glibc's defaults)")
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     ap.add_argument('--objective', help=argparse.SUPPRESS); ap.add_argument('--param', help=argparse.SUPPRESS)
     ap.add_argument('--traj', help=argparse.SUPPRESS)
@@ -107,7 +111,7 @@ def main():
             for p in a.params.split(','):
                 cmd = [sys.executable, __file__, '--worker', '--objective', o, '--param', p, '--traj', a.traj,
                        '--dataset', a.dataset, '--ipc', str(a.ipc), '--iters', str(a.iters), '--warmup', str(a.warmup), '--width', str(a.width),
-                       '--threads', str(a.threads), '--hallucinators', str(a.hallucinators)]
+                       '--threads', str(a.threads), '--hallucinators', str(a.hallucinators), '--allocator', a.allocator]
                 print(f"running {o} × {p} in a subprocess ...", flush=True)
                 out = subprocess.run(cmd, capture_output=True, text=True)
                 sys.stdout.write(''.join(l + '\n' for l in out.stdout.splitlines() if not l.startswith('RESULT ')))
@@ -122,7 +126,7 @@ def main():
     for r in rows:
         print(f"{r['objective']:<10}{r['param']:<7}{r['items_per_class']:>10}{r['loss_backward_s']:>12.2f}{r['after_step_s']:>14.2f}"
               f"{r['s_per_it']:>12.2f}{r['cpu_s_per_it_over_threads']:>11.2f}{r['peak_rss_gb']:>13.2f}")
-    res = {'bench': 'objectives', 'config': {k: getattr(a, k) for k in ('dataset', 'ipc', 'iters', 'warmup', 'width', 'threads', 'hallucinators')},
+    res = {'bench': 'objectives', 'config': {k: getattr(a, k) for k in ('dataset', 'ipc', 'iters', 'warmup', 'width', 'threads', 'hallucinators', 'allocator')},
            'rows': rows, 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S')}
     (HERE / 'results').mkdir(exist_ok=True)
     (HERE / 'results' / 'bench_objectives.json').write_text(json.dumps(res, indent=2))

@@ -87,6 +87,10 @@ class PlainImages(nn.Module):
         "All images of class c (differentiable)."
         return self.images[self.labels == c]
 
+    def class_views(self, c: int):
+        "Every image class c holds (differentiable); for plain images the same as `class_images`."
+        return self.class_images(c)
+
     def materialize(self):
         "Every image: (x, y)."
         return self.images, self.labels
@@ -194,6 +198,11 @@ class FactorizedSet(nn.Module):
         "Every basis of class c through a random hallucinator (differentiable)."
         idx = torch.where(self.labels.cpu() == c)[0]
         return self.views(idx, self._random_hal(len(idx), generator))
+
+    def class_views(self, c: int):
+        "All H views of every basis of class c, basis-major (differentiable): (BPC·H, C, H, W)."
+        idx = torch.where(self.labels.cpu() == c)[0].to(self.bases.basis.device)
+        return self.bank.all_views(self._upsample(self.bases(idx))).flatten(0, 1)
 
     def materialize(self):
         "All BPC·classes·H images (basis-major: basis i's H views are consecutive) and labels."

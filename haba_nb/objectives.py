@@ -20,12 +20,12 @@ from .networks import get_network, flatten_params, functional_forward
 from .augment import dsa, DSA_STRATEGY
 
 # %% auto #0
-__all__ = ['TRAJ_FORMAT', 'PRECISIONS', 'OBJECTIVES', 'draw_seed', 'fresh_network', 'siamese_dsa', 'private_dsa', 'Objective',
-           'layer_distance', 'match_loss', 'dc_loops', 'DCConfig', 'class_gradients', 'GradientMatching', 'DMConfig',
-           'mean_embedding_distance', 'DistributionMatching', 'expert_path', 'experts_command', 'lock_is_stale',
-           'claim_expert', 'canonical_net_kw', 'train_expert', 'train_experts', 'experts_main', 'check_trajectories',
-           'MTTConfig', 'native_bf16', 'resolve_precision', 'trajectory_loss', 'student_step', 'unroll_student',
-           'student_plan', 'TrajectoryMatching', 'get_objective']
+__all__ = ['VIEWS', 'TRAJ_FORMAT', 'PRECISIONS', 'OBJECTIVES', 'draw_seed', 'fresh_network', 'synthetic_class', 'siamese_dsa',
+           'private_dsa', 'Objective', 'layer_distance', 'match_loss', 'dc_loops', 'DCConfig', 'class_gradients',
+           'GradientMatching', 'DMConfig', 'mean_embedding_distance', 'DistributionMatching', 'expert_path',
+           'experts_command', 'lock_is_stale', 'claim_expert', 'canonical_net_kw', 'train_expert', 'train_experts',
+           'experts_main', 'check_trajectories', 'MTTConfig', 'native_bf16', 'resolve_precision', 'trajectory_loss',
+           'student_step', 'unroll_student', 'student_plan', 'TrajectoryMatching', 'get_objective']
 
 # %% ../nbs/20_objectives.ipynb #890188ee
 def draw_seed(generator: torch.Generator # the objective's generator
@@ -42,6 +42,16 @@ def fresh_network(model: str,              # a `haba_nb.networks.MODELS` name, e
     "A newly initialised network for `real`'s shapes; its weights depend only on `generator`."
     seed = draw_seed(generator) if generator is not None else None
     return get_network(model, real.channels, real.num_classes, tuple(real.im_size), **(net_kw or {}), seed=seed).to(device)
+
+# %% ../nbs/20_objectives.ipynb #34220eea
+VIEWS = ('all', 'random')
+
+def synthetic_class(param,             # PlainImages / FactorizedSet
+                    c: int,            # class
+                    views: str = 'all', # 'all': every image the class holds; 'random': one random view per basis
+                    generator=None):
+    "The synthetic images of class `c` a matching loss compares with real ones (differentiable)."
+    return param.class_views(c) if views == 'all' else param.class_images(c, generator=generator)
 
 # %% ../nbs/20_objectives.ipynb #1a3f753e
 def siamese_dsa(x_real: torch.Tensor, # (B, C, H, W) real batch of one class
@@ -122,6 +132,7 @@ class DCConfig:
     lr_img: float = 0.1          # reference lr for synthetic images / bases (DC and DSA)
     lr_hallucinator: float = 0.1 # hallucinators: same as bases (the HaBa reference uses equal lrs)
     momentum: float = 0.5        # reference SGD momentum of the synthetic-set optimiser
+    views: str = 'all'           # HaBa sets: 'all' (every basis × hallucinator) or 'random' (a random view of each basis, HaBa's code)
     net_kw: dict = field(default_factory=dict) # get_network extras (width, depth, norm, ...)
 
 # %% ../nbs/20_objectives.ipynb #454639ef
@@ -142,6 +153,7 @@ class GradientMatching(Objective):
     def __init__(self, cfg: DCConfig, real, model='ConvNet', device='cpu', generator=None):
         super().__init__(cfg, real, model, device, generator)
         self.name = 'dsa' if cfg.dsa else 'dc'
+        self.views = check_choice('views', cfg.views, VIEWS)
         self.net, self.opt = None, None
 
     def _new_net(self, real):
@@ -155,7 +167,7 @@ class GradientMatching(Objective):
         total = 0.
         for c in range(param.num_classes):
             xr = real.images_of_class(c, min(self.cfg.batch_real, len(real.indices_class[c])), generator=self.gen).to(self.device)
-            xs = param.class_images(c, generator=self.gen)
+            xs = synthetic_class(param, c, self.views, self.gen)
             if self.cfg.dsa: xr, xs = siamese_dsa(xr, xs, draw_seed(self.gen), self.cfg.dsa_strategy)
             total = total + match_loss(class_gradients(self.net, xr, c, False),
                                        class_gradients(self.net, xs, c, True))
@@ -201,6 +213,7 @@ class DMConfig:
     lr_img: float = 1.0          # DM's reference lr for synthetic images
     lr_hallucinator: float = 0.1 # hallucinators: 10× lower than bases (ablation on digits ipc 1: 0.1 → 63.0 %, 1.0 → 53.4 %; conv kernels do not take lr 1)
     momentum: float = 0.5
+    views: str = 'all'           # HaBa sets: 'all' (every basis × hallucinator) or 'random' (a random view of each basis, as HaBa's code for DC)
     net_kw: dict = field(default_factory=dict)
 
 # %% ../nbs/20_objectives.ipynb #fd916e6e
@@ -213,6 +226,10 @@ def mean_embedding_distance(e_real: torch.Tensor, # (B, D) real embeddings (deta
 class DistributionMatching(Objective):
     "DM: match per-class mean embeddings of a fresh random network on real and synthetic images."
     name = 'dm'
+    def __init__(self, cfg: DMConfig, real, model='ConvNet', device='cpu', generator=None):
+        super().__init__(cfg, real, model, device, generator)
+        self.views = check_choice('views', cfg.views, VIEWS)
+
     def loss(self, param, real, step: int) -> torch.Tensor:
         "Σ over classes of ‖mean embed(real) − mean embed(syn)‖² under a fresh random network."
         net = fresh_network(self.model, real, self.cfg.net_kw, self.gen, self.device).train()
@@ -220,7 +237,7 @@ class DistributionMatching(Objective):
         total = 0.
         for c in range(param.num_classes):
             xr = real.images_of_class(c, min(self.cfg.batch_real, len(real.indices_class[c])), generator=self.gen).to(self.device)
-            xs = param.class_images(c, generator=self.gen)
+            xs = synthetic_class(param, c, self.views, self.gen)
             if self.cfg.dsa: xr, xs = siamese_dsa(xr, xs, draw_seed(self.gen), self.cfg.dsa_strategy)
             with torch.no_grad(): er = net.embed(xr)
             total = total + mean_embedding_distance(er, net.embed(xs))
