@@ -12,7 +12,7 @@ and torch itself) does not mix between cells.
 
     .venv/bin/python bench/bench_objectives.py                  # all 8 cells
     .venv/bin/python bench/bench_objectives.py --objectives dm,dc --iters 2
-    .venv/bin/python bench/bench_objectives.py --allocator system   # glibc's malloc defaults
+    .venv/bin/python bench/bench_objectives.py --allocator system --out bench/results/bench_objectives_system_malloc.json
 """
 from __future__ import annotations
 import argparse, json, os, resource, subprocess, sys, tempfile, time
@@ -98,6 +98,7 @@ def main():
     ap.add_argument('--width', type=int, default=128); ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--hallucinators', type=int, default=5)
     ap.add_argument('--allocator', default='tuned', help="'tuned' (distill's default on CPU) or 'system' (glibc's defaults)")
+    ap.add_argument('--out', default=str(HERE / 'results' / 'bench_objectives.json'))
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     ap.add_argument('--objective', help=argparse.SUPPRESS); ap.add_argument('--param', help=argparse.SUPPRESS)
     ap.add_argument('--traj', help=argparse.SUPPRESS)
@@ -128,9 +129,9 @@ def main():
               f"{r['s_per_it']:>12.2f}{r['cpu_s_per_it_over_threads']:>11.2f}{r['peak_rss_gb']:>13.2f}")
     res = {'bench': 'objectives', 'config': {k: getattr(a, k) for k in ('dataset', 'ipc', 'iters', 'warmup', 'width', 'threads', 'hallucinators', 'allocator')},
            'rows': rows, 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S')}
-    (HERE / 'results').mkdir(exist_ok=True)
-    (HERE / 'results' / 'bench_objectives.json').write_text(json.dumps(res, indent=2))
-    print(f"saved {HERE / 'results' / 'bench_objectives.json'}")
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(res, indent=2))
+    print(f"saved {a.out}")
 
 
 if __name__ == '__main__':
