@@ -132,7 +132,7 @@ class DCConfig:
     lr_img: float = 0.1          # reference lr for synthetic images / bases (DC and DSA)
     lr_hallucinator: float = 0.1 # hallucinators: same as bases (the HaBa reference uses equal lrs)
     momentum: float = 0.5        # reference SGD momentum of the synthetic-set optimiser
-    views: str = 'all'           # HaBa sets: 'all' (every basis × hallucinator) or 'random' (a random view of each basis, HaBa's code)
+    views: str = 'random'        # HaBa sets: 'random' (a random view of each basis, HaBa's code) or 'all' (every basis × hallucinator)
     net_kw: dict = field(default_factory=dict) # get_network extras (width, depth, norm, ...)
 
 # %% ../nbs/20_objectives.ipynb #454639ef
@@ -213,7 +213,7 @@ class DMConfig:
     lr_img: float = 1.0          # DM's reference lr for synthetic images
     lr_hallucinator: float = 0.1 # hallucinators: 10× lower than bases (ablation on digits ipc 1: 0.1 → 63.0 %, 1.0 → 53.4 %; conv kernels do not take lr 1)
     momentum: float = 0.5
-    views: str = 'all'           # HaBa sets: 'all' (every basis × hallucinator) or 'random' (a random view of each basis, as HaBa's code for DC)
+    views: str = 'all'           # HaBa sets: 'all' (every basis × hallucinator; see above) or 'random' (a random view of each basis, HaBa's code)
     net_kw: dict = field(default_factory=dict)
 
 # %% ../nbs/20_objectives.ipynb #fd916e6e
