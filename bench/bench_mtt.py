@@ -17,6 +17,7 @@ Targets (reference implementation on these machines: ~25 s/it, 12.8 GB peak RSS)
     .venv/bin/python bench/bench_mtt.py --profile       # torch.profiler table of one iteration (full)
     .venv/bin/python bench/bench_mtt.py --precisions fp32,bf16   # also the opt-in bfloat16 student forward
     .venv/bin/python bench/bench_mtt.py --allocators system,tuned --modes full   # glibc's malloc defaults vs haba_nb's
+    .venv/bin/python bench/bench_mtt.py --iters 4 --modes full --out bench/results/bench_mtt_default_rerun.json
 
 Allocator: `distill` (and every long job) calls `haba_nb.core.training_device`, which on CPU tunes glibc's
 malloc (`tune_cpu_allocator`: large tensors from the heap, freed memory kept for reuse). The worker does
@@ -134,6 +135,7 @@ def main():
     ap.add_argument('--precision', default='fp32', help=argparse.SUPPRESS)
     ap.add_argument('--allocators', default='tuned', help="comma list: 'tuned' (haba_nb's default on CPU) and/or 'system' (glibc's defaults)")
     ap.add_argument('--allocator', default='tuned', help=argparse.SUPPRESS)
+    ap.add_argument('--out', default=str(HERE / 'results' / 'bench_mtt.json'))
     ap.add_argument('--profile', action='store_true'); ap.add_argument('--profile-steps', type=int, default=5)
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     ap.add_argument('--memory', default='full', help=argparse.SUPPRESS)
@@ -204,9 +206,9 @@ def main():
     res = {'bench': 'mtt', 'config': {k: getattr(a, k) for k in ('iters', 'warmup', 'bpc', 'hallucinators', 'syn_steps', 'batch_syn', 'width', 'threads', 'allocators')},
            'reference': {'s_per_it': REF_S, 'peak_rss_gb': REF_GB}, 'targets': {'full_s_per_it': REF_S / 1.5, 'checkpoint_peak_rss_gb': REF_GB / 3},
            'rows': rows, 'full_vs_checkpoint': cmp, 'bf16_vs_fp32': cmp16, 'tuned_vs_system_malloc': cmp_alloc, 'command': ' '.join(['python'] + sys.argv), 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S')}
-    (HERE / 'results').mkdir(exist_ok=True)
-    (HERE / 'results' / 'bench_mtt.json').write_text(json.dumps(res, indent=2))
-    print(f"saved {HERE / 'results' / 'bench_mtt.json'}")
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(res, indent=2))
+    print(f"saved {a.out}")
 
 
 if __name__ == '__main__':
