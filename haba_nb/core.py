@@ -116,11 +116,13 @@ def cpu_allocator() -> str:
     return "tuned" if _ALLOCATOR["tuned"] else "system"
 
 def training_device(device: str = "auto",  # as in `get_device`
-                    allocator: str = "tuned" # on CPU: 'tuned' (`tune_cpu_allocator`) or 'system' (glibc's defaults)
+                    allocator: str | None = None # on CPU: 'tuned', 'system' (glibc's), or None: the last choice in this process, else 'tuned'
                    ) -> torch.device:
     "`get_device` for a long job; on CPU it also sets the memory allocator."
     dev = get_device(device)
-    if dev.type == "cpu": tune_cpu_allocator(check_choice("allocator", allocator, CPU_ALLOCATORS) == "tuned")
+    if dev.type == "cpu":
+        _ALLOCATOR["choice"] = check_choice("allocator", allocator or _ALLOCATOR.get("choice") or "tuned", CPU_ALLOCATORS)
+        tune_cpu_allocator(_ALLOCATOR["choice"] == "tuned")
     return dev
 
 # %% ../nbs/00_core.ipynb #f408a4be

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import ConfigError, check_choice, check_positive, seed_everything, get_device, training_device
+from .core import ConfigError, check_choice, check_positive, seed_everything, training_device
 from .basis import PlainImages
 from .evaluate import EvalConfig, train_and_evaluate
 

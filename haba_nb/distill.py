@@ -297,18 +297,21 @@ def effective_hallucinator_clip(cfg) -> float | None:
     return 1.0 if cfg.parameterisation == "haba" and cfg.objective in ("dc", "dsa", "dm") else None
 
 # %% ../nbs/21_distill.ipynb #20e4f606
+def _mtt_memory(cfg) -> str | None:
+    "MTT's `memory` mode for this run ('full' unless set in objective_kwargs); None for other objectives."
+    return cfg.objective_kwargs.get("memory", "full") if cfg.objective == "mtt" else None
+
 def effective_cpu_allocator(cfg) -> str:
     "'tuned' or 'system': `cfg.cpu_allocator`, where 'auto' is 'system' for MTT with memory='checkpoint', else 'tuned'."
     if cfg.cpu_allocator != "auto": return cfg.cpu_allocator
-    low_memory = cfg.objective == "mtt" and cfg.objective_kwargs.get("memory") == "checkpoint"
-    return "system" if low_memory else "tuned"
+    return "system" if _mtt_memory(cfg) == "checkpoint" else "tuned"
 
 # %% ../nbs/21_distill.ipynb #b688d0b1
 def mtt_memory_warning(cfg,                      # the run's `DistillConfig`
                        ram_gb: float | None = None # physical memory (None: this machine's)
                       ) -> str | None:
     "The warning `distill` gives for MTT memory='full' on the tuned CPU allocator with < 32 GB of RAM, else None."
-    if cfg.objective != "mtt" or cfg.objective_kwargs.get("memory", "full") != "full": return None
+    if _mtt_memory(cfg) != "full": return None
     if effective_cpu_allocator(cfg) != "tuned" or get_device(cfg.device).type != "cpu": return None
     if ram_gb is None:
         try: ram_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30

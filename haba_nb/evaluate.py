@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import ConfigError, ShapeError, check_positive, check_choice, seed_everything, get_device, training_device
+from .core import ConfigError, ShapeError, check_positive, check_choice, seed_everything, training_device
 from .augment import DSA_STRATEGY, dsa, dc_augment
 from .networks import get_network
 
