@@ -159,7 +159,8 @@ class FactorizedSet(nn.Module):
                   downsample: int = 1,        # store bases at (H/f, W/f) and up-sample (IDC)
                   init: str = "real",         # "real" images or gaussian "noise"
                   generator=None,             # torch.Generator for the draw
-                  hallucinator_init: str = "identity"): # "identity" (near-identity, default) or "random" (the reference)
+                  hallucinator_init: str = "identity", # "identity" (near-identity, default) or "random" (the reference)
+                  bank_mode: str = "grouped_cl"): # the bank's implementation (`BANK_MODES`; "compiled": TorchInductor)
         "BPC bases per class initialised from real images, plus H fresh hallucinators."
         bpc, init = check_positive("bpc", bpc), check_choice("init", init, ["real", "noise"])
         shape = (data.channels, *data.im_size)
@@ -173,7 +174,7 @@ class FactorizedSet(nn.Module):
             if downsample > 1: x = F.interpolate(x, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
         bases = Bases(x, _class_major_labels(data.num_classes, bpc), data.num_classes)
         return cls(bases, HallucinatorBank(n_hallucinators, c, shape[0], shape[1:], kernel, mid_channels,
-                                           init=hallucinator_init, generator=generator, border=border))
+                                           mode=bank_mode, init=hallucinator_init, generator=generator, border=border))
 
     def _upsample(self, b):
         "Bases at the image size (bilinear up-sampling of down-sampled bases)."

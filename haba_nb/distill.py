@@ -21,6 +21,7 @@ from .core import (HabaError, ConfigError, BudgetError, ArtifactError, Divergenc
 from .data import DATASETS, load_dataset
 from .networks import MODELS
 from .basis import PlainImages, FactorizedSet
+from .hallucinator import BANK_MODES
 from .budget import max_bpc, haba_floats, plain_floats
 from .contrastive import ContrastiveConfig, Adversary, haba_dd_loss, adversary_step, diversity_summary
 from .objectives import OBJECTIVES, get_objective
@@ -57,6 +58,7 @@ class DistillConfig:
     hallucinator_kernel: int = 3        # encoder/decoder kernel k of each hallucinator
     hallucinator_channels: int | None = None # hallucinator mid channels (None: image channels, the reference)
     hallucinator_init: str = "identity" # 'identity' (near-identity + noise, our default) or 'random' (the reference code's)
+    bank_mode: str = "grouped_cl"       # hallucinator bank implementation (`BANK_MODES`): 'compiled' = TorchInductor kernel
     basis_channels: int | None = None   # channels of a basis (None: image channels; 1: single-channel bases)
     downsample: int = 1                 # IDC-style down-sampling factor of the bases
     init: str = "real"                  # 'real' (random real images of the class) or 'noise'
@@ -108,6 +110,7 @@ class DistillConfig:
         self.init = check_choice("init", self.init, INITS)
         self.hallucinator_init = check_choice("hallucinator_init", self.hallucinator_init, ("identity", "random"))
         self.cpu_allocator = check_choice("cpu_allocator", self.cpu_allocator, ("auto", *CPU_ALLOCATORS))
+        self.bank_mode = check_choice("bank_mode", self.bank_mode, BANK_MODES)
         for n in ("ipc", "iterations", "n_hallucinators", "hallucinator_kernel", "downsample", "width", "depth",
                   "eval_epochs", "keep_checkpoints"):
             check_positive(n, getattr(self, n))
@@ -156,7 +159,7 @@ def resolve_bpc(cfg: DistillConfig, # the run's config
 # %% ../nbs/21_distill.ipynb #725679ae
 RESUMABLE_CHANGES = ("iterations", "lr_img", "lr_hallucinator", "lr_lr", "lr_adversary", "grad_clip", "hallucinator_clip", "max_loss_ratio",
                      "eval_every", "eval_models", "eval_epochs", "n_eval", "eval_lr", "eval_dsa", "checkpoint_every",
-                     "keep_checkpoints", "diversity_every", "out_dir", "data_root", "device", "cpu_allocator", "progress")
+                     "keep_checkpoints", "diversity_every", "out_dir", "data_root", "device", "cpu_allocator", "bank_mode", "progress")
 
 def config_diff(saved: dict,           # the config stored in a checkpoint (a JSON dict)
                 cfg: DistillConfig     # the config of the run that resumes
@@ -376,7 +379,7 @@ def _build(cfg: DistillConfig, real, device, gen, objective=None) -> tuple[_Run,
         param = FactorizedSet.from_real(real, bpc, n_hallucinators=cfg.n_hallucinators, kernel=cfg.hallucinator_kernel,
                                         mid_channels=cfg.hallucinator_channels, basis_channels=cfg.basis_channels,
                                         downsample=cfg.downsample, init=cfg.init, generator=gen,
-                                        hallucinator_init=cfg.hallucinator_init)
+                                        hallucinator_init=cfg.hallucinator_init, bank_mode=cfg.bank_mode)
     else: param = PlainImages.from_real(real, cfg.ipc, init=cfg.init, generator=gen)
     param = param.to(device)
     if objective is None:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import warnings
 
 from .core import ConfigError, ShapeError, check_positive, check_choice
 
 # %% auto #0
-__all__ = ['Hallucinator', 'identity_init_', 'frame_mask', 'HallucinatorBank']
+__all__ = ['BANK_MODES', 'Hallucinator', 'identity_init_', 'frame_mask', 'HallucinatorBank']
 
 # %% ../nbs/10_hallucinator.ipynb #950677b1
 def _pair(im_size) -> tuple[int, int]:
@@ -106,8 +107,55 @@ def _forward_dense(bank, x, hal_idx):
     y = F.conv_transpose2d(f.flatten(1, 2), bank.dec_w.flatten(0, 1))           # (B, out, h, w): only the kept block adds
     return y + bank.dec_b[hal_idx][:, :, None, None]
 
+def _tap_conv(x, w, b, pad: int = 0):
+    "Per-sample valid conv as a sum over the k·k taps: x (B, cin, h, w), w (B, cout, cin, k, k), b (B, cout)."
+    k = w.shape[-1]
+    if pad: x = F.pad(x, (pad,) * 4)
+    ho, wo = x.shape[-2] - k + 1, x.shape[-1] - k + 1
+    y = b[:, :, None, None]
+    for i in range(k):
+        for j in range(k):                                                     # one tap: a per-sample 1×1 conv
+            y = y + (w[:, :, :, i, j, None, None] * x[:, None, :, i:i + ho, j:j + wo]).sum(2)
+    return y
+
+def _fused_pairs(x, basis_idx, hal_idx, enc_w, enc_b, scale, shift, dec_w, dec_b):
+    "Images h_{hal_idx[n]}(x[basis_idx[n]]) written as gathers and tap sums, for `torch.compile` to fuse into loops."
+    k = enc_w.shape[-1]
+    f = _tap_conv(x[basis_idx], enc_w[hal_idx], enc_b[hal_idx]) * scale[hal_idx] + shift[hal_idx]
+    wt = dec_w[hal_idx].transpose(1, 2).flip(-1, -2)                           # transposed conv = full conv, flipped kernel
+    return _tap_conv(f, wt, dec_b[hal_idx], pad=k - 1)
+
+_COMPILED = {"fn": None, "failed": None}   # one compiled kernel per process (dynamic shapes), or why it failed
+
+def _compiled_pairs(bank, x, basis_idx, hal_idx):
+    "`_fused_pairs` compiled by TorchInductor; on a compile failure: warn once and use `grouped_cl` from then on."
+    if _COMPILED["failed"] is None:
+        if _COMPILED["fn"] is None: _COMPILED["fn"] = torch.compile(_fused_pairs, dynamic=True)
+        try: return _COMPILED["fn"](x, basis_idx, hal_idx, bank.enc_w, bank.enc_b, bank.scale, bank.shift, bank.dec_w, bank.dec_b)
+        except Exception as e:                                                 # a real error re-raises from the eager path below
+            y = _forward_grouped_cl(bank, x[basis_idx], hal_idx)
+            _COMPILED["failed"] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+            warnings.warn(f"hallucinator bank mode 'compiled' is unavailable here ({_COMPILED['failed']}); "
+                          "using 'grouped_cl' instead. torch.compile needs a working C++ compiler on CPU (Triton on GPU).")
+            return y
+    return _forward_grouped_cl(bank, x[basis_idx], hal_idx)
+
+def _forward_compiled(bank, x, hal_idx):
+    "Each sample through its hallucinator in one TorchInductor-generated kernel per pass (see `_fused_pairs`)."
+    return _compiled_pairs(bank, x, torch.arange(x.shape[0], device=x.device), hal_idx)
+
+def _all_views_dense(bank, x):
+    "Every hallucinator on every basis, (B, H, out, h, w): one dense encoder conv to H·mid channels, one grouped decoder."
+    B, H, k = x.shape[0], bank.n, bank.kernel
+    f = F.conv2d(x, bank.enc_w.flatten(0, 1), bank.enc_b.flatten())              # (B, H*mid, h', w')
+    f = (f.view(B, H, bank.mid_channels, *f.shape[-2:]) * bank.scale + bank.shift).flatten(1, 2)
+    wt = bank.dec_w.transpose(1, 2).flip(-1, -2).flatten(0, 1)                   # (H*out, mid, k, k)
+    y = F.conv2d(f, wt, bank.dec_b.flatten(), padding=k - 1, groups=H)          # (B, H*out, h, w)
+    return y.view(B, H, bank.out_channels, *bank.im_size)
+
 _MODES = {"grouped": _forward_grouped, "grouped_cl": _forward_grouped_cl, "grouped_t": _forward_grouped_t,
-          "vmap": _forward_vmap, "dense": _forward_dense}
+          "vmap": _forward_vmap, "dense": _forward_dense, "compiled": _forward_compiled}
+BANK_MODES = tuple(_MODES)   # the `mode`s of HallucinatorBank
 
 # %% ../nbs/10_hallucinator.ipynb #399f56de
 @torch.no_grad()
@@ -185,9 +233,10 @@ class HallucinatorBank(nn.Module):
         "Every hallucinator on every basis: (B, H, out, h, w)."
         self._check(x)
         B, H = x.shape[0], self.n
-        idx = torch.arange(H, device=x.device).repeat(B)                           # (B*H,) basis-major
-        xs = x.repeat_interleave(H, dim=0)                                         # (B*H, in, h, w)
-        return _MODES[self.mode](self, xs, idx).view(B, H, self.out_channels, *self.im_size)
+        if self.mode != "compiled": return _all_views_dense(self, x)
+        hal = torch.arange(H, device=x.device).repeat(B)                           # (B*H,) basis-major
+        basis = torch.arange(B, device=x.device).repeat_interleave(H)
+        return _compiled_pairs(self, x, basis, hal).view(B, H, self.out_channels, *self.im_size)
 
     def n_params_each(self) -> int:
         "Floats stored per hallucinator."
