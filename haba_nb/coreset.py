@@ -16,8 +16,8 @@ from .evaluate import EvalConfig, train_and_evaluate
 
 # %% auto #0
 __all__ = ['CORESETS', 'check_ipc', 'coreset_from_indices', 'select_random', 'feature_net', 'embed_images', 'herding_order',
-           'select_herding', 'kcenter_order', 'select_kcenter', 'forgetting_counts', 'select_forgetting',
-           'select_coreset']
+           'select_herding', 'nearest_mean_order', 'select_nearest_mean', 'kcenter_order', 'select_kcenter',
+           'forgetting_counts', 'select_forgetting', 'select_coreset']
 
 # %% ../nbs/05_coreset.ipynb #2eef7829
 def check_ipc(data,    # `RealData`
@@ -91,6 +91,12 @@ def _per_class(data, feats, ipc, order_fn) -> torch.Tensor:
     "Apply `order_fn(class_feats, ipc)` per class; return the chosen training-set indices."
     return torch.cat([c[order_fn(feats[c], ipc)] for c in data.indices_class])
 
+def _select_by_features(data, ipc, order_fn, net=None, seed=0, batch=512) -> PlainImages:
+    "The coreset `order_fn` picks per class in the feature space of `net` (default: `feature_net(data, seed=seed)`)."
+    ipc = check_ipc(data, ipc)
+    feats = embed_images(net if net is not None else feature_net(data, seed=seed), data.x_train, batch)
+    return coreset_from_indices(data, _per_class(data, feats, ipc, order_fn))
+
 # %% ../nbs/05_coreset.ipynb #5b9bdec9
 def select_herding(data,            # `RealData`
                    ipc: int,        # images per class
@@ -99,9 +105,23 @@ def select_herding(data,            # `RealData`
                    batch: int = 512 # images per forward pass when embedding
                   ) -> PlainImages:
     "IPC images per class chosen by herding in the feature space of `net`."
-    ipc = check_ipc(data, ipc)
-    feats = embed_images(net if net is not None else feature_net(data, seed=seed), data.x_train, batch)
-    return coreset_from_indices(data, _per_class(data, feats, ipc, herding_order))
+    return _select_by_features(data, ipc, herding_order, net, seed, batch)
+
+# %% ../nbs/05_coreset.ipynb #bb97da86
+def nearest_mean_order(feats: torch.Tensor, # features of one class (n, D)
+                       k: int               # how many to choose
+                      ) -> torch.Tensor:
+    "Indices (k,) of the k features nearest the class mean, nearest first."
+    return (feats - feats.mean(0)).norm(dim=1).argsort(stable=True)[:k]
+
+def select_nearest_mean(data,            # `RealData`
+                        ipc: int,        # images per class
+                        net: torch.nn.Module | None = None, # feature network (default: `feature_net(data, seed=seed)`)
+                        seed: int = 0,   # seeds the default feature network (the choice itself is deterministic)
+                        batch: int = 512 # images per forward pass when embedding
+                       ) -> PlainImages:
+    "IPC images per class nearest their class mean in the feature space of `net`."
+    return _select_by_features(data, ipc, nearest_mean_order, net, seed, batch)
 
 # %% ../nbs/05_coreset.ipynb #eaf13db4
 def kcenter_order(feats: torch.Tensor, # features of one class (n, D)
@@ -123,9 +143,7 @@ def select_kcenter(data,            # `RealData`
                    batch: int = 512 # images per forward pass when embedding
                   ) -> PlainImages:
     "IPC images per class chosen by greedy k-center in the feature space of `net`."
-    ipc = check_ipc(data, ipc)
-    feats = embed_images(net if net is not None else feature_net(data, seed=seed), data.x_train, batch)
-    return coreset_from_indices(data, _per_class(data, feats, ipc, kcenter_order))
+    return _select_by_features(data, ipc, kcenter_order, net, seed, batch)
 
 # %% ../nbs/05_coreset.ipynb #33404ba7
 def forgetting_counts(data,               # `RealData`; trains on its full training split
@@ -173,10 +191,10 @@ def select_forgetting(data,          # `RealData`
 
 # %% ../nbs/05_coreset.ipynb #1e9490c8
 CORESETS = {'random': select_random, 'herding': select_herding, 'kcenter': select_kcenter,
-            'forgetting': select_forgetting}
+            'forgetting': select_forgetting, 'nearest_mean': select_nearest_mean}
 
 # %% ../nbs/05_coreset.ipynb #7d720a43
-def select_coreset(name: str, # one of `CORESETS`: random, herding, kcenter, forgetting
+def select_coreset(name: str, # one of `CORESETS`: random, herding, kcenter, forgetting, nearest_mean
                    data,      # `RealData`
                    ipc: int,  # images per class
                    **kw       # passed to the selector (seed, net, epochs, ...)
