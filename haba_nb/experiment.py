@@ -42,7 +42,7 @@ class ExperimentConfig:
     "One cell of a results table; `None` fields take the tier's default."
     dataset: str = 'digits'          # DATASETS key (digits is embedded: no download)
     data_root: str | None = None     # folder with the dataset files (else $HABA_DATA, then the cache)
-    objective: str = 'dm'            # dc, dsa, dm, mtt; or a coreset (random, herding, kcenter, forgetting); or whole
+    objective: str = 'dm'            # dc, dsa, dm, mtt; or a coreset (random, herding, kcenter, forgetting, nearest_mean); or whole
     parameterisation: str = 'haba'   # plain (one tensor per image) or haba (bases × hallucinators)
     ipc: int = 10                    # images per class: the storage budget
     bpc: int | None = None           # bases per class (None: the most that fit the ipc budget)
