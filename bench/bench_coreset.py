@@ -41,7 +41,7 @@ def parse_args(argv=None):
     p.add_argument('--ipcs', type=int, nargs='+', default=[1, 10, 50])
     p.add_argument('--seeds', type=int, default=5, help='evaluation networks per row')
     p.add_argument('--epochs', type=int, default=300)
-    p.add_argument('--methods', nargs='+', default=['random', 'herding', 'kcenter'], choices=sorted(CORESETS))
+    p.add_argument('--methods', nargs='+', default=['random', 'herding', 'nearest_mean', 'kcenter'], choices=sorted(CORESETS))
     p.add_argument('--width', type=int, default=128)
     p.add_argument('--depth', type=int, default=3)
     p.add_argument('--aug', default='none', choices=sorted(AUGS), help="training augmentation (DC paper: none on FashionMNIST)")
