@@ -23,14 +23,11 @@ from haba_nb.core import atomic_write_json, versions
 from haba_nb.hallucinator import HallucinatorBank, _MODES
 
 
-BLOCK = 1   # consecutive calls per timed sample (--block)
-
-def _interleaved(fns, warmup, repeats, block=None):
+def _interleaved(fns, warmup, repeats, block=1):
     """Median seconds per call of each fn, timed round-robin so a busy shared CPU slows all of them alike.
     Each sample is the mean of `block` consecutive calls: block 1 times a call right after a different
     implementation ran (cold OpenMP workers after the loop's single-threaded small ops), a larger block
     the steady state of a training loop that calls the same code again and again."""
-    block = BLOCK if block is None else block
     for _ in range(warmup):
         for f in fns.values(): f()
     ts = {k: [] for k in fns}
@@ -42,7 +39,7 @@ def _interleaved(fns, warmup, repeats, block=None):
     return {k: statistics.median(v) for k, v in ts.items()}
 
 
-def bench(channels, size, n_hal=5, bpc=9, classes=10, warmup=3, repeats=9):
+def bench(channels, size, n_hal=5, bpc=9, classes=10, warmup=3, repeats=9, block=1):
     g = torch.Generator().manual_seed(0)
     n = bpc * classes
     bank = HallucinatorBank(n_hal, channels, channels, size)
@@ -64,8 +61,8 @@ def bench(channels, size, n_hal=5, bpc=9, classes=10, warmup=3, repeats=9):
             with torch.no_grad(): f(x)
         return run
     def fwd_bwd(f): return lambda: f(xg).square().mean().backward()
-    tf = _interleaved({k: fwd(f) for k, f in impls.items()}, warmup, repeats)
-    tb = _interleaved({k: fwd_bwd(f) for k, f in impls.items()}, warmup, repeats)
+    tf = _interleaved({k: fwd(f) for k, f in impls.items()}, warmup, repeats, block)
+    tb = _interleaved({k: fwd_bwd(f) for k, f in impls.items()}, warmup, repeats, block)
     rows = {k: {"fwd": n / tf[k], "fwd_bwd": n / tb[k]} for k in impls}
     # every basis through every hallucinator: all_views vs the loop over all pairs
     pairs = [(b, j) for b in range(n) for j in range(n_hal)]
@@ -75,8 +72,8 @@ def bench(channels, size, n_hal=5, bpc=9, classes=10, warmup=3, repeats=9):
     def views(inp): return bank.all_views(inp)
     def views_compiled(inp): return cbank.all_views(inp)
     impls = {"loop_all": loop_all, "all_views": views, "all_views_compiled": views_compiled}
-    tf = _interleaved({k: fwd(f) for k, f in impls.items()}, warmup, max(3, repeats // 5), max(1, BLOCK // 5))
-    tb = _interleaved({k: fwd_bwd(f) for k, f in impls.items()}, warmup, max(3, repeats // 5), max(1, BLOCK // 5))
+    tf = _interleaved({k: fwd(f) for k, f in impls.items()}, warmup, max(3, repeats // 5), max(1, block // 5))
+    tb = _interleaved({k: fwd_bwd(f) for k, f in impls.items()}, warmup, max(3, repeats // 5), max(1, block // 5))
     rows.update({k: {"fwd": len(pairs) / tf[k], "fwd_bwd": len(pairs) / tb[k]} for k in impls})
     rows["compiled"]["compile_s"] = compile_s
     return rows
@@ -89,7 +86,6 @@ def main():
     ap.add_argument("--block", type=int, default=1, help="consecutive calls per timed sample (1: cold, each call after another impl)")
     ap.add_argument("--out", default="bench_bank.json", help="file name under bench/results/")
     a = ap.parse_args()
-    global BLOCK; BLOCK = a.block
     torch.set_num_threads(a.threads)
     out = {"setup": {"hallucinators": 5, "bpc": 9, "classes": 10, "threads": a.threads, "repeats": a.repeats, "block": a.block,
                      "statistic": "median images/s", "cpu_count": os.cpu_count(),
@@ -97,7 +93,7 @@ def main():
            "versions": versions(), "results": {}}
     print(f"{'shape':10} {'impl':19} {'fwd img/s':>11} {'x loop':>7} {'fwd+bwd img/s':>14} {'x loop':>7}")
     for c, s in [(1, 28), (3, 32)]:
-        rows = bench(c, s, repeats=a.repeats)
+        rows = bench(c, s, repeats=a.repeats, block=a.block)
         key = f"{s}x{s}x{c}"
         for impl, r in rows.items():
             star = "*" if impl == HallucinatorBank(1, c, c, s).mode else " "

@@ -40,9 +40,8 @@ def main():
     from haba_nb.data import load_dataset
     from haba_nb.networks import get_network
     from haba_nb.evaluate import EvalConfig, evaluate_synset
-    from haba_nb.coreset import embed_images, herding_order, coreset_from_indices, _per_class, feature_net
-    def nearest_mean(f, k): return (f - f.mean(0)).norm(dim=1).argsort()[:k]
-    orders = {'herding': herding_order, 'nearest_mean': nearest_mean}
+    from haba_nb.coreset import embed_images, herding_order, nearest_mean_order, coreset_from_indices, _per_class, feature_net
+    orders = {'herding': herding_order, 'nearest_mean': nearest_mean_order}
     data = load_dataset('fashionmnist')
     cfg = EvalConfig(epochs=300, width=128, dsa=False, dc_aug=False)
     rows = []

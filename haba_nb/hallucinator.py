@@ -97,13 +97,15 @@ def _forward_vmap(bank, x, hal_idx):
     "Each sample through its hallucinator with torch.func.vmap."
     return torch.func.vmap(_one)(x, *_gather(bank, hal_idx))
 
+def _encode_all(bank, x):
+    "Every hallucinator's encoder and affine on every sample, as ONE dense conv to H·mid channels: (B, H, mid, h', w')."
+    f = F.conv2d(x, bank.enc_w.flatten(0, 1), bank.enc_b.flatten())            # (B, H*mid, h', w')
+    return f.view(x.shape[0], bank.n, bank.mid_channels, *f.shape[-2:]) * bank.scale + bank.shift
+
 def _forward_dense(bank, x, hal_idx):
     "Dense encoder to all H·mid channels, zero every block but the sample's own, one dense decoder."
-    B, H, mid = x.shape[0], bank.n, bank.mid_channels
-    f = F.conv2d(x, bank.enc_w.flatten(0, 1), bank.enc_b.flatten())            # (B, H*mid, h', w')
-    f = f.view(B, H, mid, *f.shape[-2:])                                       # (B, H, mid, h', w')
-    keep = F.one_hot(hal_idx, H).to(f.dtype)[:, :, None, None, None]            # (B, H, 1, 1, 1)
-    f = (f * bank.scale + bank.shift) * keep                                   # other hallucinators' blocks are 0
+    keep = F.one_hot(hal_idx, bank.n).to(x.dtype)[:, :, None, None, None]      # (B, H, 1, 1, 1)
+    f = _encode_all(bank, x) * keep                                            # other hallucinators' blocks are 0
     y = F.conv_transpose2d(f.flatten(1, 2), bank.dec_w.flatten(0, 1))           # (B, out, h, w): only the kept block adds
     return y + bank.dec_b[hal_idx][:, :, None, None]
 
@@ -147,8 +149,7 @@ def _forward_compiled(bank, x, hal_idx):
 def _all_views_dense(bank, x):
     "Every hallucinator on every basis, (B, H, out, h, w): one dense encoder conv to H·mid channels, one grouped decoder."
     B, H, k = x.shape[0], bank.n, bank.kernel
-    f = F.conv2d(x, bank.enc_w.flatten(0, 1), bank.enc_b.flatten())              # (B, H*mid, h', w')
-    f = (f.view(B, H, bank.mid_channels, *f.shape[-2:]) * bank.scale + bank.shift).flatten(1, 2)
+    f = _encode_all(bank, x).flatten(1, 2)                                       # (B, H*mid, h', w')
     wt = bank.dec_w.transpose(1, 2).flip(-1, -2).flatten(0, 1)                   # (H*out, mid, k, k)
     y = F.conv2d(f, wt, bank.dec_b.flatten(), padding=k - 1, groups=H)          # (B, H*out, h, w)
     return y.view(B, H, bank.out_channels, *bank.im_size)
