@@ -12,36 +12,57 @@ Mode 'compiled' is TorchInductor code: its first call compiles (seconds, recorde
 compile_s; cached on disk by torch for later processes) and is excluded from the timing like
 every warm-up call.
 Every implementation is timed round-robin in the same run as its loop, so the ratio is side by
-side. Saves bench/results/bench_bank.json.
-Usage: python bench/bench_bank.py [--repeats 101] [--threads 2] [--block 1] [--out bench_bank.json]
+side. The CPU allocator is haba_nb's 'tuned' glibc setting by default, as in every haba_nb run
+on CPU (`training_device`); `--allocator system` keeps glibc's defaults, under which each large
+buffer after another implementation's comes back from the kernel with fresh page faults.
+Saves bench/results/bench_bank.json.
+`--after convnet` runs an untimed ConvNet-128 training step before every timed sample, so each
+call meets the caches and threads a training loop leaves it (with --block 1: the bank's real spot).
+Usage: python bench/bench_bank.py [--repeats 101] [--threads 2] [--block 1] [--after nothing|convnet]
+                                  [--allocator tuned] [--out bench_bank.json]
 """
 import argparse, json, os, statistics, time
 from pathlib import Path
 
 import torch
-from haba_nb.core import atomic_write_json, versions
+import torch.nn.functional as F
+from haba_nb.networks import get_network
+from haba_nb.core import atomic_write_json, versions, training_device, cpu_allocator
 from haba_nb.hallucinator import HallucinatorBank, _MODES
 
 
-def _interleaved(fns, warmup, repeats, block=1):
+def _interleaved(fns, warmup, repeats, block=1, between=None):
     """Median seconds per call of each fn, timed round-robin so a busy shared CPU slows all of them alike.
     Each sample is the mean of `block` consecutive calls: block 1 times a call right after a different
-    implementation ran (cold OpenMP workers after the loop's single-threaded small ops), a larger block
-    the steady state of a training loop that calls the same code again and again."""
+    implementation ran (caches cold for it), a larger block the steady state of code called again and
+    again. `between` (untimed) runs before every sample: a ConvNet training step puts each call where a
+    distillation or evaluation step puts the bank."""
     for _ in range(warmup):
         for f in fns.values(): f()
     ts = {k: [] for k in fns}
     for _ in range(repeats):
         for k, f in fns.items():
+            if between is not None: between()
             t0 = time.perf_counter()
             for _ in range(block): f()
             ts[k].append((time.perf_counter() - t0) / block)
     return {k: statistics.median(v) for k, v in ts.items()}
 
 
-def bench(channels, size, n_hal=5, bpc=9, classes=10, warmup=3, repeats=9, block=1):
+def _convnet_step(channels, size, n):
+    "One untimed ConvNet-128 (the evaluation network) training step on n images, as a closure."
+    net = get_network("ConvNet", channel=channels, num_classes=10, im_size=(size, size))
+    opt = torch.optim.SGD(net.parameters(), lr=0.01)
+    xb, yb = torch.randn(n, channels, size, size), torch.randint(10, (n,))
+    def step():
+        opt.zero_grad(); F.cross_entropy(net(xb), yb).backward(); opt.step()
+    return step
+
+
+def bench(channels, size, n_hal=5, bpc=9, classes=10, warmup=3, repeats=9, block=1, after="nothing"):
     g = torch.Generator().manual_seed(0)
     n = bpc * classes
+    between = _convnet_step(channels, size, n) if after == "convnet" else None
     bank = HallucinatorBank(n_hal, channels, channels, size)
     hs = [bank.hallucinator(j) for j in range(n_hal)]          # standalone copies for the loop
     x = torch.randn(n, channels, size, size, generator=g)      # (90, C, h, w) bases
@@ -61,8 +82,8 @@ def bench(channels, size, n_hal=5, bpc=9, classes=10, warmup=3, repeats=9, block
             with torch.no_grad(): f(x)
         return run
     def fwd_bwd(f): return lambda: f(xg).square().mean().backward()
-    tf = _interleaved({k: fwd(f) for k, f in impls.items()}, warmup, repeats, block)
-    tb = _interleaved({k: fwd_bwd(f) for k, f in impls.items()}, warmup, repeats, block)
+    tf = _interleaved({k: fwd(f) for k, f in impls.items()}, warmup, repeats, block, between)
+    tb = _interleaved({k: fwd_bwd(f) for k, f in impls.items()}, warmup, repeats, block, between)
     rows = {k: {"fwd": n / tf[k], "fwd_bwd": n / tb[k]} for k in impls}
     # every basis through every hallucinator: all_views vs the loop over all pairs
     pairs = [(b, j) for b in range(n) for j in range(n_hal)]
@@ -72,8 +93,8 @@ def bench(channels, size, n_hal=5, bpc=9, classes=10, warmup=3, repeats=9, block
     def views(inp): return bank.all_views(inp)
     def views_compiled(inp): return cbank.all_views(inp)
     impls = {"loop_all": loop_all, "all_views": views, "all_views_compiled": views_compiled}
-    tf = _interleaved({k: fwd(f) for k, f in impls.items()}, warmup, max(3, repeats // 5), max(1, block // 5))
-    tb = _interleaved({k: fwd_bwd(f) for k, f in impls.items()}, warmup, max(3, repeats // 5), max(1, block // 5))
+    tf = _interleaved({k: fwd(f) for k, f in impls.items()}, warmup, max(3, repeats // 5), max(1, block // 5), between)
+    tb = _interleaved({k: fwd_bwd(f) for k, f in impls.items()}, warmup, max(3, repeats // 5), max(1, block // 5), between)
     rows.update({k: {"fwd": len(pairs) / tf[k], "fwd_bwd": len(pairs) / tb[k]} for k in impls})
     rows["compiled"]["compile_s"] = compile_s
     return rows
@@ -84,16 +105,20 @@ def main():
     ap.add_argument("--repeats", type=int, default=101)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--block", type=int, default=1, help="consecutive calls per timed sample (1: cold, each call after another impl)")
+    ap.add_argument("--after", default="nothing", choices=["nothing", "convnet"],
+                    help="untimed before every sample: nothing, or a ConvNet-128 training step on 90 images (where a training loop calls the bank)")
+    ap.add_argument("--allocator", default="tuned", choices=["tuned", "system"], help="glibc malloc as haba_nb runs set it, or glibc's defaults")
     ap.add_argument("--out", default="bench_bank.json", help="file name under bench/results/")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    out = {"setup": {"hallucinators": 5, "bpc": 9, "classes": 10, "threads": a.threads, "repeats": a.repeats, "block": a.block,
+    training_device("cpu", allocator=a.allocator)
+    out = {"setup": {"hallucinators": 5, "bpc": 9, "classes": 10, "threads": a.threads, "repeats": a.repeats, "block": a.block, "after": a.after, "allocator": cpu_allocator(),
                      "statistic": "median images/s", "cpu_count": os.cpu_count(),
                      "note": "2-core VM; other jobs may share it (load average recorded)", "loadavg_1min": os.getloadavg()[0]},
            "versions": versions(), "results": {}}
     print(f"{'shape':10} {'impl':19} {'fwd img/s':>11} {'x loop':>7} {'fwd+bwd img/s':>14} {'x loop':>7}")
     for c, s in [(1, 28), (3, 32)]:
-        rows = bench(c, s, repeats=a.repeats, block=a.block)
+        rows = bench(c, s, repeats=a.repeats, block=a.block, after=a.after)
         key = f"{s}x{s}x{c}"
         for impl, r in rows.items():
             star = "*" if impl == HallucinatorBank(1, c, c, s).mode else " "

@@ -109,31 +109,41 @@ def _forward_dense(bank, x, hal_idx):
     y = F.conv_transpose2d(f.flatten(1, 2), bank.dec_w.flatten(0, 1))           # (B, out, h, w): only the kept block adds
     return y + bank.dec_b[hal_idx][:, :, None, None]
 
-def _tap_conv(x, w, b, pad: int = 0):
-    "Per-sample valid conv as a sum over the k·k taps: x (B, cin, h, w), w (B, cout, cin, k, k), b (B, cout)."
+def _flat_taps(x, w, b, row: int, n: int):
+    "Per-sample conv on row-major flattened maps: y[..., p] = b + Σ_ij w[..., i, j]·x[..., p + i·row + j] for p < n. x (B, cin, L), w (B, cout, cin, k, k), b (B, cout)."
     k = w.shape[-1]
-    if pad: x = F.pad(x, (pad,) * 4)
-    ho, wo = x.shape[-2] - k + 1, x.shape[-1] - k + 1
-    y = b[:, :, None, None]
+    y = b[:, :, None]
     for i in range(k):
-        for j in range(k):                                                     # one tap: a per-sample 1×1 conv
-            y = y + (w[:, :, :, i, j, None, None] * x[:, None, :, i:i + ho, j:j + wo]).sum(2)
+        for j in range(k):                                                     # one tap: a per-sample 1×1 conv on a shifted slice
+            o = i * row + j
+            y = y + (w[:, :, :, i, j, None] * x[:, None, :, o:o + n]).sum(2)
     return y
 
-def _fused_pairs(x, basis_idx, hal_idx, enc_w, enc_b, scale, shift, dec_w, dec_b):
-    "Images h_{hal_idx[n]}(x[basis_idx[n]]) written as gathers and tap sums, for `torch.compile` to fuse into loops."
-    k = enc_w.shape[-1]
-    f = _tap_conv(x[basis_idx], enc_w[hal_idx], enc_b[hal_idx]) * scale[hal_idx] + shift[hal_idx]
-    wt = dec_w[hal_idx].transpose(1, 2).flip(-1, -2)                           # transposed conv = full conv, flipped kernel
-    return _tap_conv(f, wt, dec_b[hal_idx], pad=k - 1)
+def _flat_rows(p, k: int):
+    "A per-position affine map (H, mid, h', w') at row stride w = w'+k-1, flattened, with 0 on the k-1 junk columns of each row."
+    return F.pad(p, (0, k - 1)).flatten(-2)
 
-_COMPILED = {"fn": None, "failed": None}   # one compiled kernel per process (dynamic shapes), or why it failed
+def _fused_pairs(x, basis_idx, hal_idx, enc_w, enc_b, scale_f, shift_f, dec_w, dec_b):
+    "Images h_{hal_idx[n]}(x[basis_idx[n]]) as gathers and tap sums on flattened rows, for `torch.compile` to fuse into long vector loops. σ, μ come as `_flat_rows`."
+    B, k, (h, w) = hal_idx.shape[0], enc_w.shape[-1], x.shape[-2:]
+    n = (h - k + 1) * w - (k - 1)            # encoder outputs at row stride w; the k-1 columns that wrap around each row are junk
+    f = _flat_taps(x.flatten(-2)[basis_idx], enc_w[hal_idx], enc_b[hal_idx], w, n) * scale_f[hal_idx][..., :n] + shift_f[hal_idx][..., :n]
+    # ConvTranspose2d = valid conv of the (k-1)-padded map with the flipped kernel. At row stride w the junk columns, zeroed
+    # by σ = μ = 0, ARE that padding left and right, so (k-1)·(w+1) zeros at each end of the flat map are all that is left.
+    z = f.new_zeros(B, f.shape[1], (k - 1) * (w + 1))
+    wt = dec_w[hal_idx].transpose(1, 2).flip(-1, -2)                           # (B, out, mid, k, k)
+    return _flat_taps(torch.cat([z, f, z], -1), wt, dec_b[hal_idx], w, h * w).view(B, -1, h, w)
+
+_COMPILED = {"fn": None, "failed": None}   # one compiled kernel per process, or why compiling failed
 
 def _compiled_pairs(bank, x, basis_idx, hal_idx):
     "`_fused_pairs` compiled by TorchInductor; on a compile failure: warn once and use `grouped_cl` from then on."
     if _COMPILED["failed"] is None:
-        if _COMPILED["fn"] is None: _COMPILED["fn"] = torch.compile(_fused_pairs, dynamic=True)
-        try: return _COMPILED["fn"](x, basis_idx, hal_idx, bank.enc_w, bank.enc_b, bank.scale, bank.shift, bank.dec_w, bank.dec_b)
+        if _COMPILED["fn"] is None:                                            # C++ on CPU: let the compiler fuse a·b+c into FMAs
+            _COMPILED["fn"] = torch.compile(_fused_pairs, options={"cpp.enable_floating_point_contract_flag": "fast"})
+        for t in (x, basis_idx, hal_idx): torch._dynamo.maybe_mark_dynamic(t, 0)   # batch sizes vary; image sizes stay constants
+        k = bank.kernel                                                        # σ, μ laid out here: padded inside, the pad would become masked loads
+        try: return _COMPILED["fn"](x, basis_idx, hal_idx, bank.enc_w, bank.enc_b, _flat_rows(bank.scale, k), _flat_rows(bank.shift, k), bank.dec_w, bank.dec_b)
         except Exception as e:                                                 # a real error re-raises from the eager path below
             y = _forward_grouped_cl(bank, x[basis_idx], hal_idx)
             _COMPILED["failed"] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
