@@ -119,6 +119,42 @@ def _flat_taps(x, w, b, row: int, n: int):
             y = y + (w[:, :, :, i, j, None] * x[:, None, :, o:o + n]).sum(2)
     return y
 
+class _FlatTaps(torch.autograd.Function):
+    "`_flat_taps` whose backward is tap sums too. Autograd's own adds one zero-padded copy per tap, which Inductor turns into masked loads."
+    @staticmethod
+    def forward(x, w, b, row: int, n: int): return _flat_taps(x, w, b, row, n)
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, w, _, ctx.row, ctx.n = inputs
+        ctx.save_for_backward(x, w)
+    @staticmethod
+    def backward(ctx, g):                                                      # g (B, cout, n)
+        (x, w), row, n = ctx.saved_tensors, ctx.row, ctx.n
+        k, L = w.shape[-1], x.shape[-1]
+        gx = gw = gb = None
+        if ctx.needs_input_grad[0]:                                            # the transposed conv: flipped taps over g padded by the reach
+            P = (k - 1) * row + (k - 1)
+            gp = torch.cat([g.new_zeros(*g.shape[:2], P), g, g.new_zeros(*g.shape[:2], L - n)], -1)
+            gx = _flat_taps(gp, w.transpose(1, 2).flip(-1, -2), g.new_zeros(g.shape[0], w.shape[2]), row, L)
+        if ctx.needs_input_grad[1]:                                            # Σ_p g[p]·x[p + tap offset], per sample
+            gw = torch.stack([torch.stack([(g[:, :, None] * x[:, None, :, i * row + j:i * row + j + n]).sum(-1)
+                                           for j in range(k)], -1) for i in range(k)], -2)
+        if ctx.needs_input_grad[2]: gb = g.sum(-1)
+        return gx, gw, gb, None, None
+
+class _RowGather(torch.autograd.Function):
+    "w[idx] whose backward is a one-hot matmul. The default, a scatter-add into H rows, is atomic adds in Inductor's C++."
+    @staticmethod
+    def forward(w, idx): return w[idx]
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[1]); ctx.n_rows = inputs[0].shape[0]
+    @staticmethod
+    def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
+        oh = F.one_hot(idx, ctx.n_rows).to(g.dtype)                            # (B, H)
+        return (oh.t() @ g.reshape(g.shape[0], -1)).view(ctx.n_rows, *g.shape[1:]), None
+
 def _flat_rows(p, k: int):
     "A per-position affine map (H, mid, h', w') at row stride w = w'+k-1, flattened, with 0 on the k-1 junk columns of each row."
     return F.pad(p, (0, k - 1)).flatten(-2)
@@ -126,13 +162,14 @@ def _flat_rows(p, k: int):
 def _fused_pairs(x, basis_idx, hal_idx, enc_w, enc_b, scale_f, shift_f, dec_w, dec_b):
     "Images h_{hal_idx[n]}(x[basis_idx[n]]) as gathers and tap sums on flattened rows, for `torch.compile` to fuse into long vector loops. σ, μ come as `_flat_rows`."
     B, k, (h, w) = hal_idx.shape[0], enc_w.shape[-1], x.shape[-2:]
+    G = lambda p: _RowGather.apply(p, hal_idx)                                 # each sample's hallucinator weights
     n = (h - k + 1) * w - (k - 1)            # encoder outputs at row stride w; the k-1 columns that wrap around each row are junk
-    f = _flat_taps(x.flatten(-2)[basis_idx], enc_w[hal_idx], enc_b[hal_idx], w, n) * scale_f[hal_idx][..., :n] + shift_f[hal_idx][..., :n]
+    f = _FlatTaps.apply(x.flatten(-2)[basis_idx], G(enc_w), G(enc_b), w, n) * G(scale_f)[..., :n] + G(shift_f)[..., :n]
     # ConvTranspose2d = valid conv of the (k-1)-padded map with the flipped kernel. At row stride w the junk columns, zeroed
     # by σ = μ = 0, ARE that padding left and right, so (k-1)·(w+1) zeros at each end of the flat map are all that is left.
     z = f.new_zeros(B, f.shape[1], (k - 1) * (w + 1))
-    wt = dec_w[hal_idx].transpose(1, 2).flip(-1, -2)                           # (B, out, mid, k, k)
-    return _flat_taps(torch.cat([z, f, z], -1), wt, dec_b[hal_idx], w, h * w).view(B, -1, h, w)
+    wt = G(dec_w).transpose(1, 2).flip(-1, -2)                                 # (B, out, mid, k, k)
+    return _FlatTaps.apply(torch.cat([z, f, z], -1), wt, G(dec_b), w, h * w).view(B, -1, h, w)
 
 _COMPILED = {"fn": None, "failed": None}   # one compiled kernel per process, or why compiling failed
 
