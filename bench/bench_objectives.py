@@ -13,6 +13,7 @@ and torch itself) does not mix between cells.
     .venv/bin/python bench/bench_objectives.py                  # all 8 cells
     .venv/bin/python bench/bench_objectives.py --objectives dm,dc --iters 2
     .venv/bin/python bench/bench_objectives.py --allocator system --out bench/results/bench_objectives_system_malloc.json
+    .venv/bin/python bench/bench_objectives.py --objectives dm,dc --params haba --bank-modes grouped_cl,compiled --warmup 1 --iters 3
 """
 from __future__ import annotations
 import argparse, json, os, resource, subprocess, sys, tempfile, time
@@ -46,7 +47,7 @@ def worker(a):
     if a.param == 'plain': param, per_class = PlainImages.from_real(real, a.ipc, generator=g), a.ipc
     else:
         per_class = max_bpc(real.num_classes, a.ipc, shape, a.hallucinators)
-        param = FactorizedSet.from_real(real, per_class, n_hallucinators=a.hallucinators, generator=g)
+        param = FactorizedSet.from_real(real, per_class, n_hallucinators=a.hallucinators, generator=g, bank_mode=a.bank_mode)
     kw = dict(width=a.width)
     if a.objective == 'mtt':
         kw.update(expert_dir=a.traj)
@@ -66,7 +67,7 @@ def worker(a):
     lb, af = sum(t_loss) / len(t_loss), sum(t_after) / len(t_after)
     outer = getattr(obj.cfg, 'outer_loop', 1)
     avg = lb + af * (outer - 1) / outer if a.objective in ('dc', 'dsa') else lb + af
-    print('RESULT ' + json.dumps({'objective': a.objective, 'param': a.param, 'items_per_class': per_class,
+    print('RESULT ' + json.dumps({'objective': a.objective, 'param': a.param, 'bank_mode': a.bank_mode if a.param == 'haba' else None, 'items_per_class': per_class,
                                    'loss_backward_s': lb, 'after_step_s': af, 's_per_it': avg, 'cpu_s_per_it_over_threads': sum(cpu) / len(cpu) / a.threads,
                                    'peak_rss_gb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
                                    'dataset': real.name, 'notice': notice}), flush=True)
@@ -97,6 +98,8 @@ def main():
     ap.add_argument('--warmup', type=int, default=0, help='untimed iterations first')
     ap.add_argument('--width', type=int, default=128); ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--hallucinators', type=int, default=5)
+    ap.add_argument('--bank-modes', default='grouped_cl', help="comma list of HaBa hallucinator bank modes to run (e.g. grouped_cl,compiled)")
+    ap.add_argument('--bank-mode', default='grouped_cl', help=argparse.SUPPRESS)
     ap.add_argument('--allocator', default='tuned', help="'tuned' (distill's default on CPU) or 'system' (glibc's defaults)")
     ap.add_argument('--out', default=str(HERE / 'results' / 'bench_objectives.json'))
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
@@ -108,26 +111,28 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         a.traj = str(Path(d) / 'traj')
         if 'mtt' in a.objectives: _fake_trajectories(a.dataset, Path(a.traj), a.width)
-        for o in a.objectives.split(','):
-            for p in a.params.split(','):
-                cmd = [sys.executable, __file__, '--worker', '--objective', o, '--param', p, '--traj', a.traj,
-                       '--dataset', a.dataset, '--ipc', str(a.ipc), '--iters', str(a.iters), '--warmup', str(a.warmup), '--width', str(a.width),
-                       '--threads', str(a.threads), '--hallucinators', str(a.hallucinators), '--allocator', a.allocator]
-                print(f"running {o} × {p} in a subprocess ...", flush=True)
-                out = subprocess.run(cmd, capture_output=True, text=True)
-                sys.stdout.write(''.join(l + '\n' for l in out.stdout.splitlines() if not l.startswith('RESULT ')))
-                if out.returncode: print(f"  FAILED:\n{out.stderr[-2000:]}"); continue
-                rows.append(json.loads(next(l for l in out.stdout.splitlines() if l.startswith('RESULT '))[7:]))
+        cells = [(o, p, m) for o in a.objectives.split(',') for p in a.params.split(',')
+                 for m in (a.bank_modes.split(',') if p == 'haba' else ['grouped_cl'])]
+        for o, p, m in cells:
+            cmd = [sys.executable, __file__, '--worker', '--objective', o, '--param', p, '--traj', a.traj, '--bank-mode', m,
+                   '--dataset', a.dataset, '--ipc', str(a.ipc), '--iters', str(a.iters), '--warmup', str(a.warmup), '--width', str(a.width),
+                   '--threads', str(a.threads), '--hallucinators', str(a.hallucinators), '--allocator', a.allocator]
+            print(f"running {o} × {p}{' (' + m + ')' if p == 'haba' else ''} in a subprocess ...", flush=True)
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            sys.stdout.write(''.join(l + '\n' for l in out.stdout.splitlines() if not l.startswith('RESULT ')))
+            if out.returncode: print(f"  FAILED:\n{out.stderr[-2000:]}"); continue
+            rows.append(json.loads(next(l for l in out.stdout.splitlines() if l.startswith('RESULT '))[7:]))
     notices = {r['notice'] for r in rows if r['notice']}
     for n in notices: print('NOTICE:', n)
     ds = rows[0]['dataset'] if rows else a.dataset
     print(f"\n{ds}, IPC {a.ipc}, ConvNet-{a.width}, {a.threads} CPU threads (load average now {os.getloadavg()[0]:.1f}: "
           f"other jobs share these cores, so absolute seconds are inflated; compare rows measured together)")
-    print(f"{'objective':<10}{'param':<7}{'items/cls':>10}{'loss+bwd s':>12}{'after_step s':>14}{'s/it (avg)':>12}{'CPU/thr s':>11}{'peak RSS GB':>13}")
+    print(f"{'objective':<10}{'param':<18}{'items/cls':>10}{'loss+bwd s':>12}{'after_step s':>14}{'s/it (avg)':>12}{'CPU/thr s':>11}{'peak RSS GB':>13}")
     for r in rows:
-        print(f"{r['objective']:<10}{r['param']:<7}{r['items_per_class']:>10}{r['loss_backward_s']:>12.2f}{r['after_step_s']:>14.2f}"
+        pm = r['param'] + ('/' + r['bank_mode'] if r.get('bank_mode') else '')
+        print(f"{r['objective']:<10}{pm:<18}{r['items_per_class']:>10}{r['loss_backward_s']:>12.2f}{r['after_step_s']:>14.2f}"
               f"{r['s_per_it']:>12.2f}{r['cpu_s_per_it_over_threads']:>11.2f}{r['peak_rss_gb']:>13.2f}")
-    res = {'bench': 'objectives', 'config': {k: getattr(a, k) for k in ('dataset', 'ipc', 'iters', 'warmup', 'width', 'threads', 'hallucinators', 'allocator')},
+    res = {'bench': 'objectives', 'config': {k: getattr(a, k) for k in ('dataset', 'ipc', 'iters', 'warmup', 'width', 'threads', 'hallucinators', 'allocator', 'bank_modes')},
            'rows': rows, 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S')}
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=2))
