@@ -159,12 +159,14 @@ def _flat_rows(p, k: int):
     "A per-position affine map (H, mid, h', w') at row stride w = w'+k-1, flattened, with 0 on the k-1 junk columns of each row."
     return F.pad(p, (0, k - 1)).flatten(-2)
 
-def _fused_pairs(x, basis_idx, hal_idx, enc_w, enc_b, scale_f, shift_f, dec_w, dec_b):
-    "Images h_{hal_idx[n]}(x[basis_idx[n]]) as gathers and tap sums on flattened rows, for `torch.compile` to fuse into long vector loops. σ, μ come as `_flat_rows`."
+def _fused_pairs(x, hal_idx, enc_w, enc_b, scale_f, shift_f, dec_w, dec_b, views: int = 1):
+    "Images h_{hal_idx[n]}(x[n // views]) as gathers and tap sums on flattened rows, for `torch.compile` to fuse into long vector loops. σ, μ come as `_flat_rows`."
     B, k, (h, w) = hal_idx.shape[0], enc_w.shape[-1], x.shape[-2:]
+    xf = x.flatten(-2)
+    if views > 1: xf = xf[:, None].expand(-1, views, -1, -1).flatten(0, 1)    # each basis `views` times; its gradient is a sum, not a scatter
     G = lambda p: _RowGather.apply(p, hal_idx)                                 # each sample's hallucinator weights
     n = (h - k + 1) * w - (k - 1)            # encoder outputs at row stride w; the k-1 columns that wrap around each row are junk
-    f = _FlatTaps.apply(x.flatten(-2)[basis_idx], G(enc_w), G(enc_b), w, n) * G(scale_f)[..., :n] + G(shift_f)[..., :n]
+    f = _FlatTaps.apply(xf, G(enc_w), G(enc_b), w, n) * G(scale_f)[..., :n] + G(shift_f)[..., :n]
     # ConvTranspose2d = valid conv of the (k-1)-padded map with the flipped kernel. At row stride w the junk columns, zeroed
     # by σ = μ = 0, ARE that padding left and right, so (k-1)·(w+1) zeros at each end of the flat map are all that is left.
     z = f.new_zeros(B, f.shape[1], (k - 1) * (w + 1))
@@ -173,25 +175,25 @@ def _fused_pairs(x, basis_idx, hal_idx, enc_w, enc_b, scale_f, shift_f, dec_w, d
 
 _COMPILED = {"fn": None, "failed": None}   # one compiled kernel per process, or why compiling failed
 
-def _compiled_pairs(bank, x, basis_idx, hal_idx):
+def _compiled_pairs(bank, x, hal_idx, views: int = 1):
     "`_fused_pairs` compiled by TorchInductor; on a compile failure: warn once and use `grouped_cl` from then on."
     if _COMPILED["failed"] is None:
         if _COMPILED["fn"] is None:                                            # C++ on CPU: let the compiler fuse a·b+c into FMAs
             _COMPILED["fn"] = torch.compile(_fused_pairs, options={"cpp.enable_floating_point_contract_flag": "fast"})
-        for t in (x, basis_idx, hal_idx): torch._dynamo.maybe_mark_dynamic(t, 0)   # batch sizes vary; image sizes stay constants
+        for t in (x, hal_idx): torch._dynamo.maybe_mark_dynamic(t, 0)          # batch sizes vary; image sizes stay constants
         k = bank.kernel                                                        # σ, μ laid out here: padded inside, the pad would become masked loads
-        try: return _COMPILED["fn"](x, basis_idx, hal_idx, bank.enc_w, bank.enc_b, _flat_rows(bank.scale, k), _flat_rows(bank.shift, k), bank.dec_w, bank.dec_b)
+        try: return _COMPILED["fn"](x, hal_idx, bank.enc_w, bank.enc_b, _flat_rows(bank.scale, k), _flat_rows(bank.shift, k), bank.dec_w, bank.dec_b, views)
         except Exception as e:                                                 # a real error re-raises from the eager path below
-            y = _forward_grouped_cl(bank, x[basis_idx], hal_idx)
+            y = _forward_grouped_cl(bank, x.repeat_interleave(views, 0), hal_idx)
             _COMPILED["failed"] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
             warnings.warn(f"hallucinator bank mode 'compiled' is unavailable here ({_COMPILED['failed']}); "
                           "using 'grouped_cl' instead. torch.compile needs a working C++ compiler on CPU (Triton on GPU).")
             return y
-    return _forward_grouped_cl(bank, x[basis_idx], hal_idx)
+    return _forward_grouped_cl(bank, x.repeat_interleave(views, 0), hal_idx)
 
 def _forward_compiled(bank, x, hal_idx):
     "Each sample through its hallucinator in one TorchInductor-generated kernel per pass (see `_fused_pairs`)."
-    return _compiled_pairs(bank, x, torch.arange(x.shape[0], device=x.device), hal_idx)
+    return _compiled_pairs(bank, x, hal_idx)
 
 def _all_views_dense(bank, x):
     "Every hallucinator on every basis, (B, H, out, h, w): one dense encoder conv to H·mid channels, one grouped decoder."
@@ -283,8 +285,7 @@ class HallucinatorBank(nn.Module):
         B, H = x.shape[0], self.n
         if self.mode != "compiled": return _all_views_dense(self, x)
         hal = torch.arange(H, device=x.device).repeat(B)                           # (B*H,) basis-major
-        basis = torch.arange(B, device=x.device).repeat_interleave(H)
-        return _compiled_pairs(self, x, basis, hal).view(B, H, self.out_channels, *self.im_size)
+        return _compiled_pairs(self, x, hal, views=H).view(B, H, self.out_channels, *self.im_size)
 
     def n_params_each(self) -> int:
         "Floats stored per hallucinator."
