@@ -129,9 +129,9 @@ def main():
         res = out["results"] if len(blocks) == 1 else out["results"].setdefault(f"block{b}", {})
         for c, s in [(1, 28), (3, 32)]:
             rows = bench(c, s, repeats=a.repeats, block=b, after=a.after)
-            key = f"{s}x{s}x{c}"
+            key, default = f"{s}x{s}x{c}", HallucinatorBank(1, c, c, s).mode
             for impl, r in rows.items():
-                star = "*" if impl == HallucinatorBank(1, c, c, s).mode else " "
+                star = "*" if impl == default else " "
                 base = rows["loop_all" if impl.startswith(("loop_all", "all_views")) else "loop"]
                 r["fwd_ratio"] = r["fwd"] / base["fwd"]; r["fwd_bwd_ratio"] = r["fwd_bwd"] / base["fwd_bwd"]
                 print(f"{key:10} {impl+star:19} {r['fwd']:11.0f} {r['fwd_ratio']:7.1f} {r['fwd_bwd']:14.0f} {r['fwd_bwd_ratio']:7.1f}")

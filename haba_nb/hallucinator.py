@@ -166,7 +166,7 @@ def _fused_pairs(x, hal_idx, enc_w, enc_b, scale_f, shift_f, dec_w, dec_b, views
     if views > 1: xf = xf[:, None].expand(-1, views, -1, -1).flatten(0, 1)    # each basis `views` times; its gradient is a sum, not a scatter
     G = lambda p: _RowGather.apply(p, hal_idx)                                 # each sample's hallucinator weights
     n = (h - k + 1) * w - (k - 1)            # encoder outputs at row stride w; the k-1 columns that wrap around each row are junk
-    f = _FlatTaps.apply(xf, G(enc_w), G(enc_b), w, n) * G(scale_f)[..., :n] + G(shift_f)[..., :n]
+    f = _FlatTaps.apply(xf, G(enc_w), G(enc_b), w, n) * G(scale_f[..., :n]) + G(shift_f[..., :n])
     # ConvTranspose2d = valid conv of the (k-1)-padded map with the flipped kernel. At row stride w the junk columns, zeroed
     # by σ = μ = 0, ARE that padding left and right, so (k-1)·(w+1) zeros at each end of the flat map are all that is left.
     z = f.new_zeros(B, f.shape[1], (k - 1) * (w + 1))
@@ -175,25 +175,21 @@ def _fused_pairs(x, hal_idx, enc_w, enc_b, scale_f, shift_f, dec_w, dec_b, views
 
 _COMPILED = {"fn": None, "failed": None}   # one compiled kernel per process, or why compiling failed
 
-def _compiled_pairs(bank, x, hal_idx, views: int = 1):
-    "`_fused_pairs` compiled by TorchInductor; on a compile failure: warn once and use `grouped_cl` from then on."
-    if _COMPILED["failed"] is None:
-        if _COMPILED["fn"] is None:                                            # C++ on CPU: let the compiler fuse a·b+c into FMAs
-            _COMPILED["fn"] = torch.compile(_fused_pairs, options={"cpp.enable_floating_point_contract_flag": "fast"})
-        for t in (x, hal_idx): torch._dynamo.maybe_mark_dynamic(t, 0)          # batch sizes vary; image sizes stay constants
-        k = bank.kernel                                                        # σ, μ laid out here: padded inside, the pad would become masked loads
-        try: return _COMPILED["fn"](x, hal_idx, bank.enc_w, bank.enc_b, _flat_rows(bank.scale, k), _flat_rows(bank.shift, k), bank.dec_w, bank.dec_b, views)
-        except Exception as e:                                                 # a real error re-raises from the eager path below
-            y = _forward_grouped_cl(bank, x.repeat_interleave(views, 0), hal_idx)
-            _COMPILED["failed"] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-            warnings.warn(f"hallucinator bank mode 'compiled' is unavailable here ({_COMPILED['failed']}); "
-                          "using 'grouped_cl' instead. torch.compile needs a working C++ compiler on CPU (Triton on GPU).")
-            return y
-    return _forward_grouped_cl(bank, x.repeat_interleave(views, 0), hal_idx)
-
-def _forward_compiled(bank, x, hal_idx):
-    "Each sample through its hallucinator in one TorchInductor-generated kernel per pass (see `_fused_pairs`)."
-    return _compiled_pairs(bank, x, hal_idx)
+def _compiled_pairs(bank, x, hal_idx, views: int = 1, eager=None):
+    "`_fused_pairs` compiled by TorchInductor. Where compiling fails: warn once, and from then on return `eager()` (default: `grouped_cl`)."
+    if eager is None: eager = lambda: _forward_grouped_cl(bank, x, hal_idx)
+    if _COMPILED["failed"] is not None: return eager()
+    if _COMPILED["fn"] is None:                                                # C++ on CPU: let the compiler fuse a·b+c into FMAs
+        _COMPILED["fn"] = torch.compile(_fused_pairs, options={"cpp.enable_floating_point_contract_flag": "fast"})
+    for t in (x, hal_idx): torch._dynamo.maybe_mark_dynamic(t, 0)              # batch sizes vary; image sizes stay constants
+    k = bank.kernel                                                            # σ, μ laid out here: padded inside, the pad would become masked loads
+    try: return _COMPILED["fn"](x, hal_idx, bank.enc_w, bank.enc_b, _flat_rows(bank.scale, k), _flat_rows(bank.shift, k), bank.dec_w, bank.dec_b, views)
+    except Exception as e:
+        y = eager()                                                            # a genuine error (bad input) re-raises here, mode intact
+        _COMPILED["failed"] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        warnings.warn(f"hallucinator bank mode 'compiled' is unavailable here ({_COMPILED['failed']}); "
+                      "using the eager modes ('grouped_cl') instead. torch.compile needs a working C++ compiler on CPU (Triton on GPU).")
+        return y
 
 def _all_views_dense(bank, x):
     "Every hallucinator on every basis, (B, H, out, h, w): one dense encoder conv to H·mid channels, one grouped decoder."
@@ -204,7 +200,7 @@ def _all_views_dense(bank, x):
     return y.view(B, H, bank.out_channels, *bank.im_size)
 
 _MODES = {"grouped": _forward_grouped, "grouped_cl": _forward_grouped_cl, "grouped_t": _forward_grouped_t,
-          "vmap": _forward_vmap, "dense": _forward_dense, "compiled": _forward_compiled}
+          "vmap": _forward_vmap, "dense": _forward_dense, "compiled": _compiled_pairs}
 BANK_MODES = tuple(_MODES)   # the `mode`s of HallucinatorBank
 
 # %% ../nbs/10_hallucinator.ipynb #399f56de
@@ -285,7 +281,8 @@ class HallucinatorBank(nn.Module):
         B, H = x.shape[0], self.n
         if self.mode != "compiled": return _all_views_dense(self, x)
         hal = torch.arange(H, device=x.device).repeat(B)                           # (B*H,) basis-major
-        return _compiled_pairs(self, x, hal, views=H).view(B, H, self.out_channels, *self.im_size)
+        y = _compiled_pairs(self, x, hal, views=H, eager=lambda: _all_views_dense(self, x))
+        return y.view(B, H, self.out_channels, *self.im_size)
 
     def n_params_each(self) -> int:
         "Floats stored per hallucinator."
