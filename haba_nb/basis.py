@@ -13,7 +13,7 @@ from .hallucinator import HallucinatorBank, frame_mask
 from .budget import basis_shape
 
 # %% auto #0
-__all__ = ['PlainImages', 'Bases', 'FactorizedSet', 'param_from_config']
+__all__ = ['VIEW_NORMS', 'PlainImages', 'Bases', 'match_scale', 'FactorizedSet', 'param_from_config']
 
 # %% ../nbs/11_basis.ipynb #8358679e
 def _class_major_labels(num_classes: int, per_class: int) -> torch.Tensor:
@@ -125,14 +125,28 @@ class Bases(nn.Module):
     def __len__(self): return self.basis.shape[0]
     def forward(self, idx): return self.basis[idx]
 
+# %% ../nbs/11_basis.ipynb #e4c8aa46
+VIEW_NORMS = ("basis", "none")
+
+def match_scale(v: torch.Tensor,  # views (..., C, h, w)
+                u: torch.Tensor,  # their bases at image size (..., c, h, w), c = C or 1; broadcast over leading dims
+                eps: float = 1e-5 # keeps a flat view finite
+               ) -> torch.Tensor:
+    "`v` re-standardised per image and channel to `u`'s mean and std (differentiable in both)."
+    vm, vs = v.mean((-2, -1), keepdim=True), v.std((-2, -1), keepdim=True)
+    um, us = u.mean((-2, -1), keepdim=True), u.std((-2, -1), keepdim=True)
+    return (v - vm) / (vs + eps) * us + um
+
 # %% ../nbs/11_basis.ipynb #3a50427f
 class FactorizedSet(nn.Module):
     "HaBa's synthetic set: bases (BPC per class) × a bank of H hallucinators shared by all classes."
     kind = "factorized"
     def __init__(self, bases: Bases,             # the learnable bases
-                 bank: HallucinatorBank):         # the hallucinators
+                 bank: HallucinatorBank,          # the hallucinators
+                 view_norm: str = "basis"):       # "basis": each view takes its basis's per-channel mean/std; "none": raw (the reference)
         super().__init__()
         self.bases, self.bank = bases, bank
+        self.view_norm = check_choice("view_norm", view_norm, VIEW_NORMS)
         c, h, w = bases.basis.shape[1:]
         H, W = bank.im_size
         if c != bank.in_channels or H % h or W % w or H // h != W // w:
@@ -160,7 +174,8 @@ class FactorizedSet(nn.Module):
                   init: str = "real",         # "real" images or gaussian "noise"
                   generator=None,             # torch.Generator for the draw
                   hallucinator_init: str = "identity", # "identity" (near-identity, default) or "random" (the reference)
-                  bank_mode: str = "grouped_cl"): # the bank's implementation (`BANK_MODES`; "compiled": TorchInductor)
+                  bank_mode: str = "grouped_cl", # the bank's implementation (`BANK_MODES`; "compiled": TorchInductor)
+                  view_norm: str = "basis"):  # "basis" (views at their basis's scale) or "none" (the reference)
         "BPC bases per class initialised from real images, plus H fresh hallucinators."
         bpc, init = check_positive("bpc", bpc), check_choice("init", init, ["real", "noise"])
         shape = (data.channels, *data.im_size)
@@ -174,7 +189,8 @@ class FactorizedSet(nn.Module):
             if downsample > 1: x = F.interpolate(x, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
         bases = Bases(x, _class_major_labels(data.num_classes, bpc), data.num_classes)
         return cls(bases, HallucinatorBank(n_hallucinators, c, shape[0], shape[1:], kernel, mid_channels,
-                                           mode=bank_mode, init=hallucinator_init, generator=generator, border=border))
+                                           mode=bank_mode, init=hallucinator_init, generator=generator, border=border),
+                   view_norm=view_norm)
 
     def _upsample(self, b):
         "Bases at the image size (bilinear up-sampling of down-sampled bases)."
@@ -185,7 +201,20 @@ class FactorizedSet(nn.Module):
         dev = self.bases.basis.device
         basis_idx = torch.as_tensor(basis_idx, dtype=torch.long, device=dev).reshape(-1)
         hal_idx = torch.as_tensor(hal_idx, dtype=torch.long, device=dev).reshape(-1)
-        return self.bank(self._upsample(self.bases(basis_idx)), hal_idx)
+        u = self._upsample(self.bases(basis_idx))                              # (n, c, H, W)
+        return self._norm(self.bank(u, hal_idx), u)
+
+    def _norm(self, v, u):
+        "Views `v` (n, [H,] C, h, w) at the per-channel mean/std of their up-sampled bases `u` (n, c, h, w), when `view_norm='basis'`."
+        if self.view_norm == "none": return v
+        if v.dim() == 5: u = u[:, None]                                        # all views of each basis
+        return match_scale(v, u)
+
+    def basis_views(self, idx=None):
+        "All H views of the bases `idx` (all when None), differentiable: (n, H, C, h, w)."
+        b = self.bases.basis if idx is None else self.bases(idx)
+        u = self._upsample(b)
+        return self._norm(self.bank.all_views(u), u)
 
     def _random_hal(self, n, generator):
         return torch.randint(self.bank.n, (n,), generator=generator)
@@ -203,11 +232,11 @@ class FactorizedSet(nn.Module):
     def class_views(self, c: int):
         "All H views of every basis of class c, basis-major (differentiable): (BPC·H, C, H, W)."
         idx = torch.where(self.labels.cpu() == c)[0].to(self.bases.basis.device)
-        return self.bank.all_views(self._upsample(self.bases(idx))).flatten(0, 1)
+        return self.basis_views(idx).flatten(0, 1)
 
     def materialize(self):
         "All BPC·classes·H images (basis-major: basis i's H views are consecutive) and labels."
-        x = self.bank.all_views(self._upsample(self.bases.basis))               # (N, H, C, H, W)
+        x = self.basis_views()                                                 # (N, H, C, H, W)
         return x.flatten(0, 1), self.labels.repeat_interleave(self.bank.n)
 
     def epoch_images(self, generator=None):
@@ -225,7 +254,7 @@ class FactorizedSet(nn.Module):
         return {"kind": self.kind, "n_bases": len(self), "basis_shape": list(self.bases.basis.shape[1:]),
                 "image_shape": list(self.image_shape), "num_classes": self.num_classes, "bpc": self.bpc,
                 "n_hallucinators": b.n, "kernel": b.kernel, "mid_channels": b.mid_channels,
-                "basis_channels": b.in_channels, "downsample": self.downsample}
+                "basis_channels": b.in_channels, "downsample": self.downsample, "view_norm": self.view_norm}
 
 # %% ../nbs/11_basis.ipynb #7b6ab89d
 def param_from_config(cfg: dict) -> nn.Module: # the dict written by `.config()`
@@ -238,7 +267,8 @@ def param_from_config(cfg: dict) -> nn.Module: # the dict written by `.config()`
         if kind == "factorized":
             n, (C, H, W) = int(cfg["n_bases"]), cfg["image_shape"]
             bases = Bases(torch.zeros(n, *cfg["basis_shape"]), torch.zeros(n, dtype=torch.long), k)
-            return FactorizedSet(bases, HallucinatorBank(cfg["n_hallucinators"], cfg["basis_channels"], C, (H, W), cfg["kernel"], cfg["mid_channels"]))
+            return FactorizedSet(bases, HallucinatorBank(cfg["n_hallucinators"], cfg["basis_channels"], C, (H, W), cfg["kernel"], cfg["mid_channels"]),
+                                 view_norm=cfg.get("view_norm", "none"))    # artifacts from before view_norm existed were raw
     except (KeyError, TypeError, ValueError) as e:
         raise ConfigError(f"parameterisation config is incomplete or malformed ({type(e).__name__}: {e})",
                           "pass the dict produced by PlainImages/FactorizedSet.config()") from e

@@ -10,12 +10,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import ConfigError, check_positive
+from .core import ConfigError, check_positive, check_choice
 
 # %% auto #0
-__all__ = ['Adversary', 'ContrastiveConfig', 'adversary_optimizer', 'draw_views', 'cos_loss', 'supcon_loss', 'adversary_loss',
-           'haba_dd_loss', 'adversary_step', 'diversity_stats', 'effective_samples', 'feature_spread',
-           'diversity_summary']
+__all__ = ['DSA_DRAWS', 'BALANCES', 'Adversary', 'ContrastiveConfig', 'adversary_optimizer', 'draw_views', 'cos_loss',
+           'supcon_loss', 'adversary_loss', 'haba_dd_loss', 'adversary_step', 'combine_gradients', 'diversity_stats',
+           'effective_samples', 'feature_spread', 'diversity_summary']
 
 # %% ../nbs/13_contrastive.ipynb #8b78c789
 class Adversary(nn.Module):
@@ -47,6 +47,8 @@ class Adversary(nn.Module):
         return f, self.classifier(f)
 
 # %% ../nbs/13_contrastive.ipynb #c1037892
+DSA_DRAWS, BALANCES = ("independent", "shared"), ("gradient", "fixed")
+
 @dataclass
 class ContrastiveConfig:
     "Weights and switches of HaBa's adversarial contrastive terms (reference values)."
@@ -57,7 +59,10 @@ class ContrastiveConfig:
     tau: float = 0.07         # SupCon temperature
     lr: float = 1e-3          # adversary SGD learning rate
     momentum: float = 0.9     # adversary SGD momentum
-    dsa: bool = True          # apply the same DSA draw to both views
+    dsa: bool = True          # DSA on the views (adversary and L_cos)
+    dsa_draw: str = "independent" # "independent": a fresh draw per image and view (reference); "shared": one draw for all
+    balance: str = "gradient" # "gradient": L_cos's gradient = rho × the objective's, per group; "fixed": λ_cos·L_cos (reference)
+    rho: float = 0.5          # target ratio ‖∇L_cos‖ / ‖∇objective‖ per parameter group under balance="gradient"
     n_views: int | None = None  # bases per step; None = all
     use_cos: bool = True      # ablation switches, one per term
     use_cls: bool = True
@@ -68,7 +73,9 @@ class ContrastiveConfig:
     def __post_init__(self):
         if self.batch is not None and self.n_views is None: self.n_views = self.batch
         if self.n_views is not None: check_positive("n_views", self.n_views)
-        check_positive("tau", self.tau, float); check_positive("lr", self.lr, float)
+        check_positive("tau", self.tau, float); check_positive("lr", self.lr, float); check_positive("rho", self.rho, float)
+        self.dsa_draw = check_choice("dsa_draw", self.dsa_draw, DSA_DRAWS)
+        self.balance = check_choice("balance", self.balance, BALANCES)
 
 def adversary_optimizer(adv: nn.Module, cfg: ContrastiveConfig) -> torch.optim.Optimizer:
     "The adversary's own SGD (reference: lr 1e-3, momentum 0.9)."
@@ -91,12 +98,14 @@ def draw_views(param,            # a FactorizedSet
     return param.views(b, j), param.views(b, k), param.labels[b.to(param.labels.device)]
 
 def _augment_pair(x0, x1, cfg: ContrastiveConfig, generator=None):
-    "The same DSA draw on both views (when cfg.dsa)."
+    "DSA on both views (when cfg.dsa): a fresh draw per image and view ('independent'), or one draw for all ('shared')."
     if not cfg.dsa: return x0, x1
     try: from haba_nb.augment import dsa
     except ImportError as e: raise ConfigError("ContrastiveConfig(dsa=True) needs haba_nb.augment", "install the full package or pass dsa=False") from e
     seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
-    return dsa(x0, seed=seed), dsa(x1, seed=seed)
+    if cfg.dsa_draw == "shared": return dsa(x0, seed=seed), dsa(x1, seed=seed)
+    g = torch.Generator().manual_seed(seed)                                   # reproducible, per-image draws
+    return dsa(x0, generator=g), dsa(x1, generator=g)
 
 # %% ../nbs/13_contrastive.ipynb #dc135d05
 def _pair_cos(f0, f1): return F.cosine_similarity(f0, f1, dim=1)   # (B,)
@@ -178,6 +187,24 @@ def adversary_step(param,                  # the FactorizedSet (only read)
     if loss.requires_grad: loss.backward(); opt.step()
     return {"l_adv": float(loss.detach()), **{f"l_{k}": v for k, v in parts.items()}}
 
+# %% ../nbs/13_contrastive.ipynb #7d950782
+def combine_gradients(groups: dict,        # name -> list of parameters (e.g. {'bases': [...], 'hallucinators': [...]})
+                      obj_grads: dict,     # name -> the objective's gradients of those parameters (None: no gradient)
+                      cos_grads: dict,     # name -> λ_cos·L_cos's gradients of them
+                      cfg: ContrastiveConfig # balance ('gradient' | 'fixed') and rho
+                     ) -> dict:
+    "Set each `p.grad` to g_obj + w·g_cos, w = rho·‖g_obj‖/‖g_cos‖ per group ('gradient') or 1 ('fixed'); returns norms, weights and ratios."
+    stats = {}
+    for name, ps in groups.items():
+        go = [torch.zeros_like(p) if g is None else g for p, g in zip(ps, obj_grads[name])]
+        gc = [torch.zeros_like(p) if g is None else g for p, g in zip(ps, cos_grads[name])]
+        no, nc = (float(torch.sqrt(sum((g.double() ** 2).sum() for g in gs))) if gs else 0.0 for gs in (go, gc))
+        w = (cfg.rho * no / nc if nc > 0 else 0.0) if cfg.balance == "gradient" else 1.0
+        for p, a, b in zip(ps, go, gc): p.grad = a + w * b
+        stats.update({f"gnorm_obj_{name}": no, f"gnorm_cos_{name}": nc * w, f"cos_weight_{name}": w,
+                      f"gratio_{name}": no / (nc * w) if nc * w > 0 else float("inf")})
+    return stats
+
 # %% ../nbs/13_contrastive.ipynb #eae3950c
 def _mean_offdiag_cos(v): # (N, H, D) views per basis
     "Mean cosine similarity over pairs of different views of the same basis."
@@ -192,8 +219,7 @@ def diversity_stats(param,               # a FactorizedSet
     "Mean pairwise cosine similarity of the H views of each basis (pixel space, and adversary features)."
     if param.n_hallucinators < 2: return {"pixel_cos": float("nan"), "adv_cos": float("nan")}
     with torch.no_grad():
-        b = param.bases.basis[:max_bases]
-        views = param.bank.all_views(param._upsample(b))                      # (N, H, C, h, w)
+        views = param.basis_views(None if max_bases is None else torch.arange(min(max_bases, len(param))))  # (N, H, C, h, w)
         out = {"pixel_cos": _mean_offdiag_cos(views.flatten(2))}
         if adv is not None:
             was = adv.training; adv.eval()

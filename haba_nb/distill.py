@@ -20,10 +20,10 @@ from .core import (HabaError, ConfigError, BudgetError, ArtifactError, Divergenc
                           atomic_write_json)
 from .data import DATASETS, load_dataset
 from .networks import MODELS
-from .basis import PlainImages, FactorizedSet
+from .basis import PlainImages, FactorizedSet, VIEW_NORMS
 from .hallucinator import BANK_MODES
 from .budget import max_bpc, haba_floats, plain_floats
-from .contrastive import ContrastiveConfig, Adversary, haba_dd_loss, adversary_step, diversity_summary
+from .contrastive import ContrastiveConfig, Adversary, haba_dd_loss, adversary_step, diversity_summary, combine_gradients
 from .objectives import OBJECTIVES, get_objective
 from .evaluate import EvalConfig, evaluate_synset
 from .artifacts import save_artifact
@@ -31,9 +31,9 @@ from .artifacts import save_artifact
 # %% auto #0
 __all__ = ['PARAMETERISATIONS', 'INITS', 'RESUMABLE_CHANGES', 'CHECKPOINT_FORMAT', 'BudgetConfigError', 'DistillConfig',
            'resolve_bpc', 'config_diff', 'list_checkpoints', 'save_checkpoint', 'newest_checkpoint_it',
-           'read_checkpoint', 'load_checkpoint', 'loss_problem', 'param_norm', 'step_problem', 'effective_grad_clip',
-           'effective_hallucinator_clip', 'effective_cpu_allocator', 'mtt_memory_warning', 'resolve_lrs',
-           'DistillResult', 'distill', 'same_state']
+           'read_checkpoint', 'load_checkpoint', 'loss_problem', 'param_norm', 'step_problem', 'scale_problem',
+           'effective_grad_clip', 'effective_hallucinator_clip', 'effective_cpu_allocator', 'mtt_memory_warning',
+           'resolve_lrs', 'DistillResult', 'distill', 'same_state']
 
 # %% ../nbs/21_distill.ipynb #e67907a5
 PARAMETERISATIONS = ("plain", "haba")
@@ -59,6 +59,7 @@ class DistillConfig:
     hallucinator_channels: int | None = None # hallucinator mid channels (None: image channels, the reference)
     hallucinator_init: str = "identity" # 'identity' (near-identity + noise, our default) or 'random' (the reference code's)
     bank_mode: str = "grouped_cl"       # hallucinator bank implementation (`BANK_MODES`): 'compiled' = TorchInductor kernel
+    view_norm: str = "basis"            # 'basis': every view at its basis's per-channel mean/std (`basis.match_scale`); 'none': raw (reference)
     basis_channels: int | None = None   # channels of a basis (None: image channels; 1: single-channel bases)
     downsample: int = 1                 # IDC-style down-sampling factor of the bases
     init: str = "real"                  # 'real' (random real images of the class) or 'noise'
@@ -92,6 +93,8 @@ class DistillConfig:
     cpu_allocator: str = "auto"         # on CPU: 'tuned' (fast, keeps memory), 'system' (glibc's), 'auto' (tuned unless MTT memory='checkpoint')
     objective_kwargs: dict = field(default_factory=dict) # extra keyword arguments of `get_objective`
     max_loss_ratio: float = 1e4         # a loss above this × the running median counts as an explosion
+    max_std_ratio: float = 10.0         # synthetic images whose std exceeds this × the real images' count as a blow-up
+    max_abs_ratio: float = 100.0        # ... or whose largest |value| exceeds this × the real images' (single pixels may legitimately grow more)
     progress: bool = True               # show a tqdm bar
 
     def __post_init__(self):
@@ -111,6 +114,7 @@ class DistillConfig:
         self.hallucinator_init = check_choice("hallucinator_init", self.hallucinator_init, ("identity", "random"))
         self.cpu_allocator = check_choice("cpu_allocator", self.cpu_allocator, ("auto", *CPU_ALLOCATORS))
         self.bank_mode = check_choice("bank_mode", self.bank_mode, BANK_MODES)
+        self.view_norm = check_choice("view_norm", self.view_norm, VIEW_NORMS)
         for n in ("ipc", "iterations", "n_hallucinators", "hallucinator_kernel", "downsample", "width", "depth",
                   "eval_epochs", "keep_checkpoints"):
             check_positive(n, getattr(self, n))
@@ -124,7 +128,7 @@ class DistillConfig:
             v = getattr(self, n)
             if v is not None and (not isinstance(v, (int, float)) or not v >= 0):
                 raise ConfigError(f"{n} must be a number >= 0 (0: off) or None (the default), got {v!r}", f"e.g. {n}=1.0")
-        check_positive("max_loss_ratio", self.max_loss_ratio, float)
+        check_positive("max_loss_ratio", self.max_loss_ratio, float); check_positive("max_std_ratio", self.max_std_ratio, float); check_positive("max_abs_ratio", self.max_abs_ratio, float)
         if self.factorised and self.use_contrastive and self.n_hallucinators < 2:
             raise ConfigError(f"the contrastive loss compares two different hallucinators of one basis, but n_hallucinators={self.n_hallucinators}",
                               "use n_hallucinators >= 2 (the paper uses 5), or switch the constraint off with use_contrastive=False")
@@ -288,6 +292,24 @@ def step_problem(before: float,    # parameter norm before the update
     if after > max_ratio*max(before, 1e-12): return f"blown up by the step: norm {before:.4g} → {after:.4g}"
     return None
 
+# %% ../nbs/21_distill.ipynb #3637c595
+def scale_problem(param,                  # PlainImages / FactorizedSet after a step
+                  real_scale,             # (std, max-abs) of the real images, or None (no check)
+                  max_ratio: tuple,       # allowed factors (std, max-abs): `DistillConfig.max_std_ratio`, `max_abs_ratio`
+                  seed: int = 0           # hallucinator draw of the checked views (not the loop's generator)
+                 ) -> str | None:
+    "Why the synthetic images left the real data's scale (std or max-abs above `max_ratio`× the real), or None."
+    if real_scale is None: return None
+    with torch.no_grad():
+        x = param.images if hasattr(param, "images") else param.sample(generator=torch.Generator().manual_seed(seed))[0]
+        std, amax = float(x.std()), float(x.abs().max())
+    if not (math.isfinite(std) and math.isfinite(amax)): return "not finite"
+    r_std, r_max = std / real_scale[0], amax / real_scale[1]
+    if r_std > max_ratio[0] or r_max > max_ratio[1]:
+        return (f"off the real data's scale: std {r_std:.3g}× and max-abs {r_max:.3g}× the real images' "
+                f"(limits max_std_ratio={max_ratio[0]:g}, max_abs_ratio={max_ratio[1]:g})")
+    return None
+
 # %% ../nbs/21_distill.ipynb #c9980452
 def effective_grad_clip(cfg) -> float | None:
     "The clip on the whole synthetic set's gradient norm: `cfg.grad_clip` (None or 0: off)."
@@ -295,9 +317,9 @@ def effective_grad_clip(cfg) -> float | None:
 
 # %% ../nbs/21_distill.ipynb #ba81a4c9
 def effective_hallucinator_clip(cfg) -> float | None:
-    "The clip on the hallucinators' own gradient norm: `cfg.hallucinator_clip` (0: off), else 1.0 for HaBa with DC/DSA/DM."
+    "The clip on the hallucinators' own gradient norm: `cfg.hallucinator_clip` (0: off), else 1.0 for HaBa with DC/DSA/DM on raw views (view_norm='none')."
     if cfg.hallucinator_clip is not None: return cfg.hallucinator_clip or None
-    return 1.0 if cfg.parameterisation == "haba" and cfg.objective in ("dc", "dsa", "dm") else None
+    return 1.0 if cfg.parameterisation == "haba" and cfg.objective in ("dc", "dsa", "dm") and cfg.view_norm == "none" else None
 
 # %% ../nbs/21_distill.ipynb #20e4f606
 def _mtt_memory(cfg) -> str | None:
@@ -328,14 +350,17 @@ def mtt_memory_warning(cfg,                      # the run's `DistillConfig`
 def resolve_lrs(cfg: DistillConfig, # the run's config
                 objective           # the objective (its `default_lrs()` fills what cfg leaves None)
                ) -> dict:
-    "Learning rates of images/bases, hallucinators, MTT's syn_lr, the adversary, and the synthetic momentum: cfg first, then the objective's defaults."
+    "Learning rates of images/bases, hallucinators, MTT's syn_lr, the adversary, and the momenta (sets, syn_lr): cfg first, then the objective's defaults."
     d = dict(objective.default_lrs()) if hasattr(objective, "default_lrs") else {}
     lr_img = cfg.lr_img if cfg.lr_img is not None else d.get("lr_img", 1.0)
+    mom = d.get("momentum", 0.5)
+    mom_set, mom_lr = (d.get("haba_momentum", mom), d.get("haba_lr_momentum", mom)) if cfg.factorised else (mom, mom)  # MTT: each side its reference
     return {"lr_img": float(lr_img),
             "lr_hallucinator": float(cfg.lr_hallucinator if cfg.lr_hallucinator is not None else d.get("lr_hallucinator", lr_img)),
             "lr_lr": float(cfg.lr_lr if cfg.lr_lr is not None else d.get("lr_lr", 1e-5)),
             "lr_adversary": float(cfg.lr_adversary if cfg.lr_adversary is not None else cfg.contrastive.lr),
-            "momentum": float(cfg.momentum if cfg.momentum is not None else d.get("momentum", 0.5))}
+            "momentum": float(cfg.momentum if cfg.momentum is not None else mom_set),
+            "momentum_lr": float(cfg.momentum if cfg.momentum is not None else mom_lr)}
 
 # %% ../nbs/21_distill.ipynb #51fc39f8
 @dataclass
@@ -346,6 +371,7 @@ class _Run:
     adversary: torch.nn.Module | None       # HaBa's adversary (factorised + contrastive only)
     opts: dict                              # name -> optimiser: images, hallucinators, syn_lr, adversary
     gen: torch.Generator                    # the loop's generator
+    real_scale: tuple | None = None         # (std, max-abs) of the real training images, for `scale_problem`
 
     def synthetic_params(self) -> list:
         "Parameters the distillation loss updates (not the adversary)."
@@ -379,7 +405,7 @@ def _build(cfg: DistillConfig, real, device, gen, objective=None) -> tuple[_Run,
         param = FactorizedSet.from_real(real, bpc, n_hallucinators=cfg.n_hallucinators, kernel=cfg.hallucinator_kernel,
                                         mid_channels=cfg.hallucinator_channels, basis_channels=cfg.basis_channels,
                                         downsample=cfg.downsample, init=cfg.init, generator=gen,
-                                        hallucinator_init=cfg.hallucinator_init, bank_mode=cfg.bank_mode)
+                                        hallucinator_init=cfg.hallucinator_init, bank_mode=cfg.bank_mode, view_norm=cfg.view_norm)
     else: param = PlainImages.from_real(real, cfg.ipc, init=cfg.init, generator=gen)
     param = param.to(device)
     if objective is None:
@@ -393,9 +419,9 @@ def _build(cfg: DistillConfig, real, device, gen, objective=None) -> tuple[_Run,
     opts = {"images": sgd(list(param.bases.parameters() if cfg.factorised else param.parameters()), lrs["lr_img"], lrs["momentum"])}
     if cfg.factorised: opts["hallucinators"] = sgd(list(param.bank.parameters()), lrs["lr_hallucinator"], lrs["momentum"])
     extra = list(objective.parameters()) if hasattr(objective, "parameters") else []
-    if extra: opts["syn_lr"] = sgd(extra, lrs["lr_lr"], lrs["momentum"])
+    if extra: opts["syn_lr"] = sgd(extra, lrs["lr_lr"], lrs["momentum_lr"])
     if adversary is not None: opts["adversary"] = sgd(list(adversary.parameters()), lrs["lr_adversary"], cfg.contrastive.momentum)
-    return _Run(param, objective, adversary, opts, gen), lrs, bpc
+    return _Run(param, objective, adversary, opts, gen, (float(real.x_train.std()), float(real.x_train.abs().max()))), lrs, bpc
 
 # %% ../nbs/21_distill.ipynb #a135c7a9
 class _Diverged(Exception):
@@ -418,12 +444,13 @@ def _iteration(run: _Run, real, cfg: DistillConfig, step: int, recent) -> dict:
     for o in run.opts.values(): o.zero_grad(set_to_none=True)
     loss = run.objective.loss(run.param, real, step)
     if (why := loss_problem(float(loss.detach()), recent, cfg.max_loss_ratio)): raise _Diverged("objective loss", why)
-    rec, total = {"it": step + 1, "loss": float(loss.detach())}, loss
+    rec = {"it": step + 1, "loss": float(loss.detach())}
+    loss.backward()
     if run.adversary is not None:                     # the adversary is frozen inside haba_dd_loss
         l_cos, stats = haba_dd_loss(run.param, run.adversary, cfg.contrastive, run.gen)
         if (why := loss_problem(float(l_cos.detach()), [], cfg.max_loss_ratio)): raise _Diverged("HaBa L_cos", why)
-        rec.update({k: float(v) for k, v in stats.items() if k != "l_cos"}, l_cos=float(l_cos.detach())); total = total + l_cos
-    total.backward()
+        rec.update({k: float(v) for k, v in stats.items() if k != "l_cos"}, l_cos=float(l_cos.detach()))
+        rec.update(_add_contrastive(run, l_cos, cfg))
     params = run.synthetic_params()
     if cfg.factorised and (hclip := effective_hallucinator_clip(cfg)) is not None:
         torch.nn.utils.clip_grad_norm_(run.param.bank.parameters(), hclip)
@@ -432,6 +459,7 @@ def _iteration(run: _Run, real, cfg: DistillConfig, step: int, recent) -> dict:
     for k, o in run.opts.items():
         if k != "adversary": o.step()
     if (why := step_problem(before, param_norm(params), cfg.max_loss_ratio)): raise _Diverged("synthetic parameters", why)
+    if (why := scale_problem(run.param, run.real_scale, (cfg.max_std_ratio, cfg.max_abs_ratio), step)): raise _Diverged("synthetic set", why)
     run.objective.after_step(run.param, real, step)
     if run.adversary is not None:
         run.opts["adversary"].zero_grad(set_to_none=True)
@@ -443,6 +471,16 @@ def _iteration(run: _Run, real, cfg: DistillConfig, step: int, recent) -> dict:
     if (lr := _syn_lr(run.objective)) is not None: rec["syn_lr"] = lr
     rec["time"] = time.perf_counter() - t0
     return rec
+
+# %% ../nbs/21_distill.ipynb #d6b898f4
+def _add_contrastive(run: _Run, l_cos, cfg: DistillConfig) -> dict:
+    "Add L_cos's gradient to the objective's (already in `.grad`) per group, balanced by `combine_gradients`; returns its stats."
+    groups = {"bases": list(run.param.bases.parameters()), "hallucinators": list(run.param.bank.parameters())}
+    obj = {k: [p.grad for p in ps] for k, ps in groups.items()}
+    flat = [p for ps in groups.values() for p in ps]
+    g = torch.autograd.grad(l_cos, flat, allow_unused=True) if l_cos.requires_grad else [None] * len(flat)
+    it = iter(g); cos = {k: [next(it) for _ in ps] for k, ps in groups.items()}
+    return combine_gradients(groups, obj, cos, cfg.contrastive)
 
 # %% ../nbs/21_distill.ipynb #bcff750b
 def _observe(fn, *args, **kw):

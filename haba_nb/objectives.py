@@ -454,7 +454,11 @@ class MTTConfig:
     lr_img: float = 100.         # reference lr for images / bases (ZCA'd data)
     lr_hallucinator: float = 100.
     lr_lr: float = 1e-5          # lr of syn_lr
-    momentum: float = 0.5        # MTT's momentum for images and syn_lr (HaBa's script: 0.95 / 0.9)
+    momentum: float = 0.5        # plain MTT's momentum for images and syn_lr (MTT's code)
+    haba_momentum: float = 0.95  # HaBa sets: momentum of bases and hallucinators (HaBa's code)
+    haba_lr_momentum: float = 0.9 # HaBa sets: momentum of syn_lr (HaBa's code)
+    haba_min_syn_lr: float = 0.001 # HaBa sets: syn_lr clamped at >= this after each step (HaBa's code; 0: off)
+    hal_draw: str = 'batch'      # HaBa sets: 'batch' = one random hallucinator per student step (HaBa's code), 'image' = one per image
     net_kw: dict = field(default_factory=dict)
 
 _MTT_IPC = {1: dict(syn_steps=50, expert_epochs=2, max_start_epoch=2, lr_lr=1e-7, lr_teacher=0.01),
@@ -495,9 +499,14 @@ def student_step(net: nn.Module,      # architecture only; weights come from `th
                  hal_seed: int,       # hallucinator choice (factorised sets)
                  dsa_seed: int | None, # per-image DSA draw; None = no augmentation
                  strategy: str = DSA_STRATEGY,
-                 precision: str = 'fp32'): # 'fp32' or 'bf16' (the forward under bfloat16 autocast)
+                 precision: str = 'fp32', # 'fp32' or 'bf16' (the forward under bfloat16 autocast)
+                 hal_draw: str = 'image'): # factorised sets: 'batch' = one random hallucinator for the whole step (HaBa's code), 'image' = one per image
     "θ − syn_lr · ∇θ CE(student(θ; augment(param.sample(idx))), labels), with the graph kept."
-    x, y = param.sample(indices=idx, generator=torch.Generator().manual_seed(hal_seed))
+    g_hal = torch.Generator().manual_seed(hal_seed)
+    if hal_draw == 'batch' and hasattr(param, 'views'):
+        j = int(torch.randint(param.n_hallucinators, (1,), generator=g_hal))
+        x, y = param.views(idx, torch.full((len(idx),), j)), param.labels[idx.to(param.labels.device)]
+    else: x, y = param.sample(indices=idx, generator=g_hal)
     if dsa_seed is not None: x = private_dsa(x, dsa_seed, strategy)
     with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=precision == 'bf16'):
         logits = functional_forward(net, theta, x)
@@ -510,14 +519,15 @@ def unroll_student(net, param, theta0: torch.Tensor, syn_lr: torch.Tensor,
                    plan: list,            # [(idx, hal_seed, dsa_seed)] per student step
                    strategy: str = DSA_STRATEGY,
                    memory: str = 'full',  # 'full' keeps every step's graph; 'checkpoint' recomputes
-                   precision: str = 'fp32'): # 'fp32' or 'bf16' (see `resolve_precision`)
+                   precision: str = 'fp32', # 'fp32' or 'bf16' (see `resolve_precision`)
+                   hal_draw: str = 'image'): # 'batch' or 'image' (see `student_step`)
     "Unroll the student over `plan`; differentiable w.r.t. the synthetic set and `syn_lr`."
     memory = check_choice('memory', memory, ('full', 'checkpoint'))
     precision = check_choice('precision', precision, ('fp32', 'bf16'))
     theta = theta0.detach().clone().requires_grad_(True)
     for idx, hs, ds in plan:
-        if memory == 'full': theta = student_step(net, param, theta, syn_lr, idx, hs, ds, strategy, precision)
-        else: theta = checkpoint(student_step, net, param, theta, syn_lr, idx, hs, ds, strategy, precision, use_reentrant=False)
+        if memory == 'full': theta = student_step(net, param, theta, syn_lr, idx, hs, ds, strategy, precision, hal_draw)
+        else: theta = checkpoint(student_step, net, param, theta, syn_lr, idx, hs, ds, strategy, precision, hal_draw, use_reentrant=False)
     return theta
 
 # %% ../nbs/20_objectives.ipynb #93ac7f8d
@@ -537,9 +547,10 @@ def student_plan(n_items: int,           # len(param)
 class TrajectoryMatching(Objective):
     "MTT: the student trained on synthetic data must follow an expert's trajectory."
     name = 'mtt'
-    _lr_keys = ('lr_img', 'lr_hallucinator', 'lr_lr', 'lr_teacher', 'momentum')
+    _lr_keys = ('lr_img', 'lr_hallucinator', 'lr_lr', 'lr_teacher', 'momentum', 'haba_momentum', 'haba_lr_momentum')
     def __init__(self, cfg: MTTConfig, real, model='ConvNet', device='cpu', generator=None):
         super().__init__(cfg, real, model, device, generator)
+        check_choice('hal_draw', cfg.hal_draw, ('batch', 'image'))
         self.memory = check_choice('memory', cfg.memory, ('full', 'checkpoint'))
         self.precision = resolve_precision(cfg.precision, self.device)
         if cfg.expert_dir is None:
@@ -556,6 +567,11 @@ class TrajectoryMatching(Objective):
         self.syn_lr = nn.Parameter(torch.tensor(float(cfg.lr_teacher), device=self.device))
 
     def parameters(self) -> list: return [self.syn_lr]
+
+    def after_step(self, param, real, step: int) -> None:
+        "HaBa sets: clamp syn_lr at >= `haba_min_syn_lr` (HaBa's code); plain sets leave it free (MTT's code)."
+        if hasattr(param, 'bank') and self.cfg.haba_min_syn_lr:
+            with torch.no_grad(): self.syn_lr.clamp_(min=self.cfg.haba_min_syn_lr)
 
     def expert_params(self, expert: int, epoch: int) -> torch.Tensor:
         "Flat parameters of one expert at one epoch, read lazily from its file."
@@ -575,7 +591,7 @@ class TrajectoryMatching(Objective):
         t = int(torch.randint(cfg.max_start_epoch, (1,), generator=self.gen))
         start, target = self.expert_params(e, t), self.expert_params(e, t + cfg.expert_epochs)
         plan = student_plan(len(param), cfg.syn_steps, cfg.batch_syn, self.gen, cfg.dsa)
-        theta = unroll_student(self.net, param, start, self.syn_lr, plan, cfg.dsa_strategy, self.memory, self.precision)
+        theta = unroll_student(self.net, param, start, self.syn_lr, plan, cfg.dsa_strategy, self.memory, self.precision, cfg.hal_draw)
         return trajectory_loss(theta, start, target)
 
     def state_dict(self) -> dict:
