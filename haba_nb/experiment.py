@@ -17,8 +17,10 @@ from .networks import MODELS
 from .coreset import CORESETS
 
 # %% auto #0
-__all__ = ['OBJECTIVE_NAMES', 'METHODS', 'PARAMETERISATIONS', 'TIERS', 'TIER_DEFAULTS', 'ExperimentConfig', 'experiment_config',
-           'storage_summary', 'run_experiment', 'save_figures']
+__all__ = ['OBJECTIVE_NAMES', 'METHODS', 'PARAMETERISATIONS', 'TIERS', 'TIER_DEFAULTS', 'ExperimentConfig',
+           'distill_option_fields', 'objective_option_fields', 'parameter_names', 'coerce', 'tier_experts',
+           'experiment_config', 'notebook_parameters', 'storage_summary', 'resolve_experts', 'run_experiment',
+           'save_figures']
 
 # %% ../nbs/22_experiment.ipynb #ae83fe07
 OBJECTIVE_NAMES = ('dc', 'dsa', 'dm', 'mtt')
@@ -28,12 +30,18 @@ TIERS = ('quick', 'cpu', 'paper')
 
 # Budgets per tier. `paper` follows REFERENCE.md (iterations from the reference scripts,
 # evaluation 300 epochs for DC and 1000 for DSA/DM/MTT, 5 seeds, four architectures).
+# An objective's own entry (here 'mtt') overrides the tier's values for that objective; its keys
+# are ExperimentConfig fields or settings of the objective's config (syn_steps, ...). See the table above.
 TIER_DEFAULTS = {
-    'quick': dict(iterations=30, eval_epochs=300, n_eval=2, width=32, eval_models=('ConvNet',), eval_every=0),
-    'cpu':   dict(iterations=300, eval_epochs=300, n_eval=3, width=128, eval_models=('ConvNet',), eval_every=100),
+    'quick': dict(iterations=30, eval_epochs=300, n_eval=2, width=32, eval_models=('ConvNet',), eval_every=0,
+                  mtt=dict(n_experts=2, expert_train_epochs=3, syn_steps=10, expert_epochs=2, max_start_epoch=2)),
+    'cpu':   dict(iterations=300, eval_epochs=300, n_eval=3, width=128, eval_models=('ConvNet',), eval_every=100,
+                  mtt=dict(n_experts=20, expert_train_epochs=12, width=32, iterations=2000,
+                           syn_steps=20, expert_epochs=2, max_start_epoch=10)),
     'paper': dict(iterations={'dc': 1000, 'dsa': 1000, 'dm': 20000, 'mtt': 5000},
                   eval_epochs={'dc': 300, 'dsa': 1000, 'dm': 1000, 'mtt': 1000},
-                  n_eval=5, width=128, eval_models=('ConvNet', 'ResNet18', 'VGG11', 'AlexNet'), eval_every=500),
+                  n_eval=5, width=128, eval_models=('ConvNet', 'ResNet18', 'VGG11', 'AlexNet'), eval_every=500,
+                  mtt=dict(n_experts=100, expert_train_epochs=50)),   # student settings: objectives' per-IPC rows (REFERENCE.md)
 }
 
 # %% ../nbs/22_experiment.ipynb #080c14f9
@@ -48,6 +56,7 @@ class ExperimentConfig:
     bpc: int | None = None           # bases per class (None: the most that fit the ipc budget)
     n_hallucinators: int = 5         # hallucinators in the bank
     hallucinator_init: str = 'identity' # identity (near-identity, default) or random (the reference code's)
+    use_contrastive: bool = True     # HaBa's adversarial contrastive constraints (needs n_hallucinators >= 2)
     iterations: int | None = None    # distillation iterations
     model: str = 'ConvNet'           # distillation network
     eval_models: tuple | str | None = None # evaluation architectures (comma-separated string or tuple)
@@ -60,6 +69,12 @@ class ExperimentConfig:
     zca: bool = False                # ZCA-whiten the data (MTT does on CIFAR)
     width: int | None = None         # ConvNet width for distillation and evaluation
     resume: bool = False             # continue from out_dir's checkpoint
+    expert_dir: str | None = None    # MTT: trajectory folder (None: the matching folder in the cache, see train_experts)
+    train_experts: bool = False      # MTT: train missing experts into the cache first (else fail with the command)
+    n_experts: int | None = None     # MTT: experts to find or train (None: tier default)
+    expert_train_epochs: int | None = None # MTT: epochs each expert trains (None: tier default)
+    distill_options: dict = field(default_factory=dict)   # further DistillConfig settings (given as plain parameters)
+    objective_options: dict = field(default_factory=dict) # settings of the objective's config, tier defaults filled in
 
     @property
     def method(self) -> str:
@@ -69,19 +84,136 @@ class ExperimentConfig:
     def is_distillation(self) -> bool: return self.objective in OBJECTIVE_NAMES
 
 # %% ../nbs/22_experiment.ipynb #578c808d
+_DISTILL_OWN = ('objective_kwargs', 'progress')   # DistillConfig fields the experiment always sets itself
+_OBJECTIVE_OWN = ('net_kw',)                       # set from width/depth
+
+def _objective_config(objective: str):
+    from haba_nb.objectives import DCConfig, DMConfig, MTTConfig
+    return {'dc': DCConfig, 'dsa': DCConfig, 'dm': DMConfig, 'mtt': MTTConfig}.get(objective)
+
+def distill_option_fields() -> dict:
+    "DistillConfig fields a run may set by name: {name: dataclasses.Field}."
+    from haba_nb.distill import DistillConfig
+    own = {f.name for f in dataclasses.fields(ExperimentConfig)} | set(_DISTILL_OWN)
+    return {f.name: f for f in dataclasses.fields(DistillConfig) if f.name not in own}
+
+def objective_option_fields(objective: str) -> dict:
+    "Settings of `objective`'s config a run may set by name: {name: dataclasses.Field} (empty for coresets and whole)."
+    cfg = _objective_config(objective)
+    if cfg is None: return {}
+    taken = {f.name for f in dataclasses.fields(ExperimentConfig)} | set(distill_option_fields()) | set(_OBJECTIVE_OWN)
+    if objective in ('dc', 'dsa'): taken.add('dsa')   # the objective's name decides it
+    return {f.name: f for f in dataclasses.fields(cfg) if f.name not in taken}
+
+def parameter_names(objective: str = 'mtt') -> dict:
+    "Every name a run with `objective` accepts, by group: {'run': [...], 'distill': [...], objective: [...]}."
+    run = [f.name for f in dataclasses.fields(ExperimentConfig)]
+    return {'run': run, 'distill': list(distill_option_fields()), objective: list(objective_option_fields(objective))}
+
+# %% ../nbs/22_experiment.ipynb #9425b8d4
+_TRUE, _FALSE, _NONE = ('true', 'yes', 'on', '1'), ('false', 'no', 'off', '0'), ('none', 'null', '')
+_KINDS = {'int': 'an int', 'float': 'a number', 'bool': 'True or False', 'dict': 'a dict (JSON)', 'tuple': 'a list',
+          'str': 'a string', 'None': 'None'}
+
+def coerce(name: str, value, annotation) -> object:
+    "`value` converted to the dataclass field type `annotation` (e.g. 'int | None') when it came as a string; a `ConfigError` when it cannot be."
+    kinds = [t.strip() for t in str(annotation if isinstance(annotation, str) else getattr(annotation, '__name__', annotation)).split('|')]
+    if isinstance(value, str) and 'str' not in kinds:
+        v = value.strip()
+        if 'None' in kinds and v.lower() in _NONE: return None
+        for k in kinds:
+            try:
+                if k == 'int' and v.lstrip('+-').isdigit(): return int(v)
+                if k == 'float': return float(v)
+                if k == 'bool' and v.lower() in _TRUE + _FALSE: return v.lower() in _TRUE
+                if k in ('dict', 'tuple', 'ContrastiveConfig'):
+                    out = json.loads(v)
+                    if isinstance(out, (dict, list)): return tuple(out) if k == 'tuple' else out
+            except ValueError: pass
+    elif isinstance(value, float) and 'int' in kinds and 'float' not in kinds and value.is_integer(): return int(value)
+    elif isinstance(value, int) and not isinstance(value, bool) and 'float' in kinds: return float(value)
+    elif isinstance(value, int) and not isinstance(value, bool) and 'bool' in kinds and 'int' not in kinds and value in (0, 1): return bool(value)
+    else: return value
+    want = ' or '.join(_KINDS.get(k, k) for k in kinds)
+    raise ConfigError(f"{name} must be {want}, got {value!r}",
+                      f"pass e.g. {name}={'10' if 'int' in kinds else '0.1' if 'float' in kinds else 'True' if 'bool' in kinds else '...'} "
+                      f"(papermill: -p {name} VALUE; haba-sweep: --param {name}=VALUE)")
+
+# %% ../nbs/22_experiment.ipynb #b6ea206e
 def _tier_value(tier: str, key: str, objective: str):
-    v = TIER_DEFAULTS[tier][key]
+    "The tier's default for `key`: the objective's own entry first, then the tier's (per objective when a dict)."
+    t = TIER_DEFAULTS[tier]
+    if key in t.get(objective, {}): return t[objective][key]
+    v = t.get(key)
     return v.get(objective, max(v.values())) if isinstance(v, dict) else v
 
+def tier_experts(tier: str) -> dict:
+    "The MTT expert budget of a tier: n_experts, expert_train_epochs and the width runs of that tier use."
+    tier = check_choice('tier', tier, TIERS)
+    return {k: _tier_value(tier, k, 'mtt') for k in ('n_experts', 'expert_train_epochs', 'width')}
+
+def _mtt_settings(c: ExperimentConfig) -> dict:
+    "MTTConfig's values for this run: the defaults, the objective's per-IPC row, then objective_options."
+    from haba_nb.objectives import MTTConfig, _MTT_IPC
+    row = _MTT_IPC[min(_MTT_IPC, key=lambda k: abs(k - c.ipc))]
+    return {**{f.name: f.default for f in dataclasses.fields(MTTConfig)}, **row, **c.objective_options}
+
+# %% ../nbs/22_experiment.ipynb #0f58aae7
+def _route(params: dict, objective: str) -> tuple[dict, dict, dict]:
+    "Split parameters into ExperimentConfig fields, distill options and objective options, coercing strings; unknown names raise."
+    run_f = {f.name: f for f in dataclasses.fields(ExperimentConfig)}
+    dist_f, obj_f = distill_option_fields(), objective_option_fields(objective)
+    run, dist, obj, unknown = {}, {}, {}, []
+    for k, v in params.items():
+        if k in run_f: run[k] = coerce(k, v, run_f[k].type)
+        elif k in dist_f: dist[k] = coerce(k, v, dist_f[k].type)
+        elif k in obj_f: obj[k] = coerce(k, v, obj_f[k].type)
+        else: unknown.append(k)
+    if unknown:
+        owners = {k: [o for o in OBJECTIVE_NAMES if k in objective_option_fields(o)] for k in unknown}
+        if all(owners.values()):
+            raise ConfigError(f"{', '.join(sorted(unknown))} {'is a setting' if len(unknown) == 1 else 'are settings'} of objective "
+                              f"{' / '.join(sorted({o for v in owners.values() for o in v}))}, not of {objective!r}",
+                              f"drop {', '.join(sorted(unknown))}, or pick that objective; {objective!r} takes: "
+                              + (', '.join(obj_f) or 'no objective settings'))
+        groups = parameter_names(objective)
+        raise ConfigError(f"unknown parameter(s) {', '.join(sorted(unknown))}",
+                          "valid parameters: " + '; '.join(f"{g}: {', '.join(sorted(n))}" for g, n in groups.items() if n))
+    return run, dist, obj
+
+# %% ../nbs/22_experiment.ipynb #7e145cc7
+def _eval_cfg(c: ExperimentConfig):
+    from haba_nb.evaluate import EvalConfig
+    return EvalConfig(epochs=c.eval_epochs, width=c.width, device=c.device)
+
+def _distill_config(c: ExperimentConfig, run_dir: Path, expert_dir=None):
+    "Map an experiment onto `haba_nb.distill.DistillConfig`: model selection inside the loop, final evaluation outside."
+    from haba_nb.distill import DistillConfig
+    opts = dict(c.distill_options)
+    every = opts.pop('eval_every', TIER_DEFAULTS[c.tier]['eval_every'])
+    okw = dict(c.objective_options)
+    if c.objective == 'mtt' and (expert_dir or c.expert_dir): okw['expert_dir'] = str(expert_dir or c.expert_dir)
+    kw = dict(dataset=c.dataset, data_root=c.data_root, zca=c.zca, objective=c.objective,
+              parameterisation=c.parameterisation, ipc=c.ipc, bpc=c.bpc, n_hallucinators=c.n_hallucinators,
+              hallucinator_init=c.hallucinator_init, use_contrastive=c.use_contrastive, iterations=c.iterations, model=c.model,
+              width=c.width, device=c.device, seed=c.seed, adversary_width=128 if c.tier == 'paper' else 32,
+              eval_every=every, n_eval=1 if every else 0, eval_epochs=c.eval_epochs, eval_models=('ConvNet',),
+              checkpoint_every=max(1, min(every or c.iterations, 100)), objective_kwargs=okw, out_dir=str(run_dir), progress=True)
+    return DistillConfig(**{**kw, **opts})
+
+# %% ../nbs/22_experiment.ipynb #30c25a9b
 def experiment_config(**params) -> ExperimentConfig:
-    "Validate papermill/CLI parameters and fill the tier's defaults; unknown values list the valid choices."
-    names = {f.name for f in dataclasses.fields(ExperimentConfig)}
-    unknown = sorted(set(params) - names)
-    if unknown: raise ConfigError(f"unknown parameter(s) {', '.join(unknown)}", f"valid parameters: {', '.join(sorted(names))}")
-    c = ExperimentConfig(**params)
+    "Validate papermill/CLI/Python parameters (any ExperimentConfig, DistillConfig or objective-config field) and fill the tier's defaults."
+    params = dict(params)
+    for k in ('distill_options', 'objective_options'):   # their contents are plain parameters too
+        v = coerce(k, params.pop(k, None) or {}, 'dict')
+        if not isinstance(v, dict): raise ConfigError(f"{k} must be a dict, got {v!r}", f"pass plain parameters instead, e.g. syn_steps=5")
+        params = {**v, **params}
+    objective = check_choice('objective', params.get('objective', ExperimentConfig.objective), METHODS)
+    run, dist, obj = _route({**params, 'objective': objective}, objective)
+    c = ExperimentConfig(**run, distill_options=dist)
     c.tier = check_choice('tier', c.tier, TIERS)
     c.dataset = check_choice('dataset', c.dataset, DATASETS)
-    c.objective = check_choice('objective', c.objective, METHODS)
     c.parameterisation = check_choice('parameterisation', c.parameterisation, PARAMETERISATIONS)
     c.model = check_choice('model', c.model, MODELS)
     if c.objective != 'whole': c.ipc = check_positive('ipc', c.ipc)
@@ -93,7 +225,39 @@ def experiment_config(**params) -> ExperimentConfig:
         if getattr(c, key) is None: setattr(c, key, _tier_value(c.tier, key, c.objective))
     c.eval_models = tuple(check_choice('eval model', m, MODELS) for m in c.eval_models)
     for key in ('iterations', 'eval_epochs', 'n_eval', 'width'): setattr(c, key, check_positive(key, getattr(c, key)))
+    fields = objective_option_fields(c.objective)
+    c.objective_options = {**{k: v for k, v in TIER_DEFAULTS[c.tier].get(c.objective, {}).items() if k in fields}, **obj}
+    for k, v in c.objective_options.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool): check_positive(k, v, float if isinstance(v, float) else int)
+    if c.is_distillation and c.parameterisation == 'haba' and c.use_contrastive and c.n_hallucinators < 2:
+        raise ConfigError(f"HaBa's contrastive loss compares two different hallucinators of one basis, but n_hallucinators={c.n_hallucinators}",
+                          "use n_hallucinators 2 or more (the paper uses 5), or switch the constraint off with use_contrastive False "
+                          "(papermill: -p use_contrastive False; haba-sweep: --param use_contrastive=false)")
+    if c.objective == 'mtt': _check_mtt(c)
+    if c.is_distillation: _distill_config(c, Path(c.out_dir)/'distill')   # DistillConfig validates the rest (budget, choices)
     return c
+
+def _check_mtt(c: ExperimentConfig):
+    "Fill the expert budget from the tier and check that the experts reach the epochs the student starts from."
+    for k in ('n_experts', 'expert_train_epochs'):
+        setattr(c, k, check_positive(k, getattr(c, k) if getattr(c, k) is not None else _tier_value(c.tier, k, 'mtt')))
+    m = _mtt_settings(c)
+    from haba_nb.objectives import PRECISIONS
+    check_choice('memory', m['memory'], ('full', 'checkpoint')); check_choice('precision', m['precision'], PRECISIONS)
+    need = m['max_start_epoch'] - 1 + m['expert_epochs']
+    if c.expert_dir is None and c.expert_train_epochs < need:
+        raise ConfigError(f"experts of expert_train_epochs={c.expert_train_epochs} epochs cannot serve max_start_epoch={m['max_start_epoch']} "
+                          f"and expert_epochs={m['expert_epochs']}, which need epoch {need}",
+                          f"pass expert_train_epochs {need}, or lower max_start_epoch")
+
+# %% ../nbs/22_experiment.ipynb #bb32e1ce
+def notebook_parameters(ns: dict,      # the notebook's globals()
+                        before: set    # names that existed before the parameters cell
+                       ) -> dict:
+    "A notebook's run parameters: every public, non-callable name the parameters cell or papermill's injected cell defined."
+    import types
+    return {k: v for k, v in ns.items() if k not in before and not k.startswith('_')
+            and not isinstance(v, types.ModuleType) and not callable(v)}
 
 # %% ../nbs/22_experiment.ipynb #781c61a7
 def storage_summary(param, data) -> dict:
@@ -107,23 +271,17 @@ def storage_summary(param, data) -> dict:
     out['images_materialized'] = int(x.shape[0])
     return out
 
-# %% ../nbs/22_experiment.ipynb #7e145cc7
-def _eval_cfg(c: ExperimentConfig):
-    from haba_nb.evaluate import EvalConfig
-    return EvalConfig(epochs=c.eval_epochs, width=c.width, device=c.device)
-
-def _distill_config(c: ExperimentConfig, run_dir: Path):
-    "Map an experiment onto `haba_nb.distill.DistillConfig`: model selection inside the loop, final evaluation outside."
-    from haba_nb.distill import DistillConfig
-    every = TIER_DEFAULTS[c.tier]['eval_every']
-    return DistillConfig(dataset=c.dataset, data_root=c.data_root, zca=c.zca, objective=c.objective,
-                         parameterisation=c.parameterisation, ipc=c.ipc, bpc=c.bpc, n_hallucinators=c.n_hallucinators,
-                         hallucinator_init=c.hallucinator_init, iterations=c.iterations, model=c.model, width=c.width, device=c.device, seed=c.seed,
-                         adversary_width=128 if c.tier == 'paper' else 32,
-                         eval_every=every, n_eval=1 if every else 0, eval_epochs=c.eval_epochs, eval_models=('ConvNet',),
-                         checkpoint_every=max(1, min(every or c.iterations, 100)), out_dir=str(run_dir), progress=True)
-
 # %% ../nbs/22_experiment.ipynb #964278d5
+def resolve_experts(c: ExperimentConfig, real, progress: bool = True):
+    "The expert trajectory folder an MTT run uses (None for other objectives)."
+    if c.objective != 'mtt': return None
+    if c.expert_dir is not None: return Path(c.expert_dir)
+    from haba_nb.experts import ensure_experts
+    net_kw = {'width': c.width, 'depth': c.distill_options.get('depth', 3)}
+    return ensure_experts(real, c.model, net_kw, c.n_experts, c.expert_train_epochs, train=c.train_experts,
+                          data_root=c.data_root, device=c.device, progress=progress)
+
+# %% ../nbs/22_experiment.ipynb #97c8013c
 def run_experiment(c: ExperimentConfig,      # a validated config (`experiment_config`)
                    callback=None,            # passed to `distill` (e.g. a `DiversityMonitor`)
                    real=None,                # an already-loaded `RealData` (else loaded from `c.dataset`)
@@ -148,7 +306,9 @@ def run_experiment(c: ExperimentConfig,      # a validated config (`experiment_c
         if c.is_distillation:
             from haba_nb.distill import distill
             t = time.time()
-            dres = distill(_distill_config(c, out/'distill'), callback=callback, resume=c.resume, real=real)
+            experts = resolve_experts(c, real)
+            if experts is not None: res['expert_dir'] = str(experts)
+            dres = distill(_distill_config(c, out/'distill', experts), callback=callback, resume=c.resume, real=real)
             timings['distill_s'] = time.time() - t
             param, history, lr = dres.param, dres.history, dres.meta.get('syn_lr')
             if dres.best is not None:   # the loop evaluated along the way: report the best set, as the paper does

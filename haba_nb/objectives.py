@@ -20,12 +20,11 @@ from .networks import get_network, flatten_params, functional_forward
 from .augment import dsa, DSA_STRATEGY
 
 # %% auto #0
-__all__ = ['VIEWS', 'TRAJ_FORMAT', 'PRECISIONS', 'OBJECTIVES', 'draw_seed', 'fresh_network', 'synthetic_class', 'siamese_dsa',
-           'private_dsa', 'Objective', 'layer_distance', 'match_loss', 'dc_loops', 'DCConfig', 'class_gradients',
-           'GradientMatching', 'DMConfig', 'mean_embedding_distance', 'DistributionMatching', 'expert_path',
-           'experts_command', 'lock_is_stale', 'claim_expert', 'canonical_net_kw', 'train_expert', 'train_experts',
-           'experts_main', 'check_trajectories', 'MTTConfig', 'native_bf16', 'resolve_precision', 'trajectory_loss',
-           'student_step', 'unroll_student', 'student_plan', 'TrajectoryMatching', 'get_objective']
+__all__ = ['VIEWS', 'PRECISIONS', 'OBJECTIVES', 'draw_seed', 'fresh_network', 'synthetic_class', 'siamese_dsa', 'private_dsa',
+           'Objective', 'layer_distance', 'match_loss', 'dc_loops', 'DCConfig', 'class_gradients', 'GradientMatching',
+           'DMConfig', 'mean_embedding_distance', 'DistributionMatching', 'MTTConfig', 'native_bf16',
+           'resolve_precision', 'trajectory_loss', 'student_step', 'unroll_student', 'student_plan',
+           'TrajectoryMatching', 'get_objective']
 
 # %% ../nbs/20_objectives.ipynb #890188ee
 def draw_seed(generator: torch.Generator # the objective's generator
@@ -243,199 +242,10 @@ class DistributionMatching(Objective):
             total = total + mean_embedding_distance(er, net.embed(xs))
         return total
 
-# %% ../nbs/20_objectives.ipynb #373a8e6e
-TRAJ_FORMAT = 'haba_nb.trajectories/1'
-
-def expert_path(folder, i: int) -> Path:
-    "Where expert `i`'s trajectory lives in `folder`."
-    return Path(folder) / f'expert_{i:04d}.safetensors'
-
-def experts_command(dataset: str, folder, model: str = 'ConvNet', zca: bool = False,
-                    net_kw: dict | None = None, epochs: int = 50, n_experts: int = 100) -> str:
-    "The exact `haba-experts` command that makes trajectories for these settings."
-    extra = ''.join(f' --{k.replace("_", "-")} {v}' for k, v in (net_kw or {}).items())
-    return (f"haba-experts --dataset {dataset} --out {folder} --n-experts {n_experts} --epochs {epochs}"
-            f" --model {model}{extra}{' --zca' if zca else ''}")
-
-# %% ../nbs/20_objectives.ipynb #657961c2
-def _pid_alive(pid: int) -> bool:
-    "Whether a process with this pid exists on this host."
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
-    return True
-
-def lock_is_stale(lock: Path,          # an expert's lock file
-                  stale_s: float = 3600.): # heartbeat age after which any lock is stale
-    "True when the process holding `lock` is gone (same host) or its heartbeat is older than `stale_s`."
-    try: age = time.time() - lock.stat().st_mtime
-    except FileNotFoundError: return True
-    if age > stale_s: return True
-    try: info = json.loads(lock.read_text())
-    except (OSError, ValueError): return age > 60  # unreadable: being written, or torn long ago
-    return info.get('host') == socket.gethostname() and not _pid_alive(int(info.get('pid', -1)))
-
-def claim_expert(lock: Path, stale_s: float = 3600.) -> bool:
-    "Atomically create `lock` (True) — taking over a stale lock — or return False when another process holds it."
-    for _ in range(2):
-        try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            if not lock_is_stale(lock, stale_s): return False
-            with contextlib.suppress(FileNotFoundError): lock.unlink()
-            continue
-        with os.fdopen(fd, 'w') as f: json.dump({'pid': os.getpid(), 'host': socket.gethostname(), 'time': time.time()}, f)
-        return True
-    return False
-
-# %% ../nbs/20_objectives.ipynb #1742fe61
-_NET_DEFAULTS = dict(width=128, depth=3, norm='instancenorm', act='relu', pool='avgpooling')   # get_network's defaults
-
-def canonical_net_kw(net_kw: dict | None) -> dict:
-    "Network settings with `get_network`'s defaults filled in, so equal networks compare equal."
-    return {**_NET_DEFAULTS, **dict(net_kw or {})}
-
-def _expert_meta(real, model, net_kw, epochs, lr, batch, dsa_on, momentum, weight_decay, n_params):
-    "The description of a trajectory folder (what `trajectories.json` holds)."
-    return {'format': TRAJ_FORMAT, 'dataset': real.name, 'model': model, 'net_kw': canonical_net_kw(net_kw),
-            'channels': int(real.channels), 'im_size': list(real.im_size), 'num_classes': int(real.num_classes),
-            'zca': real.zca is not None, 'n_params': int(n_params), 'epochs': int(epochs), 'lr': float(lr),
-            'batch': int(batch), 'dsa': bool(dsa_on), 'momentum': float(momentum), 'weight_decay': float(weight_decay)}
-
-def train_expert(real, model='ConvNet', net_kw=None, epochs=50, lr=0.01, batch=256, dsa_on=True,
-                 momentum=0.0, weight_decay=0.0, seed=0, device='cpu', heartbeat=None, progress=None):
-    "Train one expert on `real` and return its trajectory: [θ₀, θ after epoch 1, …] as flat CPU tensors."
-    g = torch.Generator().manual_seed(seed)
-    net = fresh_network(model, real, net_kw, g, device).train()
-    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
-    traj = [flatten_params(net).detach().cpu().clone()]
-    for e in range(epochs):
-        for idx in torch.randperm(len(real.y_train), generator=g).split(batch):
-            x, y = real.x_train[idx].to(device), real.y_train[idx].to(device)
-            if dsa_on: x = private_dsa(x, draw_seed(g))
-            opt.zero_grad(); F.cross_entropy(net(x), y).backward(); opt.step()
-        traj.append(flatten_params(net).detach().cpu().clone())
-        if heartbeat: heartbeat()
-        if progress: progress(e)
-    return traj
-
-# %% ../nbs/20_objectives.ipynb #84d7a037
-def _check_or_write_meta(folder: Path, meta: dict):
-    "Write `trajectories.json`, or refuse a folder whose trajectories were made for other settings."
-    f = folder / 'trajectories.json'
-    if f.exists():
-        old = json.loads(f.read_text())
-        diff = {k: (old.get(k), v) for k, v in meta.items() if old.get(k) != v}
-        if diff:
-            raise TrajectoryError(f"{folder} already holds trajectories made with other settings: "
-                                  + ", ".join(f"{k} {a!r} there vs {b!r} now" for k, (a, b) in diff.items()),
-                                  "pass another --out folder (one folder per dataset/model/zca setting)")
-    else: atomic_write_json(f, meta)
-
-# %% ../nbs/20_objectives.ipynb #d66e4b29
-def train_experts(real,                 # `RealData` (normalised; ZCA-whitened when loaded with zca=True)
-                  out_dir,              # trajectory folder (created)
-                  n_experts: int,       # how many experts the folder should hold
-                  epochs: int = 50,     # epochs per expert (MTT: 50)
-                  model: str = 'ConvNet',
-                  lr: float = 0.01,     # expert SGD learning rate (MTT: 0.01)
-                  batch: int = 256,
-                  dsa: bool = True,     # per-image DSA while training experts (MTT default)
-                  seed: int = 0,        # expert i's seed is derived from (seed, i)
-                  progress: bool = True,
-                  net_kw: dict | None = None,   # get_network extras (width, depth, ...)
-                  momentum: float = 0.0, weight_decay: float = 0.0,
-                  device='cpu',
-                  stale_s: float = 3600.):     # a lock whose heartbeat is older than this is taken over
-    "Train the missing experts of `out_dir` (resumable; safe to run in several processes at once)."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True); dev = training_device(device)
-    probe = get_network(model, real.channels, real.num_classes, tuple(real.im_size), **(net_kw or {}))
-    meta = _expert_meta(real, model, net_kw, epochs, lr, batch, dsa, momentum, weight_decay, flatten_params(probe).numel())
-    _check_or_write_meta(out, meta)
-    from safetensors.torch import save_file
-    done = {'trained': [], 'skipped': [], 'busy': []}
-    for i in range(n_experts):
-        path, lock = expert_path(out, i), out / f'expert_{i:04d}.lock'
-        if path.exists(): done['skipped'].append(i); continue
-        if not claim_expert(lock, stale_s): done['busy'].append(i); continue
-        try:
-            if path.exists(): done['skipped'].append(i); continue
-            bar = _progress_bar(progress, epochs, f'expert {i}')
-            traj = train_expert(real, model, net_kw, epochs, lr, batch, dsa, momentum, weight_decay,
-                                int(np.random.SeedSequence([seed, i]).generate_state(1)[0]), dev,
-                                heartbeat=lambda: os.utime(lock), progress=(lambda e: bar.update(1)) if bar else None)
-            if bar: bar.close()
-            with atomic_write(path) as tmp:
-                save_file({f'epoch_{e:04d}': t.contiguous() for e, t in enumerate(traj)}, str(tmp),
-                          metadata={'format': TRAJ_FORMAT, 'expert': str(i), 'seed': str(seed)})
-            done['trained'].append(i)
-        finally:
-            with contextlib.suppress(FileNotFoundError): lock.unlink()
-    return done
-
-def _progress_bar(on, total, desc):
-    "A tqdm bar when `on`, else None."
-    if not on: return None
-    from tqdm.auto import tqdm
-    return tqdm(total=total, desc=desc, leave=False)
-
-# %% ../nbs/20_objectives.ipynb #67898e9a
-def experts_main(argv=None) -> int:
-    "Console entry `haba-experts`: train MTT expert trajectories into a folder; prints which experts it trained, skipped or left to others."
-    ap = argparse.ArgumentParser(prog='haba-experts', description='Train MTT expert trajectories (resumable, parallel-safe).')
-    ap.add_argument('--dataset', required=True); ap.add_argument('--data-root', default=None)
-    ap.add_argument('--download', action='store_true'); ap.add_argument('--out', required=True)
-    ap.add_argument('--n-experts', type=int, default=100); ap.add_argument('--epochs', type=int, default=50)
-    ap.add_argument('--model', default='ConvNet'); ap.add_argument('--zca', action='store_true')
-    ap.add_argument('--lr', type=float, default=0.01); ap.add_argument('--batch', type=int, default=256)
-    ap.add_argument('--no-dsa', action='store_true'); ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--width', type=int, default=None); ap.add_argument('--depth', type=int, default=None)
-    ap.add_argument('--norm', default=None); ap.add_argument('--act', default=None); ap.add_argument('--pool', default=None)
-    ap.add_argument('--device', default='auto'); ap.add_argument('--threads', type=int, default=None)
-    ap.add_argument('--quiet', action='store_true')
-    a = ap.parse_args(argv)
-    if a.threads: torch.set_num_threads(a.threads)
-    from haba_nb.data import load_dataset
-    net_kw = {k: getattr(a, k) for k in ('width', 'depth', 'norm', 'act', 'pool') if getattr(a, k) is not None}
-    try:
-        real = load_dataset(a.dataset, data_root=a.data_root, download=a.download, zca=a.zca)
-        r = train_experts(real, a.out, a.n_experts, a.epochs, a.model, a.lr, a.batch, not a.no_dsa, a.seed,
-                          not a.quiet, net_kw, device=a.device)
-    except HabaError as e:
-        print(f"haba-experts: {e}", file=sys.stderr); return 2
-    print(json.dumps(r))   # {"trained": [...], "skipped": [...], "busy": [...]} expert indices
-    return 0               # an exit status: console scripts pass it to sys.exit
-
-# %% ../nbs/20_objectives.ipynb #2e84ab8c
-def check_trajectories(folder,            # trajectory folder (from `train_experts` / `haba-experts`)
-                       real,              # the data being distilled
-                       model: str = 'ConvNet',
-                       net_kw: dict | None = None,
-                       last_epoch_needed: int = 1): # max_start_epoch - 1 + expert_epochs
-    "Validate a trajectory folder for `real`/`model`; return (meta, sorted expert files)."
-    folder = Path(folder); zca = real.zca is not None
-    cmd = lambda epochs=50: experts_command(real.name, folder, model, zca, net_kw, max(epochs, last_epoch_needed))
-    if not (folder / 'trajectories.json').exists():
-        what = 'does not exist' if not folder.exists() else 'has no trajectories.json'
-        raise TrajectoryError(f"MTT expert trajectory folder {folder} {what}", f"make them with: {cmd()}")
-    try: meta = json.loads((folder / 'trajectories.json').read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise TrajectoryError(f"{folder/'trajectories.json'} is not valid JSON ({e})", f"delete the folder and make the trajectories again: {cmd()}") from None
-    if isinstance(meta.get('net_kw'), dict): meta['net_kw'] = canonical_net_kw(meta['net_kw'])
-    want = {'dataset': real.name, 'model': model, 'net_kw': canonical_net_kw(net_kw), 'channels': int(real.channels),
-            'im_size': list(real.im_size), 'num_classes': int(real.num_classes), 'zca': zca}
-    diff = [f"{k} {meta.get(k)!r} (needed {v!r})" for k, v in want.items() if meta.get(k) != v]
-    if diff:
-        raise TrajectoryError(f"trajectories in {folder} were made for other settings: " + ", ".join(diff),
-                              f"make matching ones in a new folder: {cmd()}")
-    if meta['epochs'] < last_epoch_needed:
-        raise TrajectoryError(f"trajectories in {folder} have {meta['epochs']} epochs but max_start_epoch and "
-                              f"expert_epochs need epoch {last_epoch_needed}",
-                              f"lower max_start_epoch/expert_epochs, or make longer ones: {cmd(last_epoch_needed)}")
-    files = sorted(folder.glob('expert_*.safetensors'))
-    if not files:
-        raise TrajectoryError(f"{folder} has trajectories.json but no finished expert file",
-                              f"finish them with: {cmd(meta['epochs'])}")
-    return meta, files
+# %% ../nbs/20_objectives.ipynb #b7e1a0c2
+from .experts import (TRAJ_FORMAT, expert_path, experts_command, _pid_alive, lock_is_stale, claim_expert,
+                             canonical_net_kw, _expert_meta, train_expert, _check_or_write_meta, train_experts,
+                             _progress_bar, experts_main, check_trajectories)
 
 # %% ../nbs/20_objectives.ipynb #00e56bf4
 @dataclass

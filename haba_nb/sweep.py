@@ -9,11 +9,12 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 from .core import ConfigError, HabaError, atomic_write_json, atomic_write_bytes
-from .experiment import experiment_config, OBJECTIVE_NAMES, METHODS
+import hashlib
+from .experiment import experiment_config, objective_option_fields, OBJECTIVE_NAMES, METHODS
 
 # %% auto #0
-__all__ = ['NOTEBOOK', 'CORESET_ORDER', 'SweepSpec', 'sweep_cells', 'cell_status', 'run_cell', 'collect', 'results_table',
-           'cross_arch_table', 'write_tables', 'run_sweep', 'main']
+__all__ = ['NOTEBOOK', 'CORESET_ORDER', 'RESERVED', 'SweepSpec', 'cell_key', 'sweep_cells', 'cell_status', 'run_cell', 'collect',
+           'results_table', 'cross_arch_table', 'write_tables', 'run_sweep', 'main']
 
 # %% ../nbs/40_sweep.ipynb #98f4264e
 NOTEBOOK = Path(__file__).resolve().parent.parent/'nbs'/'run_distill.ipynb' if '__file__' in globals() else Path('run_distill.ipynb')
@@ -31,18 +32,45 @@ class SweepSpec:
     params: dict = field(default_factory=dict)    # extra run_distill parameters (eval_epochs, width, ...)
 
 # %% ../nbs/40_sweep.ipynb #93a7276a
+RESERVED = {'dataset': '--datasets', 'datasets': '--datasets', 'ipc': '--ipcs', 'ipcs': '--ipcs',
+            'objective': '--methods', 'method': '--methods', 'methods': '--methods',
+            'parameterisation': '--parameterisations', 'parameterisations': '--parameterisations',
+            'seed': '--seeds', 'seeds': '--seeds', 'tier': '--tier', 'out_dir': '--out', 'out': '--out',
+            'cell_id': None, 'resume': None}   # None: the sweep manages it (finished cells are skipped)
+_UNKEYED = ('out_dir', 'resume', 'data_root', 'train_experts')   # where and how, not what: never change a number
+
+def _check_params(params: dict):
+    "Refuse `params` that the sweep sets itself, naming the flag to use instead."
+    bad = [k for k in params if k in RESERVED]
+    if bad:
+        flags = '; '.join(f"{k}: {RESERVED[k]}" if RESERVED[k] else f"{k}: set by the sweep (re-run the same command to resume)" for k in bad)
+        raise ConfigError(f"--param {', '.join(bad)}: the sweep sets {'this' if len(bad) == 1 else 'these'} itself", f"use the sweep's own flags instead ({flags})")
+
+def cell_key(cell: dict) -> str:
+    "A short hash of everything in a cell that changes a number: the resolved config (tier defaults filled in)."
+    c = asdict(experiment_config(**{k: v for k, v in cell.items() if k != 'cell_id'}))
+    return hashlib.sha256(json.dumps({k: v for k, v in c.items() if k not in _UNKEYED}, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
 def sweep_cells(spec: SweepSpec) -> list[dict]:
     "Every run_distill parameter set of the grid, validated up front (a bad grid fails before any run)."
-    cells = []
+    _check_params(spec.params)
+    only = {k for o in OBJECTIVE_NAMES for k in objective_option_fields(o)}   # objective settings: given to their objectives' cells
+    cells, used = [], set()
     for ds, m, seed in itertools.product(spec.datasets, spec.methods, spec.seeds):
         ipcs = (spec.ipcs[0],) if m == 'whole' else spec.ipcs
         pars = spec.parameterisations if m in OBJECTIVE_NAMES else ('plain',)
+        mine = {k: v for k, v in spec.params.items() if k not in only or k in objective_option_fields(str(m).lower())}
+        used |= set(mine)
         for ipc, p in itertools.product(ipcs, pars):
-            cell = dict(dataset=ds, objective=m, parameterisation=p, ipc=ipc, seed=seed, tier=spec.tier, **spec.params)
+            cell = dict(dataset=ds, objective=m, parameterisation=p, ipc=ipc, seed=seed, tier=spec.tier, **mine)
             c = experiment_config(**cell)                 # validates: ConfigError names the bad value
             name = 'whole' if m == 'whole' else f"{c.method}-ipc{ipc}"
-            cell['cell_id'] = f"{ds}--{name}--s{seed}"
+            cell['cell_id'] = f"{c.dataset}--{name}--s{seed}--{c.tier}-{cell_key(cell)}"
             cells.append(cell)
+    unused = sorted(set(spec.params) - used)
+    if unused:
+        raise ConfigError(f"--param {', '.join(unused)}: no method of this sweep takes {'it' if len(unused) == 1 else 'them'}",
+                          "add a method that does to --methods (e.g. syn_steps is MTT's: --methods mtt), or drop the --param")
     return cells
 
 # %% ../nbs/40_sweep.ipynb #796dbfb0
@@ -81,10 +109,17 @@ def run_cell(cell: dict,                # one entry of `sweep_cells`
         return 'failed'
 
 # %% ../nbs/40_sweep.ipynb #b6724193
-def collect(out_root: Path) -> list[dict]:
-    "All finished results.json under `out_root`."
+def _current_cells(out_root: Path):
+    "The cell folders of the latest sweep command (sweep.json), or None when there is none."
+    try: return json.loads((Path(out_root)/'sweep.json').read_text())['cells']
+    except (OSError, ValueError, KeyError): return None
+
+def collect(out_root: Path, cells: list | None = None) -> list[dict]:
+    "Finished results.json of `cells` (default: the latest command's, from sweep.json; else every folder)."
+    cells = cells if cells is not None else _current_cells(out_root)
+    paths = sorted(Path(out_root).glob('*/results.json')) if cells is None else [Path(out_root)/c/'results.json' for c in cells]
     rows = []
-    for p in sorted(Path(out_root).glob('*/results.json')):
+    for p in paths:
         try: r = json.loads(p.read_text())
         except (json.JSONDecodeError, OSError): continue
         if r.get('status') == 'ok': rows.append(r)
@@ -149,9 +184,10 @@ def cross_arch_table(rows: list[dict]) -> dict:
 # %% ../nbs/40_sweep.ipynb #51da43e5
 def write_tables(out_root: Path) -> dict:
     "Compile every finished cell under `out_root` into tables.md and tables.html."
-    rows = collect(out_root)
+    cells = _current_cells(out_root)
+    rows = collect(out_root, cells)
     main, xa = results_table(rows), cross_arch_table(rows)
-    failed = sorted(p.parent.name for p in Path(out_root).glob('*/failure.json'))
+    failed = sorted(p.parent.name for p in Path(out_root).glob('*/failure.json') if cells is None or p.parent.name in cells)
     md = f"# Results ({len(rows)} cells)\n\n## Accuracy (ConvNet, %)\n\n{main['markdown']}\n\n## Cross-architecture (%)\n\n{xa['markdown']}\n"
     if failed: md += "\n## Failed cells\n\n" + "\n".join(f"- {f}: see {f}/failure.json" for f in failed) + "\n"
     atomic_write_bytes(Path(out_root)/'tables.md', md.encode())
@@ -163,7 +199,7 @@ def run_sweep(spec: SweepSpec, out_root, notebook=None, log=print) -> dict:
     "Run every cell (skipping finished ones, recording failures), then write the tables."
     out_root = Path(out_root); out_root.mkdir(parents=True, exist_ok=True)
     cells = sweep_cells(spec)
-    atomic_write_json(out_root/'sweep.json', dict(spec=asdict(spec), cells=[c['cell_id'] for c in cells]))
+    atomic_write_json(out_root/'sweep.json', dict(spec=asdict(spec), cells=[c['cell_id'] for c in cells]))   # the latest command's cells
     status = {}
     for i, cell in enumerate(cells, 1):
         t = time.time(); status[cell['cell_id']] = s = run_cell(cell, out_root, notebook)
@@ -176,13 +212,15 @@ def main(argv=None):
     "Console script `haba-sweep`: run a grid of run_distill cells and compile tables."
     p = argparse.ArgumentParser(prog='haba-sweep', description=__doc__ or 'Run a grid of run_distill cells and compile tables.')
     p.add_argument('--out', required=True, help='sweep folder (re-run the same command to resume)')
-    p.add_argument('--datasets', nargs='+', default=['digits'])
-    p.add_argument('--ipcs', nargs='+', type=int, default=[1, 10])
-    p.add_argument('--methods', nargs='+', default=['random', 'herding', 'dm'])
-    p.add_argument('--parameterisations', nargs='+', default=['plain', 'haba'])
-    p.add_argument('--seeds', nargs='+', type=int, default=[0])
-    p.add_argument('--tier', default='quick')
-    p.add_argument('--param', action='append', default=[], metavar='NAME=VALUE', help='extra run_distill parameter (JSON value)')
+    p.add_argument('--datasets', nargs='+', default=['digits'], help='dataset names (default: digits)')
+    p.add_argument('--ipcs', nargs='+', type=int, default=[1, 10], help='images per class (default: 1 10)')
+    p.add_argument('--methods', nargs='+', default=['random', 'herding', 'dm'], help='coresets, objectives (dc dsa dm mtt) or whole')
+    p.add_argument('--parameterisations', nargs='+', default=['plain', 'haba'], help='for objectives: plain and/or haba')
+    p.add_argument('--seeds', nargs='+', type=int, default=[0], help='distillation seeds (default: 0)')
+    p.add_argument('--tier', default='quick', help='quick | cpu | paper (default: quick)')
+    p.add_argument('--param', action='append', default=[], metavar='NAME=VALUE',
+                   help='any other run parameter, as for run_distill (JSON value, else a string): e.g. eval_epochs=5, syn_steps=20, '
+                        'train_experts=true; objective settings go to the cells of their objectives')
     p.add_argument('--tables-only', action='store_true', help='only compile tables from finished cells')
     a = p.parse_args(argv)
     extra = {}

@@ -29,7 +29,7 @@ def test_parallel_expert_processes_share_one_folder(tmp_path, env):
     assert r.returncode == 0 and json.loads(r.stdout.strip().splitlines()[-1]) == {'trained': [], 'skipped': list(range(N)), 'busy': []}
     # an expert's trajectory depends only on (seed, index), not on which process trained it or when
     from haba_nb.data import load_dataset
-    from haba_nb.objectives import train_experts, check_trajectories
+    from haba_nb.experts import train_experts, check_trajectories
     alone = tmp_path/'alone'
     train_experts(load_dataset('digits'), alone, 1, epochs=EPOCHS, batch=128, progress=False, net_kw={'width': 8})
     a, b = load_file(str(alone/'expert_0000.safetensors')), load_file(str(out/'expert_0000.safetensors'))

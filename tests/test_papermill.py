@@ -5,9 +5,10 @@ from conftest import ROOT, tool
 
 NB = ROOT/'nbs'/'run_distill.ipynb'
 
-def papermill(out_nb, *params, env=None, timeout=900):
+def papermill(out_nb, *params, env=None, timeout=900, raw=()):
     args = [tool('papermill'), str(NB), str(out_nb), '--cwd', str(ROOT/'nbs')]
     for k, v in params: args += ['-p', k, str(v)]
+    for k, v in raw: args += ['-r', k, str(v)]
     return subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout)
 
 def test_quick_tier_end_to_end(tmp_path, env):
@@ -39,8 +40,8 @@ def test_unknown_parameter_value_fails_in_first_cell(tmp_path, env):
     nb = json.loads((tmp_path/'bad.ipynb').read_text())
     code = [c for c in nb['cells'] if c['cell_type'] == 'code']
     failed = [i for i, c in enumerate(code) if any(o.get('output_type') == 'error' for o in c.get('outputs', []))]
-    # parameters cell, papermill's injected-parameters cell, then the validation cell fails
-    assert failed == [2], failed
+    # the names-before cell, parameters cell, papermill's injected-parameters cell, then the validation cell fails
+    assert failed == [3], failed
     assert not (tmp_path/'bad'/'results.json').exists()
 
 def test_negative_ipc_and_missing_dataset(tmp_path, env):
@@ -49,3 +50,37 @@ def test_negative_ipc_and_missing_dataset(tmp_path, env):
     r = papermill(tmp_path/'svhn.ipynb', ('dataset', 'svhn'), ('out_dir', tmp_path/'svhn'), env=env, timeout=300)
     assert r.returncode != 0
     assert 'svhn' in r.stderr.lower() and 'train_32x32.mat' in r.stderr and str(tmp_path/'no-data') in r.stderr
+
+def _failed_cells(nb_path):
+    nb = json.loads(Path(nb_path).read_text())
+    code = [c for c in nb['cells'] if c['cell_type'] == 'code']
+    return [i for i, c in enumerate(code) if any(o.get('output_type') == 'error' for o in c.get('outputs', []))]
+
+def test_unknown_parameter_and_one_hallucinator_fail_in_first_cell(tmp_path, env):
+    r = papermill(tmp_path/'bogus.ipynb', ('bogus', 1), ('out_dir', tmp_path/'b'), env=env, timeout=300)
+    assert r.returncode != 0 and 'unknown parameter(s) bogus' in r.stderr
+    assert 'valid parameters: run:' in r.stderr and 'use_contrastive' in r.stderr and 'grad_clip' in r.stderr
+    assert _failed_cells(tmp_path/'bogus.ipynb') == [3]
+    r = papermill(tmp_path/'h1.ipynb', ('n_hallucinators', 1), ('out_dir', tmp_path/'h'), env=env, timeout=300)
+    assert r.returncode != 0 and '-p use_contrastive False' in r.stderr
+    assert _failed_cells(tmp_path/'h1.ipynb') == [3]
+    r = papermill(tmp_path/'ipc.ipynb', ('out_dir', tmp_path/'i'), raw=[('ipc', 'ten')], env=env, timeout=300)
+    assert r.returncode != 0 and 'ipc must be an int' in r.stderr
+
+def test_mtt_haba_from_nothing_with_the_printed_command(tmp_path, env):
+    "A new user's path: MTT without experts stops with a haba-experts command; run as printed, the same run then works."
+    import shlex
+    params = [('objective', 'mtt'), ('syn_steps', 5), ('iterations', 3), ('eval_epochs', 5), ('n_eval', 1), ('out_dir', tmp_path/'mtt')]
+    r = papermill(tmp_path/'first.ipynb', *params, raw=[('ipc', '2')], env=env, timeout=300)
+    assert r.returncode != 0 and 'haba-experts --dataset digits' in r.stderr, r.stderr[-3000:]
+    line = next(l for l in r.stderr.splitlines() if 'train them with: haba-experts' in l)
+    cmd = shlex.split(line.split('train them with: ')[1].split(' (then run again)')[0])
+    assert cmd[0] == 'haba-experts' and str(tmp_path/'cache'/'haba_nb'/'experts') in cmd[cmd.index('--out') + 1]
+    e = subprocess.run([tool('haba-experts'), *cmd[1:], '--quiet'], env=env, capture_output=True, text=True, timeout=300)
+    assert e.returncode == 0, e.stderr[-3000:]
+    r = papermill(tmp_path/'second.ipynb', *params, raw=[('ipc', '2')], env=env, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((tmp_path/'mtt'/'results.json').read_text())
+    assert res['status'] == 'ok' and res['method'] == 'mtt+haba' and res['ipc'] == 2
+    assert res['config']['objective_options']['syn_steps'] == 5 and res['expert_dir'] == cmd[cmd.index('--out') + 1]
+    assert res['syn_lr'] is not None and 0 <= res['accuracy']['ConvNet']['mean'] <= 100

@@ -32,12 +32,49 @@ def test_failed_cell_is_recorded_and_sweep_goes_on(tmp_path, env):
                         '--methods', 'random', '--tier', 'quick', '--param', 'eval_epochs=5', '--param', 'n_eval=1'],
                        env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 1, r.stdout + r.stderr
-    fail = json.loads((out/'digits--random-ipc500--s0'/'failure.json').read_text())
+    fail = json.loads(next(out.glob('digits--random-ipc500--s0--quick-*/failure.json')).read_text())
     assert 'ipc' in fail['message'].lower()
-    assert (out/'digits--random-ipc1--s0'/'results.json').exists()
+    assert list(out.glob('digits--random-ipc1--s0--quick-*/results.json'))
     assert 'Failed cells' in (out/'tables.md').read_text()
 
 def test_bad_grid_fails_before_running(tmp_path, env):
     r = subprocess.run([tool('haba-sweep'), '--out', str(tmp_path/'s'), '--methods', 'nope'], env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and 'use one of' in r.stderr and 'Traceback' not in r.stderr
     assert not (tmp_path/'s'/'sweep.json').exists()
+
+def _sweep(out, env, *extra, methods=('random',), ipcs=('1',)):
+    return subprocess.run([tool('haba-sweep'), '--out', str(out), '--datasets', 'digits', '--ipcs', *ipcs, '--methods', *methods,
+                           '--tier', 'quick', '--param', 'n_eval=1', *extra], env=env, capture_output=True, text=True, timeout=600)
+
+def test_changed_settings_rerun_in_their_own_folders(tmp_path, env):
+    out = tmp_path/'sweep'
+    r = _sweep(out, env, '--param', 'eval_epochs=5')
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    first = {p.parent.name: p.stat().st_mtime_ns for p in out.glob('*/results.json')}
+    assert len(first) == 1
+    r = _sweep(out, env, '--param', 'eval_epochs=6')          # another --param: not "done", a new cell
+    assert r.returncode == 0 and ': ok (' in r.stdout and 'skipped' not in r.stdout, r.stdout[-2000:]
+    both = {p.parent.name: p.stat().st_mtime_ns for p in out.glob('*/results.json')}
+    assert len(both) == 2 and all(both[k] == v for k, v in first.items())   # the first setting's result is untouched
+    new = (set(both) - set(first)).pop()
+    assert json.loads((out/new/'results.json').read_text())['config']['eval_epochs'] == 6
+    assert json.loads((out/'sweep.json').read_text())['cells'] == [new]     # sweep.json and the tables: the latest command
+    assert '1 cells' in (out/'tables.md').read_text()
+    r = _sweep(out, env, '--param', 'eval_epochs=5')          # back to the first setting: found done
+    assert r.returncode == 0 and ': skipped' in r.stdout, r.stdout[-2000:]
+
+def test_reserved_param_names_the_flag(tmp_path, env):
+    for kv, flag in (('tier=cpu', '--tier'), ('ipc=3', '--ipcs'), ('dataset=mnist', '--datasets'), ('objective=dm', '--methods')):
+        r = _sweep(tmp_path/'s', env, '--param', kv)
+        assert r.returncode == 2 and flag in r.stderr and 'Traceback' not in r.stderr, (kv, r.stderr[-2000:])
+    assert not (tmp_path/'s'/'sweep.json').exists()
+
+def test_sweep_runs_mtt_cells_training_experts(tmp_path, env):
+    out = tmp_path/'sweep'
+    r = _sweep(out, env, '--param', 'train_experts=true', '--param', 'syn_steps=3', '--param', 'iterations=2',
+               '--param', 'eval_epochs=3', '--parameterisations', 'haba', methods=('random', 'mtt'), ipcs=('2',))
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    res = json.loads(next(out.glob('digits--mtt+haba-ipc2--*/results.json')).read_text())
+    assert res['method'] == 'mtt+haba' and res['config']['objective_options']['syn_steps'] == 3
+    assert str(tmp_path/'cache'/'haba_nb'/'experts') in res['expert_dir']
+    assert '| mtt+haba |' in (out/'tables.md').read_text()
