@@ -57,7 +57,7 @@ class ContrastiveConfig:
     lam_lik: float = 0.1      # adversary: (1 - cos)/2 likelihood term
     lam_con: float = 0.1      # adversary: supervised contrastive loss
     tau: float = 0.07         # SupCon temperature
-    lr: float = 1e-3          # adversary SGD learning rate
+    lr: float = 1e-2          # adversary SGD learning rate (reference 1e-3: too slow to learn in a CPU budget, see above)
     momentum: float = 0.9     # adversary SGD momentum
     dsa: bool = True          # DSA on the views (adversary and L_cos)
     dsa_draw: str = "independent" # "independent": a fresh draw per image and view (reference); "shared": one draw for all
@@ -78,7 +78,7 @@ class ContrastiveConfig:
         self.balance = check_choice("balance", self.balance, BALANCES)
 
 def adversary_optimizer(adv: nn.Module, cfg: ContrastiveConfig) -> torch.optim.Optimizer:
-    "The adversary's own SGD (reference: lr 1e-3, momentum 0.9)."
+    "The adversary's own SGD (`cfg.lr`, default 1e-2; reference 1e-3; momentum 0.9)."
     return torch.optim.SGD(adv.parameters(), lr=cfg.lr, momentum=cfg.momentum)
 
 # %% ../nbs/13_contrastive.ipynb #0b20e2df

@@ -70,7 +70,7 @@ class DistillConfig:
     lr_img: float | None = None         # lr of images / bases (None: `objective.default_lrs()`)
     lr_hallucinator: float | None = None # lr of the hallucinators (None: objective default, else lr_img)
     lr_lr: float | None = None          # lr of MTT's learned synthetic lr (None: objective default)
-    lr_adversary: float | None = None   # lr of the adversary (None: `contrastive.lr`, 1e-3)
+    lr_adversary: float | None = None   # lr of the adversary (None: `contrastive.lr`, 1e-2)
     momentum: float | None = None       # SGD momentum of images, bases, hallucinators, syn_lr (None: objective default; DC/DM/MTT use 0.5)
     grad_clip: float | None = None      # clip the whole synthetic set's gradient norm (None or 0: off)
     hallucinator_clip: float | None = None # clip the hallucinators' gradient norm alone (None: 1.0 for HaBa with DC/DSA/DM; 0: off)
@@ -587,7 +587,8 @@ def _divergence_error(d: _Diverged, it: int, snap: dict, path: Path, lrs: dict, 
         f"iteration {it}: the {d.which} is {d.why}; the step was not applied, and the state after iteration "
         f"{snap['it']} was restored and checkpointed in {path}",
         f"{lower} then distill(cfg, resume=True) — learning rates and clipping may change on resume; "
-        f"raise max_loss_ratio (now {cfg.max_loss_ratio:g}) if such a jump is expected")
+        + (f"raise max_std_ratio (now {cfg.max_std_ratio:g}) / max_abs_ratio (now {cfg.max_abs_ratio:g}) if such a scale is expected"
+           if d.which == "synthetic set" and "scale" in d.why else f"raise max_loss_ratio (now {cfg.max_loss_ratio:g}) if such a jump is expected"))
 
 # %% ../nbs/21_distill.ipynb #0d4133db
 def distill(cfg: DistillConfig,                   # every knob of the run
