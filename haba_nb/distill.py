@@ -35,7 +35,7 @@ from . import runs as _runs
 __all__ = ['PARAMETERISATIONS', 'INITS', 'RESUMABLE_CHANGES', 'BudgetConfigError', 'DistillConfig', 'resolve_bpc', 'config_diff',
            'distill_fingerprint', 'loss_problem', 'param_norm', 'step_problem', 'effective_grad_clip',
            'effective_hallucinator_clip', 'effective_cpu_allocator', 'mtt_memory_warning', 'resolve_lrs',
-           'DistillResult', 'distill', 'same_state']
+           'DistillResult', 'check_real_init', 'distill', 'same_state']
 
 # %% ../nbs/21_distill.ipynb #e67907a5
 PARAMETERISATIONS = ("plain", "haba")
@@ -465,6 +465,24 @@ def _divergence_error(d: _Diverged, it: int, snap: dict, path: Path, lrs: dict, 
         f"{lower} then distill(cfg, resume=True) — learning rates and clipping may change on resume; "
         f"raise max_loss_ratio (now {cfg.max_loss_ratio:g}) if such a jump is expected")
 
+# %% ../nbs/21_distill.ipynb #6c2f9b31
+def check_real_init(cfg: DistillConfig, # the run's config
+                    real                # the `RealData` it distils
+                   ) -> None:
+    "A `ConfigError` naming ipc, bpc and the smallest class when `init='real'` needs more images of a class than it has."
+    if cfg.init != "real": return
+    c = min(range(real.num_classes), key=lambda k: len(real.indices_class[k])); have = len(real.indices_class[c])
+    short = f"class {c} of {real.name}, its smallest, has only {have} training images"
+    if cfg.factorised:
+        bpc = resolve_bpc(cfg, real.num_classes, (real.channels, *real.im_size))
+        if bpc <= have: return
+        why = f"bpc={bpc} bases per class" if cfg.bpc is not None else f"ipc={cfg.ipc} buys bpc={bpc} bases per class"
+        raise ConfigError(f"{why}, each initialised from a different real image, but {short}",
+                          f"use a smaller ipc (or bpc <= {have}), or init='noise'")
+    if cfg.ipc > have:
+        raise ConfigError(f"ipc={cfg.ipc} images per class are initialised from different real images, but {short}",
+                          f"use ipc <= {have}, or init='noise'")
+
 # %% ../nbs/21_distill.ipynb #0d4133db
 def distill(cfg: DistillConfig,                   # every knob of the run
             callback: Callable | None = None,     # called with each iteration's record (dict, see the key table)
@@ -484,6 +502,7 @@ def _distill(cfg: DistillConfig, out: Path, t_start: float, callback, resume: bo
     if (msg := mtt_memory_warning(cfg)) is not None: warnings.warn(msg, stacklevel=2)
     gen = seed_everything(cfg.seed)
     if real is None: real = load_dataset(cfg.dataset, data_root=cfg.data_root, zca=cfg.zca, device=str(device))
+    check_real_init(cfg, real)
     run, lrs, bpc = _build(cfg, real, device, gen, objective)
     history, best, recent, start, loaded = _resume(out, cfg, run, lrs) if resume else ([], None, deque(maxlen=50), 0, None)
     resumed_from = start if loaded else None
