@@ -4,7 +4,7 @@
 
 # %% ../nbs/41_cli.ipynb #25f0cd65
 from __future__ import annotations
-import argparse, os, re, shlex, signal, sys
+import argparse, contextlib, os, re, shlex, signal, sys
 from pathlib import Path
 
 # %% auto #0
@@ -112,15 +112,21 @@ def main(argv: list = None # command-line arguments (default: sys.argv[1:])
         print(f"haba-run: the notebook {nb} does not exist\n  How to fix: pass --notebook path/to/run_distill.ipynb "
               "(it is in the repository's nbs/ folder)", file=sys.stderr); return 2
     output = Path(args.output) if args.output else out_dir/"run_distill.ipynb"
-    try: output.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        print(f"haba-run: cannot create {output.parent}: {e.strerror or e}\n  How to fix: pass another out_dir (-p out_dir DIR) "
-              "or -o OUTPUT.ipynb in a folder you can write to", file=sys.stderr); return 1
+    from haba_nb.runs import run_lock, RunFolderError
+    held = contextlib.ExitStack()
+    try:
+        held.enter_context(run_lock(out_dir))                    # one haba-run per out_dir: its notebook, results, figures
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except (RunFolderError, OSError) as e:
+        held.close()
+        print(f"haba-run: {e}" if isinstance(e, RunFolderError) else f"haba-run: cannot create {output.parent}: {e.strerror or e}\n"
+              "  How to fix: pass -o OUTPUT.ipynb in a folder you can write to", file=sys.stderr)
+        return 1
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
     stop = _StopToKernel()
     try:
-        with stop:
+        with held, stop:
             pm.execute_notebook(str(nb), str(output), parameters=params, cwd=str(cwd), progress_bar=False,
                                 log_output=args.log_output)
     except (PapermillExecutionError, KeyboardInterrupt) as e:

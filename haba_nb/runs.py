@@ -18,7 +18,7 @@ from .core import HabaError, ArtifactError, atomic_write, atomic_write_json
 __all__ = ['LOCK_NAME', 'CHECKPOINT_FORMAT', 'RUN_FILES', 'RunFolderError', 'make_out_dir', 'lock_holder', 'lock_is_stale',
            'acquire_lock', 'release_lock', 'run_lock', 'config_fingerprint', 'config_diff', 'list_checkpoints',
            'newest_checkpoint_it', 'checkpoint_fingerprint', 'prune_checkpoints', 'save_checkpoint', 'read_checkpoint',
-           'load_checkpoint', 'run_files', 'discard_run', 'open_run']
+           'load_checkpoint', 'run_files', 'discard_run', 'check_resume_overwrite', 'open_run']
 
 # %% ../nbs/23_runs.ipynb #0038fd4f
 class RunFolderError(HabaError, OSError):
@@ -280,15 +280,21 @@ def _existing_run(out: Path) -> str:
     parts += [f"{d}/" for d in ("best", "final") if (out/d).exists()]
     return ", ".join(parts) or "files of a previous run"
 
+def check_resume_overwrite(resume: bool,    # continue the run in out_dir
+                           overwrite: bool  # discard it
+                          ):
+    "A `RunFolderError` when both are asked for: they contradict each other."
+    if resume and overwrite:
+        raise RunFolderError("resume=True and overwrite=True contradict each other",
+                             "pass resume=True to continue the run in out_dir, or overwrite=True to discard it, not both")
+
 @contextlib.contextmanager
 def open_run(out_dir,                  # the run's output folder (created when missing)
              resume: bool = False,     # the run continues the folder's checkpoints
              overwrite: bool = False   # delete a previous run's files first
             ):
     "Lock `out_dir` for one run and refuse (or, with `overwrite`, clear) a previous run's files; yields the folder."
-    if resume and overwrite:
-        raise RunFolderError("resume=True and overwrite=True contradict each other",
-                             "pass resume=True to continue the run in out_dir, or overwrite=True to discard it, not both")
+    check_resume_overwrite(resume, overwrite)
     with run_lock(out_dir):
         out = Path(out_dir)
         for tmp in out.glob(".ckpt-*.tmp"): tmp.unlink(missing_ok=True)   # leftovers of a killed write

@@ -101,6 +101,15 @@ def test_second_concurrent_run_is_refused_and_the_first_is_intact(tmp_path):
     assert lock_holder(out) is None                      # released on exit
 
 
+def test_second_haba_run_into_a_busy_out_dir_is_refused_before_its_kernel_starts(tmp_path):
+    from haba_nb.runs import run_lock
+    out = tmp_path/"run"
+    with run_lock(out):                                  # as a first haba-run would hold it
+        r = subprocess.run(_haba_run(out), env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and f"is in use by another run: pid {os.getpid()} on host" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and not (out/"run_distill.ipynb").exists()
+
+
 def test_a_dead_runs_lock_does_not_block(tmp_path, digits):
     out = tmp_path/"run"; out.mkdir()
     p = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
