@@ -49,7 +49,7 @@ def run_variant(a, real, name, over):
                 out_dir=str(Path(a.runs) / f"{a.dataset}-{a.objective}-ipc{a.ipc}-{name}"))
     cfg = DistillConfig(**{**base, **over})
     t0 = time.time()
-    res = distill(cfg, real=real)
+    res = distill(cfg, real=real, overwrite=True)    # a variant re-run (new commit) replaces its old folder
     t1 = time.time()
     param, hist = res.param.eval(), res.history
     ev = evaluate_synset(param, real, EvalConfig(model='ConvNet', epochs=a.eval_epochs, width=a.eval_width),
@@ -57,7 +57,7 @@ def run_variant(a, real, name, over):
     with torch.no_grad(): x, y = param.materialize()
     rec = dict(mean=float(ev['mean']), std=float(ev['std']), accs=[float(v) for v in ev['accs']],
                items=len(param), stored_floats=int(param.stored_floats()),
-               image_std_rel=float(x.std() / real.x_train.std()), image_absmax_rel=float(x.abs().max() / real.x_train.abs().max()),
+               image_std_rel=float(x.detach().std() / real.x_train.std()), image_absmax_rel=float(x.detach().abs().max() / real.x_train.abs().max()),
                s_per_it=(t1 - t0) / cfg.iterations, distill_s=t1 - t0, eval_s=time.time() - t1,
                grad_ratio_bases=_median(hist, 'gratio_bases'), grad_ratio_hallucinators=_median(hist, 'gratio_hallucinators'),
                adv_cls_last=hist[-1].get('adv_cls') if hist else None)
@@ -74,17 +74,27 @@ def run_variant(a, real, name, over):
     return rec
 
 
+def validation_split(real, per_class, seed=0):
+    "A copy of `real` whose training set lacks `per_class` seeded images per class and whose 'test' set is them."
+    import dataclasses, torch
+    g = torch.Generator().manual_seed(seed)
+    val = torch.cat([idx[torch.randperm(len(idx), generator=g)[:per_class]] for idx in real.indices_class])
+    keep = torch.ones(real.n_train, dtype=torch.bool); keep[val] = False
+    return dataclasses.replace(real, x_train=real.x_train[keep], y_train=real.y_train[keep],
+                               x_test=real.x_train[val], y_test=real.y_train[val])
+
+
 def _fmt(v, f='{:.2f}'):
     return '–' if v is None else f.format(v)
 
 
 def print_table(records, dataset):
     print(f"\n{dataset}: final set evaluated (no selection), ConvNet eval, DSA; accuracy over fresh evaluation seeds\n")
-    print("| objective | ipc | variant | iterations | accuracy | pixel cos | feature cos | adversary acc | image std / real | grad ratio obj:cos (bases / hal.) | s/it | stored floats | commit |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in sorted((r for r in records if r['dataset'] == dataset), key=lambda r: (r['objective'], r['ipc'], r['variant'])):
+    print("| split | objective | ipc | variant | iterations | accuracy | pixel cos | feature cos | adversary acc | image std / real | grad ratio obj:cos (bases / hal.) | s/it | stored floats | commit |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in sorted((r for r in records if r['dataset'] == dataset), key=lambda r: (r.get('split', 'test'), r['objective'], r['ipc'], r['variant'])):
         gr = f"{_fmt(r.get('grad_ratio_bases'), '{:.3g}')} / {_fmt(r.get('grad_ratio_hallucinators'), '{:.3g}')}"
-        print(f"| {r['objective']} | {r['ipc']} | {r['variant']} | {r['iterations']} | {r['mean']:.1f} ± {r['std']:.1f} (n={len(r['accs'])}) "
+        print(f"| {r.get('split', 'test')} | {r['objective']} | {r['ipc']} | {r['variant']} | {r['iterations']} | {r['mean']:.1f} ± {r['std']:.1f} (n={len(r['accs'])}) "
               f"| {_fmt(r.get('sim_pixel'))} | {_fmt(r.get('sim_feature'))} | {_fmt(r.get('adv_acc'), '{:.0f} %')} "
               f"| {_fmt(r.get('image_std_rel'))} | {gr} | {r['s_per_it']:.2f} | {r['stored_floats']} | {r.get('commit')} |")
 
@@ -103,6 +113,9 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--variant', nargs='+', action='append', default=[], metavar=('NAME', 'FIELD=VALUE'),
                     help='a variant name followed by DistillConfig overrides')
+    ap.add_argument('--validation', type=int, default=0, metavar='N_PER_CLASS',
+                    help='hold out N training images per class (seeded) as the evaluation set, for choosing settings; '
+                         'the distillation never sees them and the test split is not read')
     ap.add_argument('--table-only', action='store_true')
     ap.add_argument('--runs', default=str(HERE.parent / 'runs' / 'ablate_haba'))
     ap.add_argument('--out', default=str(HERE / 'results' / 'ablate_haba_v2.json'))
@@ -114,10 +127,12 @@ def main():
         from haba_nb.core import atomic_write_json
         from haba_nb.data import load_dataset
         real = load_dataset(a.dataset)
+        if a.validation: real = validation_split(real, a.validation)
         commit = _commit()
         for name, *kv in a.variant:
             over = {k: _value(v) for k, v in (s.split('=', 1) for s in kv)}
-            key = dict(dataset=a.dataset, objective=a.objective, ipc=a.ipc, iterations=a.iterations, width=a.width,
+            key = dict(dataset=a.dataset, split=f'validation {a.validation}/class' if a.validation else 'test',
+                       objective=a.objective, ipc=a.ipc, iterations=a.iterations, width=a.width,
                        eval_width=a.eval_width, seeds=a.seeds, eval_epochs=a.eval_epochs, seed=a.seed,
                        variant=name, overrides=over, commit=commit)
             if any({k: r.get(k) for k in key} == key for r in records):

@@ -65,6 +65,23 @@ def _read_meta(folder: Path) -> dict:
                             "load it with the haba_nb version that wrote it (see meta.json 'versions') and re-save, or upgrade haba_nb")
     return meta
 
+def _innermost_problem(e: Exception) -> str:
+    "The problem of the innermost `HabaError` in a chain of wrapped errors (their fixes left out), else 'Type: message' of the outermost."
+    probs = []
+    while e is not None:
+        if isinstance(e, HabaError): probs.append(e.problem)
+        e = e.__cause__
+    return probs[-1] if probs else ""
+
+def _check_labels(param, folder: Path):
+    "Labels must lie in 0..num_classes-1 and name every class: a meta.json whose num_classes disagrees is an `ArtifactError`."
+    y, k = param.labels, param.num_classes
+    seen = sorted(set(y.tolist()))
+    if seen != list(range(k)):
+        raise ArtifactError(f"meta.json of {folder} says num_classes={k}, but the labels in {TENSORS} hold "
+                            f"{len(seen)} classes ({seen[0]}..{seen[-1]})" if seen else f"artifact {folder} holds no labels",
+                            "meta.json was edited or comes from another save: restore it from a copy, or save the artifact again")
+
 def load_artifact(folder,                # a folder written by save_artifact
                   device="cpu"):         # where the tensors go
     "(param, meta) from an artifact folder; never unpickles. Extra tensors are in meta['extra']."
@@ -78,7 +95,9 @@ def load_artifact(folder,                # a folder written by save_artifact
         raise ArtifactError(f"{folder / TENSORS} cannot be read as safetensors ({type(e).__name__}: {e})", "the file is truncated or corrupt; save the artifact again") from e
     try: param = param_from_config(meta["config"])
     except (HabaError, KeyError) as e:
-        raise ArtifactError(f"meta.json of {folder} has no usable config ({e})", "save the artifact again with save_artifact") from e
+        why = _innermost_problem(e) or f"{type(e).__name__}: {e}"
+        raise ArtifactError(f"meta.json of {folder} has no usable config: {why}",
+                            "meta.json was edited or comes from another save: restore it from a copy, or save the artifact again") from None
     extra = {k[len("extra."):]: v.to(device) for k, v in tensors.items() if k.startswith("extra.")}
     state = {k: v for k, v in tensors.items() if not k.startswith("extra.")}
     want = {k: tuple(v.shape) for k, v in param.state_dict().items()}
@@ -88,6 +107,7 @@ def load_artifact(folder,                # a folder written by save_artifact
         raise ArtifactError(f"tensors of {folder} do not match its config: {', '.join(f'{k}: expected {want.get(k)}, found {got.get(k)}' for k in diff)}",
                             "the folder mixes files of different runs; save the artifact again")
     param.load_state_dict(state)
+    _check_labels(param, folder)
     meta["extra"] = extra
     return param.to(device), meta
 

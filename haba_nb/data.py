@@ -115,12 +115,26 @@ def _find_files(folders, names):
     return None, None
 
 # %% ../nbs/01_data.ipynb #15fea368
-def _load_idx(name, roots, download):
+def _incomplete_root(name, data_root, folders, cls_name):
+    "A `DataError` for an explicit `data_root` without all four IDX files: which it holds, which are missing, where else to look."
+    root = Path(data_root).expanduser()
+    have = max(([n for n in _IDX_FILES if (d/n).is_file() or (d/f"{n}.gz").is_file()] for d in (root/cls_name/"raw", root)), key=len)
+    missing = [f"{n}[.gz]" for n in _IDX_FILES if n not in have]
+    deb = f"; for Fashion-MNIST offline: apt-get install dataset-fashion-mnist ({DEBIAN_FASHION_MNIST})" if name == "fashionmnist" else ""
+    return DataError(f"dataset {name!r}: data_root {root} holds {len(have)} of its 4 files (searched {root/cls_name/'raw'} and {root}); "
+                     f"missing: {', '.join(missing)}",
+                     f"copy the missing files into {root}, pass a data_root that holds all four, or leave data_root unset to search "
+                     + ", ".join(map(str, [d for d in folders if d not in (root, root/cls_name/'raw')]))
+                     + f" (set HABA_DATA to add a folder); where a network exists, load_dataset(..., download=True) fetches them{deb}")
+
+def _load_idx(name, roots, download, data_root=None):
     "Load MNIST / Fashion-MNIST through torchvision's class: (x_train, y_train, x_test, y_test, classes, folder)."
     cls = torchvision.datasets.MNIST if name == "mnist" else torchvision.datasets.FashionMNIST
     folders = [d for r in roots for d in (r/cls.__name__/"raw", r)]
     if name == "fashionmnist": folders.append(DEBIAN_FASHION_MNIST)
-    folder, found = _find_files(folders, _IDX_FILES)
+    # a data_root the user named is the only place looked in: a partial copy there must not fall back silently to another one
+    folder, found = _find_files(folders[:2] if data_root is not None else folders, _IDX_FILES)
+    if folder is None and data_root is not None and not download: raise _incomplete_root(name, data_root, folders, cls.__name__)
     if folder is None and download:
         _download(cls, roots[0], name)
         folder, found = _find_files([roots[0]/cls.__name__/"raw"], _IDX_FILES)
@@ -375,9 +389,12 @@ def load_dataset(name: str,               # one of `DATASETS`
         if len(im_size) != 2: raise ConfigError(f"im_size must be (H, W), got {im_size!r}", "pass im_size=(32, 32) or an int")
         im_size = tuple(check_positive("im_size", s) for s in im_size)
     dev = get_device(device)
+    if data_root is not None and name != "digits" and Path(data_root).expanduser().is_file():
+        raise DataError(f"data_root {data_root} is a file, not a folder",
+                        f"pass the folder that holds the {name} files (or leave data_root unset to search $HABA_DATA and the cache)")
     roots = data_roots(data_root)
     if name == "digits": loaded = _load_digits()
-    elif name in ("mnist", "fashionmnist"): loaded = _load_idx(name, roots, download)
+    elif name in ("mnist", "fashionmnist"): loaded = _load_idx(name, roots, download, data_root)
     elif name in ("cifar10", "cifar100"): loaded = _load_cifar(name, roots, download)
     elif name == "svhn": loaded = _load_svhn(name, roots, download)
     else: loaded = _load_folder(name, roots, im_size, data_root)

@@ -27,13 +27,15 @@ from .contrastive import ContrastiveConfig, Adversary, haba_dd_loss, adversary_s
 from .objectives import OBJECTIVES, get_objective
 from .evaluate import EvalConfig, evaluate_synset
 from .artifacts import save_artifact
+from .runs import (RunFolderError, open_run, config_fingerprint, CHECKPOINT_FORMAT, _CKPT, _encode, _decode, list_checkpoints,
+                          save_checkpoint, newest_checkpoint_it, read_checkpoint, load_checkpoint)
+from . import runs as _runs
 
 # %% auto #0
-__all__ = ['PARAMETERISATIONS', 'INITS', 'RESUMABLE_CHANGES', 'CHECKPOINT_FORMAT', 'BudgetConfigError', 'DistillConfig',
-           'resolve_bpc', 'config_diff', 'list_checkpoints', 'save_checkpoint', 'newest_checkpoint_it',
-           'read_checkpoint', 'load_checkpoint', 'loss_problem', 'param_norm', 'step_problem', 'scale_problem',
-           'effective_grad_clip', 'effective_hallucinator_clip', 'effective_cpu_allocator', 'mtt_memory_warning',
-           'resolve_lrs', 'DistillResult', 'distill', 'same_state']
+__all__ = ['PARAMETERISATIONS', 'INITS', 'RESUMABLE_CHANGES', 'BudgetConfigError', 'DistillConfig', 'resolve_bpc', 'config_diff',
+           'distill_fingerprint', 'loss_problem', 'param_norm', 'step_problem', 'scale_problem', 'effective_grad_clip',
+           'effective_hallucinator_clip', 'effective_cpu_allocator', 'mtt_memory_warning', 'resolve_lrs',
+           'DistillResult', 'check_real_init', 'distill', 'same_state']
 
 # %% ../nbs/21_distill.ipynb #e67907a5
 PARAMETERISATIONS = ("plain", "haba")
@@ -162,6 +164,7 @@ def resolve_bpc(cfg: DistillConfig, # the run's config
 
 # %% ../nbs/21_distill.ipynb #725679ae
 RESUMABLE_CHANGES = ("iterations", "lr_img", "lr_hallucinator", "lr_lr", "lr_adversary", "grad_clip", "hallucinator_clip", "max_loss_ratio",
+                     "max_std_ratio", "max_abs_ratio",
                      "eval_every", "eval_models", "eval_epochs", "n_eval", "eval_lr", "eval_dsa", "checkpoint_every",
                      "keep_checkpoints", "diversity_every", "out_dir", "data_root", "device", "cpu_allocator", "bank_mode", "progress")
 
@@ -169,100 +172,12 @@ def config_diff(saved: dict,           # the config stored in a checkpoint (a JS
                 cfg: DistillConfig     # the config of the run that resumes
                ) -> list[str]:
     "Fields (other than `RESUMABLE_CHANGES`) whose values differ between a checkpoint and `cfg`, as 'name: checkpoint X, now Y'."
-    now = json.loads(json.dumps(asdict(cfg)))
-    keys = sorted((set(saved) | set(now)) - set(RESUMABLE_CHANGES))
-    return [f"{k}: checkpoint {saved.get(k)!r}, now {now.get(k)!r}" for k in keys if saved.get(k) != now.get(k)]
+    return _runs.config_diff(saved, cfg, RESUMABLE_CHANGES)
 
-# %% ../nbs/21_distill.ipynb #3931ede7
-def _encode(obj,              # a nest of dicts/lists/tuples/tensors/arrays/scalars
-            tensors: dict,    # filled with {key: CPU tensor}
-            key: str = "s"    # path of `obj` inside the nest, used as its tensor name
-           ):
-    "Move every tensor/array of `obj` into `tensors` and return a JSON-able skeleton that `_decode` inverts."
-    if isinstance(obj, torch.Tensor):
-        tensors[key] = obj.detach().to("cpu", copy=True).contiguous(); return {"__tensor__": key}
-    if isinstance(obj, np.ndarray):
-        tensors[key] = torch.from_numpy(obj.astype(np.int64 if obj.dtype.kind in "iub" else np.float64))
-        return {"__ndarray__": key, "dtype": obj.dtype.str}
-    if isinstance(obj, np.generic): return obj.item()
-    if isinstance(obj, tuple): return {"__tuple__": [_encode(v, tensors, f"{key}.{i}") for i, v in enumerate(obj)]}
-    if isinstance(obj, list): return [_encode(v, tensors, f"{key}.{i}") for i, v in enumerate(obj)]
-    if isinstance(obj, dict):
-        if all(isinstance(k, str) and not k.startswith("__") for k in obj):
-            return {k: _encode(v, tensors, f"{key}.{k}") for k, v in obj.items()}
-        return {"__items__": [[_encode(k, tensors, f"{key}.k{i}"), _encode(v, tensors, f"{key}.{i}")]
-                              for i, (k, v) in enumerate(obj.items())]}
-    if obj is None or isinstance(obj, (bool, int, float, str)): return obj
-    raise TypeError(f"cannot checkpoint {type(obj).__name__} at {key}: state_dicts must hold tensors, arrays and JSON scalars")
+def distill_fingerprint(cfg: DistillConfig) -> str:
+    "`runs.config_fingerprint` of `cfg` without `RESUMABLE_CHANGES`: equal for the runs that may resume each other."
+    return config_fingerprint(cfg, RESUMABLE_CHANGES)
 
-def _decode(skel, tensors: dict):
-    "Rebuild the structure `_encode` flattened, with the original types."
-    if isinstance(skel, list): return [_decode(v, tensors) for v in skel]
-    if not isinstance(skel, dict): return skel
-    if "__tensor__" in skel: return tensors[skel["__tensor__"]]
-    if "__ndarray__" in skel: return tensors[skel["__ndarray__"]].numpy().astype(np.dtype(skel["dtype"]))
-    if "__tuple__" in skel: return tuple(_decode(v, tensors) for v in skel["__tuple__"])
-    if "__items__" in skel: return {_decode(k, tensors): _decode(v, tensors) for k, v in skel["__items__"]}
-    return {k: _decode(v, tensors) for k, v in skel.items()}
-
-# %% ../nbs/21_distill.ipynb #ee8af062
-CHECKPOINT_FORMAT = 1
-_CKPT = re.compile(r"^ckpt-(\d{6,})\.json$")
-
-def list_checkpoints(out_dir # a run's output folder
-                    ) -> list[Path]:
-    "The checkpoint JSON files in `out_dir`, oldest first."
-    out = Path(out_dir)
-    if not out.is_dir(): return []
-    found = [(int(m.group(1)), p) for p in out.iterdir() if (m := _CKPT.match(p.name))]
-    return [p for _, p in sorted(found)]
-
-def save_checkpoint(out_dir,          # a run's output folder
-                    state: dict,      # the run state (must hold 'it', the iterations done)
-                    keep: int = 2     # checkpoints kept; older ones are deleted after the new one is complete
-                   ) -> Path:
-    "Write `state` as ckpt-XXXXXX.safetensors + .json atomically (JSON last) and prune to the newest `keep`."
-    out = Path(out_dir); stem = out/f"ckpt-{int(state['it']):06d}"
-    tensors = {}; skel = _encode(state, tensors)
-    with atomic_write(stem.with_suffix(".safetensors")) as tmp: safetensors.torch.save_file(tensors, str(tmp))
-    digest = hashlib.sha256(stem.with_suffix(".safetensors").read_bytes()).hexdigest()
-    atomic_write_json(stem.with_suffix(".json"), {"format": CHECKPOINT_FORMAT, "iteration": int(state["it"]),
-                                                   "tensors": stem.name + ".safetensors", "sha256": digest, "state": skel})
-    for old in list_checkpoints(out)[:-keep]:
-        old.unlink(missing_ok=True); old.with_suffix(".safetensors").unlink(missing_ok=True)
-    return stem.with_suffix(".json")
-
-def newest_checkpoint_it(out_dir) -> int:
-    "Iterations done in the newest checkpoint file of `out_dir` by its name (0 if none)."
-    paths = list_checkpoints(out_dir)
-    return int(_CKPT.match(paths[-1].name).group(1)) if paths else 0
-
-def read_checkpoint(path # a ckpt-XXXXXX.json file
-                   ) -> dict:
-    "The state stored in one checkpoint; `ArtifactError` if it is truncated, corrupt or of another format."
-    path = Path(path)
-    try:
-        head = json.loads(path.read_text())
-        if head.get("format") != CHECKPOINT_FORMAT: raise ValueError(f"format {head.get('format')!r}, expected {CHECKPOINT_FORMAT}")
-        blob = (path.parent/head["tensors"]).read_bytes()
-        if hashlib.sha256(blob).hexdigest() != head["sha256"]: raise ValueError("tensor file does not match its SHA-256 (truncated or modified)")
-        return _decode(head["state"], safetensors.torch.load(blob))
-    except Exception as e:   # any failure to read/parse/verify (safetensors raises its own error type)
-        raise ArtifactError(f"checkpoint {path} is unreadable: {e}",
-                            "delete it; resume falls back to the previous checkpoint") from e
-
-def load_checkpoint(out_dir # a run's output folder
-                   ) -> tuple[dict | None, Path | None]:
-    "The newest readable checkpoint `(state, path)`, skipping damaged ones with a warning; `(None, None)` if there is none."
-    paths = list_checkpoints(out_dir); problems = []
-    for p in reversed(paths):
-        try: return read_checkpoint(p), p
-        except ArtifactError as e:
-            problems.append(e.problem); warnings.warn(f"{e.problem}; trying the previous checkpoint", stacklevel=2)
-    if paths:
-        raise ArtifactError(f"no readable checkpoint in {out_dir}: " + "; ".join(problems),
-                            "delete the ckpt-* files there to start from scratch (or use a new out_dir)")
-    return None, None
 
 # %% ../nbs/21_distill.ipynb #6a574428
 def loss_problem(value: float,         # this iteration's loss
@@ -525,7 +440,7 @@ def _checkpoint(out: Path, snap: dict, history: list, cfg: DistillConfig, lrs: d
     "Write a snapshot (+ history up to it, config, lrs) as a checkpoint, and history.json beside it."
     hist = history[:snap["n_hist"]]
     p = save_checkpoint(out, {**snap, "history": hist, "config": json.loads(json.dumps(asdict(cfg))), "lrs": lrs},
-                        keep=cfg.keep_checkpoints)
+                        keep=cfg.keep_checkpoints, fingerprint=distill_fingerprint(cfg))
     atomic_write_json(out/"history.json", hist)
     return p
 
@@ -590,21 +505,44 @@ def _divergence_error(d: _Diverged, it: int, snap: dict, path: Path, lrs: dict, 
         + (f"raise max_std_ratio (now {cfg.max_std_ratio:g}) / max_abs_ratio (now {cfg.max_abs_ratio:g}) if such a scale is expected"
            if d.which == "synthetic set" and "scale" in d.why else f"raise max_loss_ratio (now {cfg.max_loss_ratio:g}) if such a jump is expected"))
 
+# %% ../nbs/21_distill.ipynb #6c2f9b31
+def check_real_init(cfg: DistillConfig, # the run's config
+                    real                # the `RealData` it distils
+                   ) -> None:
+    "A `ConfigError` naming ipc, bpc and the smallest class when `init='real'` needs more images of a class than it has."
+    if cfg.init != "real": return
+    c = min(range(real.num_classes), key=lambda k: len(real.indices_class[k])); have = len(real.indices_class[c])
+    short = f"class {c} of {real.name}, its smallest, has only {have} training images"
+    if cfg.factorised:
+        bpc = resolve_bpc(cfg, real.num_classes, (real.channels, *real.im_size))
+        if bpc <= have: return
+        why = f"bpc={bpc} bases per class" if cfg.bpc is not None else f"ipc={cfg.ipc} buys bpc={bpc} bases per class"
+        raise ConfigError(f"{why}, each initialised from a different real image, but {short}",
+                          f"use a smaller ipc (or bpc <= {have}), or init='noise'")
+    if cfg.ipc > have:
+        raise ConfigError(f"ipc={cfg.ipc} images per class are initialised from different real images, but {short}",
+                          f"use ipc <= {have}, or init='noise'")
+
 # %% ../nbs/21_distill.ipynb #0d4133db
 def distill(cfg: DistillConfig,                   # every knob of the run
             callback: Callable | None = None,     # called with each iteration's record (dict, see the key table)
             resume: bool = False,                 # continue from the newest valid checkpoint in cfg.out_dir
             real=None,                            # a `RealData` to distil (default: `load_dataset(cfg.dataset, ...)`)
-            objective=None                        # an `Objective` instance to use instead of `get_objective(cfg.objective)`
+            objective=None,                       # an `Objective` instance to use instead of `get_objective(cfg.objective)`
+            overwrite: bool = False               # delete a previous run's files in cfg.out_dir first (else such a folder is refused)
            ) -> DistillResult:
     "Distil `cfg.dataset` with `cfg.objective` into a `cfg.parameterisation` set; checkpointed, resumable, guarded against divergence."
     cfg.validate(); t_start = time.time()
-    out = Path(cfg.out_dir); out.mkdir(parents=True, exist_ok=True)
-    for tmp in out.glob(".ckpt-*.tmp"): tmp.unlink(missing_ok=True)   # leftovers of a killed write
+    with open_run(cfg.out_dir, resume=resume, overwrite=overwrite) as out:    # the lock, and no mixing with another run
+        return _distill(cfg, out, t_start, callback, resume, real, objective)
+
+def _distill(cfg: DistillConfig, out: Path, t_start: float, callback, resume: bool, real, objective) -> DistillResult:
+    "The body of `distill`, run while `out` is locked for it."
     device = training_device(cfg.device, effective_cpu_allocator(cfg))
     if (msg := mtt_memory_warning(cfg)) is not None: warnings.warn(msg, stacklevel=2)
     gen = seed_everything(cfg.seed)
     if real is None: real = load_dataset(cfg.dataset, data_root=cfg.data_root, zca=cfg.zca, device=str(device))
+    check_real_init(cfg, real)
     run, lrs, bpc = _build(cfg, real, device, gen, objective)
     history, best, recent, start, loaded = _resume(out, cfg, run, lrs) if resume else ([], None, deque(maxlen=50), 0, None)
     resumed_from = start if loaded else None
@@ -636,6 +574,8 @@ def distill(cfg: DistillConfig,                   # every knob of the run
         run.load(snap["run"]); del history[snap["n_hist"]:]
         path = save() if snap["it"] > 0 or isinstance(e, _Diverged) else None
         if isinstance(e, _Diverged): raise _divergence_error(e, it, snap, path, lrs, cfg) from None
+        if isinstance(e, KeyboardInterrupt):              # say where it stopped (haba-run prints the resume command from this)
+            e.args = (f"stopped at iteration {snap['it']}; " + (f"checkpoint {path}" if path else "nothing to save yet"),)
         raise
     finally: bar.close()
     save()                                                 # so a longer run can resume from here

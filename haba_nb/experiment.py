@@ -69,6 +69,7 @@ class ExperimentConfig:
     zca: bool = False                # ZCA-whiten the data (MTT does on CIFAR)
     width: int | None = None         # ConvNet width for distillation and evaluation
     resume: bool = False             # continue from out_dir's checkpoint
+    overwrite: bool = False          # discard a previous run's files in out_dir first (else such a folder is refused)
     expert_dir: str | None = None    # MTT: trajectory folder (None: the matching folder in the cache, see train_experts)
     train_experts: bool = False      # MTT: train missing experts into the cache first (else fail with the command)
     n_experts: int | None = None     # MTT: experts to find or train (None: tier default)
@@ -291,7 +292,8 @@ def run_experiment(c: ExperimentConfig,      # a validated config (`experiment_c
     from haba_nb.data import load_dataset
     from haba_nb.evaluate import evaluate_synset, train_whole
     from haba_nb.coreset import select_coreset
-    out = Path(c.out_dir); out.mkdir(parents=True, exist_ok=True)
+    from haba_nb.runs import make_out_dir, check_resume_overwrite
+    check_resume_overwrite(c.resume, c.overwrite); out = make_out_dir(c.out_dir)
     t0 = time.time(); seed_everything(c.seed)
     real = real if real is not None else load_dataset(c.dataset, data_root=c.data_root, zca=c.zca, device='cpu')
     ecfg, res = _eval_cfg(c), dict(config=asdict(c), method=c.method, dataset=c.dataset, ipc=c.ipc, tier=c.tier,
@@ -308,7 +310,7 @@ def run_experiment(c: ExperimentConfig,      # a validated config (`experiment_c
             t = time.time()
             experts = resolve_experts(c, real)
             if experts is not None: res['expert_dir'] = str(experts)
-            dres = distill(_distill_config(c, out/'distill', experts), callback=callback, resume=c.resume, real=real)
+            dres = distill(_distill_config(c, out/'distill', experts), callback=callback, resume=c.resume, real=real, overwrite=c.overwrite)
             timings['distill_s'] = time.time() - t
             param, history, lr = dres.param, dres.history, dres.meta.get('syn_lr')
             if dres.best is not None:   # the loop evaluated along the way: report the best set, as the paper does

@@ -97,6 +97,8 @@ def run_cell(cell: dict,                # one entry of `sweep_cells`
     (cell_dir/'failure.json').unlink(missing_ok=True)
     params = {k: v for k, v in cell.items() if k != 'cell_id'}
     params['out_dir'] = str(cell_dir.resolve())
+    from haba_nb.runs import list_checkpoints
+    if list_checkpoints(cell_dir/'distill'): params['resume'] = True   # an interrupted cell (same settings: same key) continues
     nb = Path(notebook or NOTEBOOK)
     try:
         pm.execute_notebook(str(nb), str(cell_dir/'run_distill.ipynb'), parameters=params, kernel_name=kernel,

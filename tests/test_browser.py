@@ -140,7 +140,7 @@ def _img_srcs(page) -> list[str]:
 
 
 def test_explorer_renders_in_chromium(lab):
-    from playwright.sync_api import sync_playwright, TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright, expect, TimeoutError as PlaywrightTimeout
     t0 = time.time()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=lab["chromium"], headless=True, args=CHROME_ARGS)
@@ -187,8 +187,10 @@ def test_explorer_renders_in_chromium(lab):
                 arg=before, timeout=60_000)
             after = _img_srcs(page)
             assert len(after) == N_HAL and after != before
-            caption = page.locator(".haba-explorer .widget-html").first.inner_text()
-            assert "basis 1" in caption and caption != caption_before
+            # the caption is a separate widget message: wait for it (asserting right away failed under load)
+            caption = page.locator(".haba-explorer .widget-html").first
+            expect(caption).to_contain_text("basis 1", timeout=60_000)
+            expect(caption).not_to_have_text(caption_before, timeout=60_000)
 
             shot = lab["tmp"]/"explore.png"
             page.locator(".haba-explorer").first.scroll_into_view_if_needed()
