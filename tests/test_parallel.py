@@ -31,7 +31,8 @@ def test_ray_sweep_survives_a_killed_worker_and_equals_sequential(tmp_path, env)
     while killed is None and time.time() < deadline and p.poll() is None:   # a cell whose kernel runs, not finished: kill its worker
         for cell, pids in _attempts(out).items():
             if (out/cell/'run_distill.ipynb').exists() and not (out/cell/'results.json').exists():
-                kids = _children(pids[-1])                                  # the cell's kernel
+                kids = _children(pids[-1])                                  # the cell's kernel, once started
+                if not kids: continue
                 os.kill(pids[-1], signal.SIGKILL); killed = (cell, pids[-1]); break
         time.sleep(0.2)
     t = time.time()
