@@ -83,3 +83,9 @@ def test_ray_executor_without_ray_names_the_install_command(tmp_path, monkeypatc
     from haba_nb.experts import experts_main
     assert experts_main(['--dataset', 'digits', '--out', str(tmp_path/'t'), '--executor', 'ray', '--quiet']) == 2
     assert 'pip install -e ".[ray]"' in capsys.readouterr().err
+
+def test_address_needs_the_ray_executor(tmp_path, capsys):
+    from haba_nb.sweep import main
+    assert main(['--out', str(tmp_path/'s'), '--methods', 'random', '--address', 'auto']) == 2
+    err = capsys.readouterr().err
+    assert '--executor ray' in err and 'Traceback' not in err and not (tmp_path/'s').exists()
