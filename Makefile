@@ -9,12 +9,12 @@ DEMO_OUT ?= runs/demo
 .PHONY: demo test venv system-deps export check clean-nbs nbtest pytest bench-bank bench-coreset bench-objectives
 
 # The environment: torch + torchvision from the registry (see ENVIRONMENT.md), the package
-# in editable mode with its dev extras, and a Jupyter kernel for papermill / nbdev_test.
+# in editable mode with its dev and ray extras, and a Jupyter kernel for papermill / nbdev_test.
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip wheel "setuptools<81"
 	$(BIN)/pip install -q "torch==2.14.1" "torchvision==0.29.2"
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q -e ".[dev,ray]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 

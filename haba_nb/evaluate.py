@@ -155,11 +155,22 @@ def evaluate_synset(syn,                  # `(x, y)` tensors or a parameterisati
                     n_seeds: int = 5,     # independent networks to train
                     lr: float | None = None, # overrides `cfg.lr`
                     progress: bool = False, # tqdm bar per run
-                    seed: int = 0         # first seed; runs use seed .. seed+n_seeds-1
+                    seed: int = 0,        # first seed; runs use seed .. seed+n_seeds-1
+                    executor: str = 'sequential' # 'ray': one Ray task per seed (`haba_nb.parallel`), same accuracies
                    ) -> dict:
     "Train `n_seeds` fresh networks on `syn`; return test accuracy mean, std (percent) and each run's."
     cfg = cfg or EvalConfig(); check_positive('n_seeds', n_seeds)
-    runs = [train_and_evaluate(syn, data, cfg, seed=s, lr=lr, progress=progress) for s in range(seed, seed + n_seeds)]
+    seeds = range(seed, seed + n_seeds)
+    if _check_executor(executor) == 'ray':
+        from haba_nb.parallel import ray_evaluate_runs
+        return _summary(ray_evaluate_runs(syn, data, [(cfg, s) for s in seeds], lr), cfg)
+    return _summary([train_and_evaluate(syn, data, cfg, seed=s, lr=lr, progress=progress) for s in seeds], cfg)
+
+def _check_executor(executor: str) -> str:
+    check_choice('executor', executor, ('sequential', 'ray')); return executor
+
+def _summary(runs: list[dict], cfg: EvalConfig) -> dict:
+    "Mean, std and per-run numbers of one architecture's runs."
     accs = [r['acc_test'] for r in runs]
     mean, std = mean_std(accs)
     return dict(mean=mean, std=std, accs=accs, model=cfg.model, epochs=cfg.epochs, lr=runs[0]['lr'],
@@ -171,10 +182,16 @@ def cross_arch(syn,                       # `(x, y)` tensors or a parameterisati
                models=('ConvNet', 'ResNet18', 'VGG11', 'AlexNet'), # architectures to train
                cfg: EvalConfig | None = None, # the protocol; its `model` is replaced by each of `models`
                n_seeds: int = 3,          # networks per architecture
-               lr: float | None = None    # overrides `cfg.lr`
+               lr: float | None = None,   # overrides `cfg.lr`
+               executor: str = 'sequential' # 'ray': every (architecture, seed) run is a Ray task
               ) -> dict:
     "Evaluate `syn` on several architectures: `{model: evaluate_synset result}`."
     cfg = cfg or EvalConfig()
+    if _check_executor(executor) == 'ray':
+        from haba_nb.parallel import ray_evaluate_runs
+        cfgs = [dataclasses.replace(cfg, model=m) for m in models]
+        runs = ray_evaluate_runs(syn, data, [(c, s) for c in cfgs for s in range(n_seeds)], lr)
+        return {c.model: _summary(runs[i * n_seeds:(i + 1) * n_seeds], c) for i, c in enumerate(cfgs)}
     return {m: evaluate_synset(syn, data, dataclasses.replace(cfg, model=m), n_seeds=n_seeds, lr=lr) for m in models}
 
 # %% ../nbs/04_evaluate.ipynb #5b268792

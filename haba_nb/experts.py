@@ -291,6 +291,10 @@ def _experts_parser() -> argparse.ArgumentParser:
     ap.add_argument('--device', default='auto', help='auto, cpu or cuda (default: auto)')
     ap.add_argument('--threads', type=int, default=None, help='CPU threads of this process (default: torch\'s)')
     ap.add_argument('--quiet', action='store_true', help='no progress bars')
+    ap.add_argument('--executor', default='sequential', choices=('sequential', 'ray'),
+                    help='sequential (default): this process trains; ray: Ray workers share the folder (needs pip install -e ".[ray]")')
+    ap.add_argument('--address', default=None, help='Ray cluster to join (auto, HOST:PORT, ray://...); default: a local Ray instance')
+    ap.add_argument('--workers', type=int, default=None, help='Ray: tasks training at once (default: as many as the cluster fits)')
     return ap
 
 def experts_main(argv=None) -> int:
@@ -307,8 +311,15 @@ def experts_main(argv=None) -> int:
         real = load_dataset(a.dataset, data_root=a.data_root, download=a.download, zca=a.zca)
         out = a.out or experts_folder(real.name, a.model, net_kw, a.zca, epochs)
         if not a.quiet: print(f"haba-experts: {n} experts x {epochs} epochs into {out}", file=sys.stderr)
-        r = train_experts(real, out, n, epochs, a.model, a.lr, a.batch, not a.no_dsa, a.seed,
-                          not a.quiet, net_kw, device=a.device)
+        if a.executor == 'ray':
+            from haba_nb.parallel import import_ray, ray_train_experts
+            import_ray()
+            r = ray_train_experts(real, out, n, a.workers, a.threads or 1, a.address, epochs=epochs, model=a.model, lr=a.lr,
+                                  batch=a.batch, dsa=not a.no_dsa, seed=a.seed, net_kw=net_kw, device=a.device)
+        else:
+            if a.address or a.workers: raise HabaError("--address and --workers are for Ray workers", "add --executor ray")
+            r = train_experts(real, out, n, epochs, a.model, a.lr, a.batch, not a.no_dsa, a.seed,
+                              not a.quiet, net_kw, device=a.device)
     except HabaError as e:
         print(f"haba-experts: {e}", file=sys.stderr); return 2
     print(json.dumps(r))   # {"trained": [...], "skipped": [...], "busy": [...]} expert indices

@@ -79,6 +79,8 @@ class Objective:
         self.cfg, self.model, self.device = cfg, model, get_device(device)
         self.num_classes, self.channels, self.im_size = real.num_classes, real.channels, tuple(real.im_size)
         self.gen = generator if generator is not None else torch.Generator().manual_seed(0)
+        self.classes = None   # torchrun: the classes this rank matches (`distributed.class_shard`); None = all
+    def owns(self, c: int) -> bool: return self.classes is None or c in self.classes
     def loss(self, param, real, step: int) -> torch.Tensor: raise NotImplementedError
     def parameters(self) -> list: return []
     def after_step(self, param, real, step: int) -> None: return None
@@ -166,8 +168,10 @@ class GradientMatching(Objective):
         total = 0.
         for c in range(param.num_classes):
             xr = real.images_of_class(c, min(self.cfg.batch_real, len(real.indices_class[c])), generator=self.gen).to(self.device)
-            xs = synthetic_class(param, c, self.views, self.gen)
-            if self.cfg.dsa: xr, xs = siamese_dsa(xr, xs, draw_seed(self.gen), self.cfg.dsa_strategy)
+            xs = synthetic_class(param, c, self.views, self.gen) if self.owns(c) or self.views == 'random' else None
+            seed = draw_seed(self.gen) if self.cfg.dsa else None
+            if not self.owns(c): continue   # another rank's class: its draws above keep this rank's generator in step
+            if self.cfg.dsa: xr, xs = siamese_dsa(xr, xs, seed, self.cfg.dsa_strategy)
             total = total + match_loss(class_gradients(self.net, xr, c, False),
                                        class_gradients(self.net, xs, c, True))
         return total
@@ -236,8 +240,10 @@ class DistributionMatching(Objective):
         total = 0.
         for c in range(param.num_classes):
             xr = real.images_of_class(c, min(self.cfg.batch_real, len(real.indices_class[c])), generator=self.gen).to(self.device)
-            xs = synthetic_class(param, c, self.views, self.gen)
-            if self.cfg.dsa: xr, xs = siamese_dsa(xr, xs, draw_seed(self.gen), self.cfg.dsa_strategy)
+            xs = synthetic_class(param, c, self.views, self.gen) if self.owns(c) or self.views == 'random' else None
+            seed = draw_seed(self.gen) if self.cfg.dsa else None
+            if not self.owns(c): continue   # another rank's class: its draws above keep this rank's generator in step
+            if self.cfg.dsa: xr, xs = siamese_dsa(xr, xs, seed, self.cfg.dsa_strategy)
             with torch.no_grad(): er = net.embed(xr)
             total = total + mean_embedding_distance(er, net.embed(xs))
         return total

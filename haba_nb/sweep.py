@@ -87,7 +87,8 @@ def cell_status(cell_dir: Path) -> str:
 def run_cell(cell: dict,                # one entry of `sweep_cells`
              out_root: Path,            # the sweep folder; the cell runs in out_root/cell_id
              notebook: Path = None,     # run_distill.ipynb
-             kernel: str = 'python3'    # Jupyter kernel name
+             kernel: str = 'python3',   # Jupyter kernel name
+             engine_kwargs: dict | None = None # extra papermill arguments (the Ray executor ties the kernel to its worker)
             ) -> str:
     "Run one cell with papermill unless finished; record a failure instead of raising. Returns the status."
     import papermill as pm
@@ -102,7 +103,7 @@ def run_cell(cell: dict,                # one entry of `sweep_cells`
     nb = Path(notebook or NOTEBOOK)
     try:
         pm.execute_notebook(str(nb), str(cell_dir/'run_distill.ipynb'), parameters=params, kernel_name=kernel,
-                            cwd=str(nb.parent), progress_bar=False)
+                            cwd=str(nb.parent), progress_bar=False, **(engine_kwargs or {}))
         return 'ok' if cell_status(cell_dir) == 'done' else 'failed'
     except Exception as e:  # papermill wraps the notebook's exception; keep its message, not its traceback
         msg = getattr(e, 'evalue', None) or str(e)
@@ -197,11 +198,22 @@ def write_tables(out_root: Path) -> dict:
     return dict(markdown=md, rows=len(rows), failed=failed)
 
 # %% ../nbs/40_sweep.ipynb #a9af8997
-def run_sweep(spec: SweepSpec, out_root, notebook=None, log=print) -> dict:
+def run_sweep(spec: SweepSpec, out_root, notebook=None, log=print,
+              executor: str = 'sequential',  # 'ray': each cell a Ray task (`haba_nb.parallel.run_cells_ray`)
+              address: str | None = None,    # Ray: None starts a local instance; else the cluster's address
+              cpus_per_cell: float = 1       # Ray: CPUs each cell asks for (its kernel's thread count)
+             ) -> dict:
     "Run every cell (skipping finished ones, recording failures), then write the tables."
+    from haba_nb.parallel import check_executor, import_ray
+    if check_executor(executor) == 'ray': import_ray()   # no Ray: fail before any file is written
+    elif address: raise ConfigError(f"--address {address} is a Ray cluster but the executor is {executor}", "add --executor ray")
     out_root = Path(out_root); out_root.mkdir(parents=True, exist_ok=True)
     cells = sweep_cells(spec)
     atomic_write_json(out_root/'sweep.json', dict(spec=asdict(spec), cells=[c['cell_id'] for c in cells]))   # the latest command's cells
+    if executor == 'ray':
+        from haba_nb.parallel import run_cells_ray
+        status = run_cells_ray(cells, out_root, notebook, log, address, cpus_per_cell)
+        return dict(status=status, **write_tables(out_root))
     status = {}
     for i, cell in enumerate(cells, 1):
         t = time.time(); status[cell['cell_id']] = s = run_cell(cell, out_root, notebook)
@@ -224,6 +236,10 @@ def main(argv=None):
                    help='any other run parameter, as for run_distill (JSON value, else a string): e.g. eval_epochs=5, syn_steps=20, '
                         'train_experts=true; objective settings go to the cells of their objectives')
     p.add_argument('--tables-only', action='store_true', help='only compile tables from finished cells')
+    p.add_argument('--executor', default='sequential', choices=('sequential', 'ray'),
+                   help='sequential (default): one cell after another here; ray: each cell a Ray task (needs pip install -e ".[ray]")')
+    p.add_argument('--address', default=None, help='Ray cluster to join (auto, HOST:PORT, ray://HOST:10001); default: start a local Ray instance')
+    p.add_argument('--cpus-per-cell', type=float, default=1, help='Ray: CPUs (threads) each cell asks for (default: 1); a CUDA cell also asks for one GPU')
     a = p.parse_args(argv)
     extra = {}
     for kv in a.param:
@@ -233,7 +249,8 @@ def main(argv=None):
     try:
         if a.tables_only: r = write_tables(Path(a.out))
         else: r = run_sweep(SweepSpec(tuple(a.datasets), tuple(a.ipcs), tuple(a.methods), tuple(a.parameterisations),
-                                      tuple(a.seeds), a.tier, extra), a.out)
+                                      tuple(a.seeds), a.tier, extra), a.out,
+                                  executor=a.executor, address=a.address, cpus_per_cell=a.cpus_per_cell)
     except HabaError as e:
         print(f"haba-sweep: {e}", file=sys.stderr); return 2
     print(r['markdown'])
