@@ -26,6 +26,7 @@ from .budget import max_bpc, haba_floats, plain_floats
 from .contrastive import ContrastiveConfig, Adversary, haba_dd_loss, adversary_step, diversity_summary, combine_gradients
 from .objectives import OBJECTIVES, get_objective
 from .evaluate import EvalConfig, evaluate_synset
+from .distributed import init_from_env, is_main, shard_objective, sharded_step
 from .artifacts import save_artifact
 from .runs import (RunFolderError, open_run, config_fingerprint, CHECKPOINT_FORMAT, _CKPT, _encode, _decode, list_checkpoints,
                           save_checkpoint, newest_checkpoint_it, read_checkpoint, load_checkpoint)
@@ -326,6 +327,7 @@ def _build(cfg: DistillConfig, real, device, gen, objective=None) -> tuple[_Run,
     if objective is None:
         kw = {"width": cfg.width, "depth": cfg.depth, **cfg.objective_kwargs}
         objective = get_objective(cfg.objective, real, model=cfg.model, ipc=cfg.ipc, device=str(device), generator=gen, **kw)
+    shard_objective(objective)                   # under torchrun: DC/DSA/DM match a share of the classes per rank
     adversary = None
     if cfg.factorised and cfg.use_contrastive:
         adversary = Adversary(real.channels, real.num_classes, real.im_size, width=cfg.adversary_width,
@@ -357,10 +359,12 @@ def _iteration(run: _Run, real, cfg: DistillConfig, step: int, recent) -> dict:
     "One distillation iteration (0-based `step`): losses, checks, steps; returns the record (without time/eval)."
     t0 = time.perf_counter()
     for o in run.opts.values(): o.zero_grad(set_to_none=True)
-    loss = run.objective.loss(run.param, real, step)
+    sharded = getattr(run.objective, "classes", None) is not None      # torchrun: this rank's classes, gradients summed
+    loss = (sharded_step(run.objective, run.param, real, step, run.synthetic_params()) if sharded
+            else run.objective.loss(run.param, real, step))
     if (why := loss_problem(float(loss.detach()), recent, cfg.max_loss_ratio)): raise _Diverged("objective loss", why)
     rec = {"it": step + 1, "loss": float(loss.detach())}
-    loss.backward()
+    if not sharded: loss.backward()
     if run.adversary is not None:                     # the adversary is frozen inside haba_dd_loss
         l_cos, stats = haba_dd_loss(run.param, run.adversary, cfg.contrastive, run.gen)
         if (why := loss_problem(float(l_cos.detach()), [], cfg.max_loss_ratio)): raise _Diverged("HaBa L_cos", why)
@@ -533,18 +537,24 @@ def distill(cfg: DistillConfig,                   # every knob of the run
            ) -> DistillResult:
     "Distil `cfg.dataset` with `cfg.objective` into a `cfg.parameterisation` set; checkpointed, resumable, guarded against divergence."
     cfg.validate(); t_start = time.time()
+    init_from_env()                                   # joins torchrun's process group; (0, 1) in one process
+    if not is_main():                                 # other ranks compute the same run, read checkpoints, write elsewhere
+        import tempfile
+        with tempfile.TemporaryDirectory(prefix="haba-rank-") as tmp:
+            return _distill(cfg, Path(tmp), t_start, callback, resume, real, objective, state_dir=Path(cfg.out_dir))
     with open_run(cfg.out_dir, resume=resume, overwrite=overwrite) as out:    # the lock, and no mixing with another run
         return _distill(cfg, out, t_start, callback, resume, real, objective)
 
-def _distill(cfg: DistillConfig, out: Path, t_start: float, callback, resume: bool, real, objective) -> DistillResult:
-    "The body of `distill`, run while `out` is locked for it."
+def _distill(cfg: DistillConfig, out: Path, t_start: float, callback, resume: bool, real, objective,
+             state_dir: Path | None = None) -> DistillResult:
+    "The body of `distill`, run while `out` is locked for it (`state_dir`: where to resume from, if not `out`)."
     device = training_device(cfg.device, effective_cpu_allocator(cfg))
     if (msg := mtt_memory_warning(cfg)) is not None: warnings.warn(msg, stacklevel=2)
     gen = seed_everything(cfg.seed)
     if real is None: real = load_dataset(cfg.dataset, data_root=cfg.data_root, zca=cfg.zca, device=str(device))
     check_real_init(cfg, real)
     run, lrs, bpc = _build(cfg, real, device, gen, objective)
-    history, best, recent, start, loaded = _resume(out, cfg, run, lrs) if resume else ([], None, deque(maxlen=50), 0, None)
+    history, best, recent, start, loaded = _resume(state_dir or out, cfg, run, lrs) if resume else ([], None, deque(maxlen=50), 0, None)
     resumed_from = start if loaded else None
     atomic_write_json(out/"config.json", asdict(cfg))
     snap = _snapshot(run, start, len(history), best, recent)

@@ -20,3 +20,31 @@ def test_two_gloo_ranks_match_one_process(tmp_path, env):
             assert s['gen_equal'], (case, s)
             assert abs(s['loss_one'] - s['loss_ranks']) <= 1e-5 * max(1.0, abs(s['loss_one'])), (case, s)
             assert s['grad_max_abs'] <= 1e-4 * max(1.0, s['grad_scale']), (case, s)
+
+
+def _torchrun(env, *args):
+    r = subprocess.run([tool('torchrun'), '--nproc_per_node', '2', '--master_port', str(_free_port()),
+                        str(Path(__file__).parent/'dist_distill.py'), *map(str, args)],
+                       env=dict(env, OMP_NUM_THREADS='1'), capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+
+
+def test_distill_under_torchrun_matches_one_process_and_resumes(tmp_path, env):
+    "The loop itself on 2 ranks: the same run as one process (float error), only rank 0 writes, and resume continues it."
+    import torch
+    from haba_nb.runs import load_checkpoint
+    subprocess.run([tool('python'), str(Path(__file__).parent/'dist_distill.py'), str(tmp_path/'one'), '4', 'fresh'],
+                   env=dict(env, OMP_NUM_THREADS='1'), check=True, capture_output=True)
+    _torchrun(env, tmp_path/'two', 4, 'fresh')
+    _torchrun(env, tmp_path/'resumed', 2, 'fresh'); _torchrun(env, tmp_path/'resumed', 4, 'resume')
+    one = load_checkpoint(tmp_path/'one')[0]
+    for name in ('two', 'resumed'):
+        st = load_checkpoint(tmp_path/name)[0]
+        assert st['it'] == 4
+        for k, v in one['run']['param'].items():
+            w = st['run']['param'][k]
+            assert torch.allclose(v, w, rtol=1e-4, atol=1e-5 * float(v.abs().max())), (name, k, float((v - w).abs().max()))
+        l1, l2 = [r['loss'] for r in one['history']], [r['loss'] for r in st['history']]
+        assert all(abs(a - b) <= 1e-4 * max(1.0, abs(a)) for a, b in zip(l1, l2)), (name, l1, l2)
+    assert not list(tmp_path.glob('haba-rank-*'))                       # other ranks wrote nowhere in the run folders
+    assert sorted(p.name for p in (tmp_path/'two').iterdir() if p.name.startswith('ckpt-')) == ['ckpt-000004.json', 'ckpt-000004.safetensors']
