@@ -17,10 +17,10 @@ from .networks import MODELS
 from .coreset import CORESETS
 
 # %% auto #0
-__all__ = ['OBJECTIVE_NAMES', 'METHODS', 'PARAMETERISATIONS', 'TIERS', 'TIER_DEFAULTS', 'ExperimentConfig',
+__all__ = ['OBJECTIVE_NAMES', 'METHODS', 'PARAMETERISATIONS', 'TIERS', 'TIER_DEFAULTS', 'EVAL_SEED_BASE', 'ExperimentConfig',
            'distill_option_fields', 'objective_option_fields', 'parameter_names', 'coerce', 'tier_experts',
-           'experiment_config', 'notebook_parameters', 'storage_summary', 'resolve_experts', 'run_experiment',
-           'save_figures']
+           'experiment_config', 'notebook_parameters', 'storage_summary', 'run_title', 'storage_label',
+           'resolve_experts', 'evaluation_seeds', 'run_experiment', 'save_figures']
 
 # %% ../nbs/22_experiment.ipynb #ae83fe07
 OBJECTIVE_NAMES = ('dc', 'dsa', 'dm', 'mtt')
@@ -191,6 +191,7 @@ def _distill_config(c: ExperimentConfig, run_dir: Path, expert_dir=None):
     from haba_nb.distill import DistillConfig
     opts = dict(c.distill_options)
     every = opts.pop('eval_every', TIER_DEFAULTS[c.tier]['eval_every'])
+    opts.setdefault('strict_budget', c.bpc is not None)   # an explicit bpc must fit the ipc budget unless the user says otherwise
     okw = dict(c.objective_options)
     if c.objective == 'mtt' and (expert_dir or c.expert_dir): okw['expert_dir'] = str(expert_dir or c.expert_dir)
     kw = dict(dataset=c.dataset, data_root=c.data_root, zca=c.zca, objective=c.objective,
@@ -234,7 +235,14 @@ def experiment_config(**params) -> ExperimentConfig:
                           "use n_hallucinators 2 or more (the paper uses 5), or switch the constraint off with use_contrastive False "
                           "(papermill: -p use_contrastive False; haba-sweep: --param use_contrastive=false)")
     if c.objective == 'mtt': _check_mtt(c)
-    if c.is_distillation: _distill_config(c, Path(c.out_dir)/'distill')   # DistillConfig validates the rest (budget, choices)
+    if c.is_distillation:   # DistillConfig validates the rest (budget, choices)
+        from haba_nb.core import BudgetError
+        try: _distill_config(c, Path(c.out_dir)/'distill')
+        except BudgetError as e:
+            raise type(e)(e.problem + f" (the experiment refuses a bpc over the ipc budget: a table would label it ipc {c.ipc})",
+                          "leave bpc unset for the most bases that fit, lower bpc or n_hallucinators, or store more than the budget "
+                          "on purpose with strict_budget False (papermill: -p strict_budget False; haba-sweep: --param strict_budget=false); "
+                          "tables then label the cell by its real storage ratio") from None
     return c
 
 def _check_mtt(c: ExperimentConfig):
@@ -260,16 +268,39 @@ def notebook_parameters(ns: dict,      # the notebook's globals()
             and not isinstance(v, types.ModuleType) and not callable(v)}
 
 # %% ../nbs/22_experiment.ipynb #781c61a7
-def storage_summary(param, data) -> dict:
-    "Stored floats, the real set's floats and their ratio (percent) for a parameterisation."
-    from haba_nb.budget import storage_ratio
+def storage_summary(param,          # the stored set (PlainImages / FactorizedSet)
+                    data,           # the `RealData` whose whole training split is the 100 %
+                    ipc: int | None = None # the nominal budget in images per class (adds budget_* and within_budget)
+                   ) -> dict:
+    "Stored floats, the real set's floats and their ratio (percent); with `ipc`, the budget's floats and whether the set fits it."
+    from haba_nb.budget import storage_ratio, plain_floats
     shape = (data.channels, *data.im_size)
     floats = int(param.stored_floats())
     out = dict(stored_floats=floats, real_floats=int(data.n_train * shape[0] * shape[1] * shape[2]),
                ratio_percent=storage_ratio(floats, data.n_train, shape), items=len(param))
+    if ipc is not None:
+        budget = int(plain_floats(data.num_classes, ipc, shape))
+        out.update(budget_floats=budget, budget_ratio_percent=storage_ratio(budget, data.n_train, shape),
+                   within_budget=floats <= budget)
     x, _ = param.materialize()
     out['images_materialized'] = int(x.shape[0])
     return out
+
+# %% ../nbs/22_experiment.ipynb #f2ca161a
+def run_title(c: ExperimentConfig,        # the experiment
+              storage: dict | None = None  # its `storage_summary` (labels an over-budget set by its real ratio)
+             ) -> str:
+    "The one-line name of a run every figure carries: dataset, method, budget, seed and tier."
+    budget = storage_label(c.ipc, storage or {})
+    return f"{c.dataset} · {c.method} · {budget} · seed {c.seed} · {c.tier} tier"
+
+def storage_label(ipc: int,          # the nominal budget
+                  storage: dict      # `storage_summary(..., ipc=ipc)`
+                 ) -> str:
+    "How a table names a cell's budget: 'ipc 10' when the set fits it, else its real ratio, e.g. '15.4 % storage (over ipc 10)'."
+    if storage.get('within_budget', True): return f"ipc {ipc}"
+    return f"{storage['ratio_percent']:.3g} % storage (over ipc {ipc})"
+
 
 # %% ../nbs/22_experiment.ipynb #964278d5
 def resolve_experts(c: ExperimentConfig, real, progress: bool = True):
@@ -282,6 +313,13 @@ def resolve_experts(c: ExperimentConfig, real, progress: bool = True):
                           data_root=c.data_root, device=c.device, progress=progress)
 
 # %% ../nbs/22_experiment.ipynb #97c8013c
+EVAL_SEED_BASE = 1000   # final evaluation seeds start here: disjoint from the in-loop selection's (cfg.seed, ...)
+
+def evaluation_seeds(c: ExperimentConfig) -> list[int]:
+    "The seeds of the reported evaluation runs: `n_eval` fresh ones per experiment seed, never those that selected the set."
+    first = EVAL_SEED_BASE + c.seed * c.n_eval
+    return list(range(first, first + c.n_eval))
+
 def run_experiment(c: ExperimentConfig,      # a validated config (`experiment_config`)
                    callback=None,            # passed to `distill` (e.g. a `DiversityMonitor`)
                    real=None,                # an already-loaded `RealData` (else loaded from `c.dataset`)
@@ -291,18 +329,26 @@ def run_experiment(c: ExperimentConfig,      # a validated config (`experiment_c
     from haba_nb.data import load_dataset
     from haba_nb.evaluate import evaluate_synset, train_whole
     from haba_nb.coreset import select_coreset
+    from haba_nb.distill import DistillConfig, selection_split
     out = Path(c.out_dir); out.mkdir(parents=True, exist_ok=True)
     t0 = time.time(); seed_everything(c.seed)
     real = real if real is not None else load_dataset(c.dataset, data_root=c.data_root, zca=c.zca, device='cpu')
+    seeds = evaluation_seeds(c)
     ecfg, res = _eval_cfg(c), dict(config=asdict(c), method=c.method, dataset=c.dataset, ipc=c.ipc, tier=c.tier,
+                                   data_source=real.source or ('bundled with scikit-learn' if c.dataset == 'digits' else None),
+                                   evaluation=dict(split='test', seeds=seeds, epochs=c.eval_epochs),
                                    versions=versions(), status='running')
+    val_kw = {k: c.distill_options[k] for k in ('val_per_class', 'val_seed') if k in c.distill_options}
+    pool, _ = selection_split(real, DistillConfig(n_eval=0, **val_kw))   # every method draws from the same pool
+    res['validation'] = getattr(pool, 'validation', None)
     param, lr, history, timings = None, None, [], {}
     if c.objective == 'whole':
-        runs = [train_whole(real, dataclasses.replace(ecfg, model=m), seed=c.seed + s)
-                for m in c.eval_models for s in range(c.n_eval)]
+        runs = [train_whole(pool, dataclasses.replace(ecfg, model=m), seed=s) for m in c.eval_models for s in seeds]
         res['accuracy'] = {m: _summ([r['acc_test'] for r in runs if r['model'] == m], c.eval_epochs) for m in c.eval_models}
-        res['storage'] = dict(ratio_percent=100.0, stored_floats=int(real.x_train.numel()))
+        res['storage'] = dict(ratio_percent=100.0 * pool.n_train / real.n_train, stored_floats=int(pool.x_train.numel()))
+        res['label'] = 'whole'
     else:
+        dres = None
         if c.is_distillation:
             from haba_nb.distill import distill
             t = time.time()
@@ -311,23 +357,29 @@ def run_experiment(c: ExperimentConfig,      # a validated config (`experiment_c
             dres = distill(_distill_config(c, out/'distill', experts), callback=callback, resume=c.resume, real=real)
             timings['distill_s'] = time.time() - t
             param, history, lr = dres.param, dres.history, dres.meta.get('syn_lr')
-            if dres.best is not None:   # the loop evaluated along the way: report the best set, as the paper does
+            res['resumed_from'] = dres.meta.get('resumed_from')
+            res['selection'] = dict(split='validation', validation=dres.meta.get('validation'), best=dres.best,
+                                    reported='best' if dres.best is not None else 'final', iterations=len(history))
+            if dres.best is not None:   # the loop evaluated along the way: report the set chosen on the validation split
                 from haba_nb.artifacts import load_artifact
                 param, bmeta = load_artifact(out/'distill'/'best'); lr = bmeta.get('syn_lr', lr)
                 res['best_iteration'] = dres.best['it']
         else:
-            t = time.time(); param = select_coreset(c.objective, real, c.ipc, seed=c.seed); timings['select_s'] = time.time() - t
+            t = time.time(); param = select_coreset(c.objective, pool, c.ipc, seed=c.seed); timings['select_s'] = time.time() - t
         param = param.cpu().eval()
-        res['storage'] = storage_summary(param, real)
+        res['storage'] = storage_summary(param, real, ipc=c.ipc)
+        res['label'] = f"{c.method}, {storage_label(c.ipc, res['storage'])}"
         t = time.time()
-        res['accuracy'] = {m: _strip(evaluate_synset(param, real, dataclasses.replace(ecfg, model=m), n_seeds=c.n_eval, lr=lr, seed=c.seed))
+        res['accuracy'] = {m: _strip(evaluate_synset(param, real, dataclasses.replace(ecfg, model=m), n_seeds=c.n_eval, lr=lr, seed=seeds[0]))
                            for m in c.eval_models}
         timings['eval_s'] = time.time() - t
         from haba_nb.artifacts import save_artifact
         save_artifact(out/'artifact', param, dict(dataset=c.dataset, class_names=real.class_names, method=c.method,
-                      mean=real.mean.tolist(), std=real.std.tolist(), zca=c.zca, storage=res['storage'],
-                      metrics=res['accuracy'], config=asdict(c), syn_lr=lr))
-        if figures: res['figures'] = save_figures(param, real, history, out)
+                      mean=real.mean.tolist(), std=real.std.tolist(), zca=c.zca, storage=res['storage'], label=res['label'],
+                      metrics=res['accuracy'], experiment=asdict(c), syn_lr=lr, evaluation=res['evaluation'],
+                      validation=res['validation'], selection=res.get('selection'),
+                      distill_config=None if dres is None else dres.meta.get('distill_config')))
+        if figures: res['figures'] = save_figures(param, real, history, out, title=run_title(c, res['storage']))
     timings['total_s'] = time.time() - t0
     res.update(timings=timings, status='ok', syn_lr=lr)
     atomic_write_json(out/'results.json', res)
@@ -349,7 +401,9 @@ def _image_page(png: Path, title: str) -> bytes:
     return (f"<html><head><title>{html.escape(title)}</title></head><body><h3>{html.escape(title)}</h3>"
             f"<img src='data:image/png;base64,{b64}' style='image-rendering:pixelated'></body></html>").encode()
 
-def save_figures(param, real, history, out: Path) -> list[str]:
+def save_figures(param, real, history, out: Path,
+                 title: str | None = None    # the run's name (`run_title`), carried by every figure
+                ) -> list[str]:
     "Bases × hallucinators grid (one block per class) and loss/diversity curves, as HTML + PNG."
     from PIL import Image
     from haba_nb.core import atomic_write, atomic_write_bytes
@@ -357,11 +411,11 @@ def save_figures(param, real, history, out: Path) -> list[str]:
     out, files = Path(out), []
     den = make_denormalizer(real)
     if hasattr(param, 'bank'):   # factorized: every basis of each class through every hallucinator
-        tiles, title = [basis_grid(param, c, denormalize=den) for c in range(param.num_classes)], 'bases × hallucinators (rows: bases of each class; columns: hallucinators)'
+        tiles, what = [basis_grid(param, c, denormalize=den) for c in range(param.num_classes)], 'bases × hallucinators (rows: bases of each class; columns: hallucinators)'
     else:                        # plain: the images of each class in a row
         x, y = param.materialize()
         tiles = [Image.open(__import__('io').BytesIO(to_png(_row(den(x[y == c].detach())), 4))) for c in range(param.num_classes)]
-        title = 'synthetic images (one row per class)'
+        what = 'synthetic images (one row per class)'
     cols, gap = min(5, len(tiles)), 12                       # class blocks in a grid, 5 per row
     tw, th = max(t.width for t in tiles), max(t.height for t in tiles)
     rows = -(-len(tiles) // cols)
@@ -369,7 +423,7 @@ def save_figures(param, real, history, out: Path) -> list[str]:
     for i, t in enumerate(tiles): sheet.paste(t.convert('RGB'), ((i % cols) * (tw + gap), (i // cols) * (th + gap)))
     png = out/'synthetic_grid.png'
     with atomic_write(png) as tmp: sheet.save(tmp, format='PNG')
-    atomic_write_bytes(out/'synthetic_grid.html', _image_page(png, title))
+    atomic_write_bytes(out/'synthetic_grid.html', _image_page(png, f"{title} — {what}" if title else what))
     files += [str(png), str(out/'synthetic_grid.html')]
     if history:
         mon = DiversityMonitor(every=10**9, headless=True, auto_display=False)
