@@ -37,7 +37,7 @@ system-deps:
 demo: $(STAMP)
 	mkdir -p $(DEMO_OUT)
 	$(BIN)/papermill nbs/run_distill.ipynb $(DEMO_OUT)/run_distill.ipynb -p out_dir $(abspath $(DEMO_OUT)) --cwd nbs
-	@echo "results: $(DEMO_OUT)/results.json"
+	@echo "results: $(DEMO_OUT)/results.json; executed notebook (tables, printed numbers): $(DEMO_OUT)/run_distill.ipynb; figures: $(DEMO_OUT)/figures.html"
 
 # Command two: notebooks as tests + pytest + the notebooks-are-the-source-of-truth checks.
 test: $(STAMP) system-deps check nbtest pytest

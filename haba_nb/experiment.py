@@ -20,7 +20,8 @@ from .coreset import CORESETS
 __all__ = ['OBJECTIVE_NAMES', 'METHODS', 'PARAMETERISATIONS', 'TIERS', 'TIER_DEFAULTS', 'EVAL_SEED_BASE', 'ExperimentConfig',
            'distill_option_fields', 'objective_option_fields', 'parameter_names', 'coerce', 'tier_experts',
            'experiment_config', 'notebook_parameters', 'storage_summary', 'run_title', 'storage_label',
-           'resolve_experts', 'evaluation_seeds', 'run_experiment', 'save_figures']
+           'resolve_experts', 'evaluation_seeds', 'run_experiment', 'compare_at_equal_storage', 'comparison_table',
+           'save_figures']
 
 # %% ../nbs/22_experiment.ipynb #ae83fe07
 OBJECTIVE_NAMES = ('dc', 'dsa', 'dm', 'mtt')
@@ -73,6 +74,7 @@ class ExperimentConfig:
     train_experts: bool = False      # MTT: train missing experts into the cache first (else fail with the command)
     n_experts: int | None = None     # MTT: experts to find or train (None: tier default)
     expert_train_epochs: int | None = None # MTT: epochs each expert trains (None: tier default)
+    compare: bool = True             # run_distill: also run random real images and the other parameterisation at equal storage, print the table (the sweep sets False)
     distill_options: dict = field(default_factory=dict)   # further DistillConfig settings (given as plain parameters)
     objective_options: dict = field(default_factory=dict) # settings of the objective's config, tier defaults filled in
 
@@ -393,6 +395,46 @@ def _strip(r: dict) -> dict:
     "Keep the JSON-able part of an evaluation result."
     return {k: v for k, v in r.items() if isinstance(v, (int, float, str, list, type(None)))}
 
+# %% ../nbs/22_experiment.ipynb #bc9d9d61
+def _comparison_config(c: ExperimentConfig, objective: str, parameterisation: str, out: Path) -> ExperimentConfig:
+    "The experiment `c` with another method, the same budget, seed, tier, evaluation and pool; objective settings only for the same objective."
+    d = {k: v for k, v in asdict(c).items() if k not in ('objective_options', 'objective', 'parameterisation', 'out_dir', 'compare', 'resume')}
+    if objective != c.objective: d = {k: v for k, v in d.items() if k not in ('expert_dir', 'train_experts', 'n_experts', 'expert_train_epochs')}
+    if objective == c.objective: d['objective_options'] = c.objective_options
+    return experiment_config(**d, objective=objective, parameterisation=parameterisation, out_dir=str(out), compare=False)
+
+def compare_at_equal_storage(c: ExperimentConfig,  # the experiment that ran (a distillation objective)
+                             res: dict,            # its `run_experiment` result
+                             real=None,            # the `RealData` (else loaded again)
+                             log=print             # progress lines
+                            ) -> dict:
+    "Random real images, the plain objective and objective + HaBa at the same ipc budget (same pool, same evaluation seeds): rows and a table with the gain over random."
+    out, rows = Path(c.out_dir)/'compare', []
+    for name, obj, par in (('random real images', 'random', 'plain'), (c.objective, c.objective, 'plain'),
+                           (f"{c.objective} + HaBa", c.objective, 'haba')):
+        if (obj, par) == (c.objective, c.parameterisation): r = res
+        else:
+            log(f"comparison: {name} at the same budget -> {out/obj}-{par}")
+            r = run_experiment(_comparison_config(c, obj, par, out/f"{obj}-{par}"), real=real, figures=False)
+        a = r['accuracy'][c.eval_models[0]]
+        rows.append(dict(method=name, label=r['label'], storage_percent=r['storage']['ratio_percent'], mean=a['mean'], std=a['std'], accs=a['accs']))
+    return dict(rows=rows, markdown=comparison_table(rows, c))
+
+def comparison_table(rows: list[dict], c: ExperimentConfig) -> str:
+    "Markdown: method, storage, test accuracy mean ± std, gain over random (DD-Ranking's acc − acc_random), and a one-line verdict."
+    base = rows[0]['mean']
+    lines = [f"### Does it work? {c.dataset}, {c.eval_models[0]}, {c.n_eval} evaluation runs each (test split, seeds {', '.join(map(str, evaluation_seeds(c)))})", "",
+             "| method | storage | test accuracy (%) | vs random real images (points) |", "|---|---|---|---|"]
+    for r in rows:
+        gain = '—' if r is rows[0] else f"{r['mean'] - base:+.1f}"
+        lines.append(f"| {r['method']} | {r['label'].split(', ', 1)[-1]} ({r['storage_percent']:.2f} % of the training set) | {r['mean']:.1f} ± {r['std']:.1f} | {gain} |")
+    best = max(rows[1:], key=lambda r: r['mean'])
+    if best['mean'] > base: verdict = f"{best['method']} beats random real images by {best['mean'] - base:.1f} points at equal storage."
+    else: verdict = (f"At this budget no distilled set beats random real images (best: {best['method']}, {best['mean'] - base:+.1f} points); "
+                     "more iterations (-p tier cpu) or a smaller ipc change this.")
+    return "\n".join(lines + ["", verdict])
+
+
 # %% ../nbs/22_experiment.ipynb #27a7118e
 def _image_page(png: Path, title: str) -> bytes:
     "A standalone HTML page showing a PNG inline (no external files, works offline)."
@@ -401,38 +443,81 @@ def _image_page(png: Path, title: str) -> bytes:
     return (f"<html><head><title>{html.escape(title)}</title></head><body><h3>{html.escape(title)}</h3>"
             f"<img src='data:image/png;base64,{b64}' style='image-rendering:pixelated'></body></html>").encode()
 
+def _font(size: int):
+    from PIL import ImageFont
+    try: return ImageFont.load_default(size=size)
+    except TypeError: return ImageFont.load_default()   # Pillow < 10.1: one small bitmap font
+
+def _labelled_block(img, name: str, zoom: int, h: int, w: int, pad: int, n_rows: int, n_cols: int, col_label, row_label):
+    "One class's tile grid with its name above, column labels (h0, h1, ...) on top and row labels (b0, b1, ...) on the left."
+    from PIL import Image, ImageDraw
+    top, left = 44, 34
+    block = Image.new('RGB', (img.width + left, img.height + top), 'white'); block.paste(img.convert('RGB'), (left, top))
+    d = ImageDraw.Draw(block); f, small = _font(18), _font(13)
+    d.text((left, 2), name, fill='black', font=f)
+    for j in range(n_cols):
+        if col_label: d.text((left + (pad + j * (w + pad) + w // 2) * zoom, top - 4), col_label(j), fill='dimgray', font=small, anchor='ms')
+    for r in range(n_rows):
+        if row_label: d.text((left - 4, top + (pad + r * (h + pad) + h // 2) * zoom), row_label(r), fill='dimgray', font=small, anchor='rm')
+    return block
+
+def _sheet(blocks, title: str, caption: str, per_row: int = 5, gap: int = 16):
+    "Class blocks in a grid (`per_row` a row) under a title line and a caption line."
+    from PIL import Image, ImageDraw
+    cols = min(per_row, len(blocks)); rows = -(-len(blocks) // cols)
+    bw, bh = max(b.width for b in blocks), max(b.height for b in blocks)
+    head = 64
+    sheet = Image.new('RGB', (max(cols * (bw + gap) + gap, 640), rows * (bh + gap) + head), 'white')
+    d = ImageDraw.Draw(sheet)
+    d.text((gap, 8), title, fill='black', font=_font(22)); d.text((gap, 36), caption, fill='dimgray', font=_font(15))
+    for i, b in enumerate(blocks): sheet.paste(b, (gap + (i % cols) * (bw + gap), head + (i // cols) * (bh + gap)))
+    return sheet
+
 def save_figures(param, real, history, out: Path,
                  title: str | None = None    # the run's name (`run_title`), carried by every figure
                 ) -> list[str]:
-    "Bases × hallucinators grid (one block per class) and loss/diversity curves, as HTML + PNG."
+    "Labelled synthetic-set grid (classes, bases, hallucinators) and loss/diversity curves (HTML + PNG), one shared plotly.js, and figures.html showing them all."
+    import html as _h
     from PIL import Image
     from haba_nb.core import atomic_write, atomic_write_bytes
-    from haba_nb.widgets import DiversityMonitor, basis_grid, make_denormalizer, minmax, to_png
+    from haba_nb.widgets import DiversityMonitor, basis_grid, make_denormalizer, to_png, class_names_of
     out, files = Path(out), []
-    den = make_denormalizer(real)
+    den, names = make_denormalizer(real), class_names_of(param, real)
+    C, h, w = param.image_shape; zoom, pad = max(2, round(48 / h)), 2   # 8×8 digits: 48-pixel tiles
+    title = title or 'synthetic set'
     if hasattr(param, 'bank'):   # factorized: every basis of each class through every hallucinator
-        tiles, what = [basis_grid(param, c, denormalize=den) for c in range(param.num_classes)], 'bases × hallucinators (rows: bases of each class; columns: hallucinators)'
+        H = int(param.bank.n)
+        blocks = []
+        for c in range(param.num_classes):
+            g = basis_grid(param, c, denormalize=den, zoom=zoom, pad=pad)
+            blocks.append(_labelled_block(g, f"class {names[c]}", zoom, h, w, pad, len(param.labels[param.labels == c]), H,
+                                          lambda j: f"h{j}", lambda r: f"b{r}"))
+        what = f'every basis (rows b0, b1, ...) of each class through each of the {H} hallucinators (columns h0 ... h{H - 1})'
     else:                        # plain: the images of each class in a row
-        x, y = param.materialize()
-        tiles = [Image.open(__import__('io').BytesIO(to_png(_row(den(x[y == c].detach())), 4))) for c in range(param.num_classes)]
-        what = 'synthetic images (one row per class)'
-    cols, gap = min(5, len(tiles)), 12                       # class blocks in a grid, 5 per row
-    tw, th = max(t.width for t in tiles), max(t.height for t in tiles)
-    rows = -(-len(tiles) // cols)
-    sheet = Image.new('RGB', (cols * (tw + gap), rows * (th + gap)), 'white')
-    for i, t in enumerate(tiles): sheet.paste(t.convert('RGB'), ((i % cols) * (tw + gap), (i // cols) * (th + gap)))
+        x, y = param.materialize(); blocks = []
+        for c in range(param.num_classes):
+            xc = den(x[y == c].detach())
+            g = Image.open(__import__('io').BytesIO(to_png(_row(xc, pad), zoom)))
+            blocks.append(_labelled_block(g, f"class {names[c]}", zoom, h, w, pad, 1, len(xc), None, None))
+        what = 'the synthetic images of each class'
+    sheet = _sheet(blocks, title, what, per_row=5 if hasattr(param, 'bank') else 2)   # plain rows are long: 2 classes a row
     png = out/'synthetic_grid.png'
     with atomic_write(png) as tmp: sheet.save(tmp, format='PNG')
-    atomic_write_bytes(out/'synthetic_grid.html', _image_page(png, f"{title} — {what}" if title else what))
+    atomic_write_bytes(out/'synthetic_grid.html', _image_page(png, f"{title} — {what}"))
     files += [str(png), str(out/'synthetic_grid.html')]
+    pages = [('synthetic set', 'synthetic_grid.png', None)]
     if history:
         mon = DiversityMonitor(every=10**9, headless=True, auto_display=False)
         for r in history: mon(r)
-        mon.update()
-        files += [str(f) for paths in mon.save(out).values() for f in paths.values()]
-    return files
+        saved = mon.save(out, title=title, include_plotlyjs='directory')
+        files += [str(f) for paths in saved.values() for f in paths.values()]
+        pages += [(n.replace('_', ' '), None, Path(p['html']).name) for n, p in saved.items()]
+    body = ''.join(f"<h3>{_h.escape(n)}</h3>" + (f"<img src='{img}' style='max-width:100%'>" if img else
+                   f"<iframe src='{page}' style='width:820px;height:900px;border:0'></iframe>") for n, img, page in pages)
+    atomic_write_bytes(out/'figures.html', f"<html><head><title>{_h.escape(title)}</title></head><body><h2>{_h.escape(title)}</h2>{body}</body></html>".encode())
+    return files + [str(out/'figures.html')]
 
-def _row(x):
-    "Images (N, C, h, w) side by side with a 1-pixel white gap: (C, h, N*(w+1))."
+def _row(x, pad: int = 1):
+    "Images (N, C, h, w) side by side after a `pad`-pixel white gap each: (C, h + 2 pad, N*(w+pad) + pad)."
     import torch.nn.functional as F
-    return torch.cat([F.pad(im, (0, 1), value=1.0) for im in x], dim=-1)
+    return F.pad(torch.cat([F.pad(im, (pad, 0), value=1.0) for im in x], dim=-1), (0, pad, pad, pad), value=1.0)

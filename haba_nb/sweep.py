@@ -36,8 +36,8 @@ RESERVED = {'dataset': '--datasets', 'datasets': '--datasets', 'ipc': '--ipcs', 
             'objective': '--methods', 'method': '--methods', 'methods': '--methods',
             'parameterisation': '--parameterisations', 'parameterisations': '--parameterisations',
             'seed': '--seeds', 'seeds': '--seeds', 'tier': '--tier', 'out_dir': '--out', 'out': '--out',
-            'cell_id': None, 'resume': None}   # None: the sweep manages it (finished cells are skipped)
-_UNKEYED = ('out_dir', 'resume', 'data_root', 'train_experts')   # where and how, not what: never change a number
+            'cell_id': None, 'resume': None, 'compare': None}   # None: the sweep manages it (finished cells are skipped)
+_UNKEYED = ('out_dir', 'resume', 'data_root', 'train_experts', 'compare')   # where and how, not what: never change a number
 
 def _check_params(params: dict):
     "Refuse `params` that the sweep sets itself, naming the flag to use instead."
@@ -97,6 +97,7 @@ def run_cell(cell: dict,                # one entry of `sweep_cells`
     (cell_dir/'failure.json').unlink(missing_ok=True)
     params = {k: v for k, v in cell.items() if k != 'cell_id'}
     params['out_dir'] = str(cell_dir.resolve())
+    params['compare'] = False                       # the sweep's tables compare the cells themselves
     nb = Path(notebook or NOTEBOOK)
     try:
         pm.execute_notebook(str(nb), str(cell_dir/'run_distill.ipynb'), parameters=params, kernel_name=kernel,
