@@ -19,7 +19,8 @@ import kornia
 from .core import ConfigError, DataError, HabaError, cache_dir, check_choice, check_positive, get_device
 
 # %% auto #0
-__all__ = ['DATASETS', 'DEBIAN_FASHION_MNIST', 'DatasetSpec', 'data_roots', 'ZCA', 'RealData', 'load_dataset']
+__all__ = ['DATASETS', 'DEBIAN_FASHION_MNIST', 'DatasetSpec', 'data_roots', 'ZCA', 'RealData', 'auto_val_per_class',
+           'load_dataset']
 
 # %% ../nbs/01_data.ipynb #c55f93a0
 @dataclass(frozen=True)
@@ -367,6 +368,36 @@ def _to(self: RealData, device) -> RealData:
                                mean=self.mean.to(dev), std=self.std.to(dev), zca=zca)
 
 RealData.to = _to
+
+# %% ../nbs/01_data.ipynb #3a691d03
+def _split_validation(self: RealData,
+                      n_per_class: int | None = None, # validation images per class (None: `auto_val_per_class`)
+                      seed: int = 0                   # seeds the draw (its own generator: global RNGs are untouched)
+                     ) -> tuple:
+    "`(train, val)`: `train` without `n_per_class` held-out images of each class; `val` scores on them (its test split is the validation images)."
+    n = auto_val_per_class(self) if n_per_class is None else n_per_class
+    if not isinstance(n, numbers.Integral) or n < 1:
+        raise ConfigError(f"val_per_class must be a positive int, got {n_per_class!r}", "pass e.g. val_per_class=10 (or None for the default)")
+    small = min(len(i) for i in self.indices_class)
+    if n >= small:
+        raise ConfigError(f"val_per_class={n} leaves no training images: the smallest class of {self.name} has {small}",
+                          f"pass val_per_class below {small}, e.g. {max(1, small // 10)}")
+    g = torch.Generator().manual_seed(int(seed))
+    held = torch.cat([idx.cpu()[torch.randperm(len(idx), generator=g)[:n]] for idx in self.indices_class])
+    keep = torch.ones(self.n_train, dtype=torch.bool); keep[held] = False
+    keep, held = keep.to(self.y_train.device), held.to(self.y_train.device)
+    info = dict(n_per_class=int(n), seed=int(seed), size=int(len(held)), n_train=int(keep.sum()))
+    train = dataclasses.replace(self, x_train=self.x_train[keep], y_train=self.y_train[keep])
+    val = dataclasses.replace(train, x_test=self.x_train[held], y_test=self.y_train[held])
+    train.validation = val.validation = info
+    return train, val
+
+def auto_val_per_class(data: RealData) -> int:
+    "The default validation size: a tenth of the smallest class, at least 1 and at most 50 per class."
+    return max(1, min(50, min(len(i) for i in data.indices_class) // 10))
+
+RealData.split_validation = _split_validation
+
 
 # %% ../nbs/01_data.ipynb #ec00dad0
 def _as_display(x: torch.Tensor) -> torch.Tensor:

@@ -36,7 +36,7 @@ from . import runs as _runs
 __all__ = ['PARAMETERISATIONS', 'INITS', 'RESUMABLE_CHANGES', 'BudgetConfigError', 'DistillConfig', 'resolve_bpc', 'config_diff',
            'distill_fingerprint', 'loss_problem', 'param_norm', 'step_problem', 'scale_problem', 'effective_grad_clip',
            'effective_hallucinator_clip', 'effective_cpu_allocator', 'mtt_memory_warning', 'resolve_lrs',
-           'DistillResult', 'check_real_init', 'distill', 'same_state']
+           'selection_split', 'DistillResult', 'check_real_init', 'distill', 'same_state']
 
 # %% ../nbs/21_distill.ipynb #e67907a5
 PARAMETERISATIONS = ("plain", "haba")
@@ -87,6 +87,8 @@ class DistillConfig:
     n_eval: int = 1                     # seeds per evaluation (paper: 5); 0 switches evaluation off
     eval_lr: float = 0.01               # evaluation lr (MTT: its learned lr is used instead)
     eval_dsa: bool = True               # DSA augmentation while evaluating (paper: on)
+    val_per_class: int | None = None    # training images per class held out for in-loop selection (None: `auto_val_per_class`; 0: none, needs n_eval=0)
+    val_seed: int = 0                   # seed of the validation draw (the same pool for every method and seed)
     checkpoint_every: int = 0           # also checkpoint every this many iterations (always: at the end, on interrupt, on divergence)
     keep_checkpoints: int = 2           # how many checkpoints to keep on disk
     diversity_every: int = 10           # record `diversity_summary` every this many iterations (0: never)
@@ -408,8 +410,22 @@ def _observe(fn, *args, **kw):
     try: return fn(*args, **kw)
     finally: set_rng_state(st)
 
+def selection_split(real,               # the `RealData` a run was given
+                    cfg: DistillConfig  # its `val_per_class`, `val_seed`, `n_eval`
+                   ) -> tuple:
+    "`(train, val)`: the pool the objective samples (validation images removed) and the split in-loop evaluation scores on (None when `val_per_class=0`)."
+    if cfg.val_per_class == 0:
+        if cfg.n_eval:
+            raise ConfigError("val_per_class=0 leaves no validation split, but in-loop evaluation (n_eval > 0) chooses the best "
+                              "iteration, and choosing on the test split would make the reported test accuracy optimistic",
+                              "keep val_per_class=None (the default) or a positive number, or switch in-loop evaluation off with n_eval=0")
+        return real, None
+    if cfg.val_per_class is not None and (not isinstance(cfg.val_per_class, int) or cfg.val_per_class < 0):
+        raise ConfigError(f"val_per_class must be an int >= 0 or None, got {cfg.val_per_class!r}", "pass e.g. val_per_class=10")
+    return real.split_validation(cfg.val_per_class, seed=cfg.val_seed)
+
 def _evaluate(run: _Run, real, cfg: DistillConfig, device) -> dict:
-    "Accuracy of nets trained on the synthetic set, per eval model (MTT: with its learned lr)."
+    "Accuracy of nets trained on the synthetic set, scored on `real`'s test split (in the loop: the validation split), per eval model (MTT: with its learned lr)."
     lr = _syn_lr(run.objective) if cfg.objective == "mtt" else None     # None: EvalConfig.lr
     out = {}
     for m in cfg.eval_models:
@@ -467,7 +483,8 @@ def _artifact_meta(cfg, it, bpc, lrs, run, accuracy=None, extra=None, real=None)
                                     "class_names": list(real.class_names)}
     return {**norm, "distill_config": json.loads(json.dumps(asdict(cfg))), "iteration": it, "objective": cfg.objective,
             "parameterisation": cfg.parameterisation, "dataset": cfg.dataset, "ipc": cfg.ipc, "bpc": bpc,
-            "lrs": lrs, "syn_lr": _syn_lr(run.objective), "accuracy": accuracy, **(extra or {})}
+            "lrs": lrs, "syn_lr": _syn_lr(run.objective), "accuracy": accuracy,
+            "validation": getattr(real, "validation", None), **(extra or {})}
 
 # %% ../nbs/21_distill.ipynb #4f645e1c
 def _syn_lr_extra(run: _Run) -> dict | None:
@@ -490,11 +507,11 @@ def _resume(out: Path, cfg: DistillConfig, run: _Run, lrs: dict) -> tuple:
     return list(st["history"]), st["best"], deque(st["recent"], maxlen=50), st["it"], path
 
 def _eval_point(run: _Run, real, cfg: DistillConfig, device, it: int, rec: dict, best, out: Path, bpc, lrs) -> dict | None:
-    "Evaluate, add acc_* to `rec`, save `out/best` when the first eval model improved; returns the new best."
+    "Evaluate on `val` (its test split is the validation split), add acc_* to `rec`, save `out/best` when the first eval model improved; returns the new best."
     acc = _evaluate(run, real, cfg, device); first = acc[cfg.eval_models[0]]
     rec.update(acc_mean=first["mean"], acc_std=first["std"], acc_models=acc)
     if best is None or first["mean"] > best["acc_mean"]:
-        best = {"it": it, "acc_mean": first["mean"], "acc_std": first["std"], "model": cfg.eval_models[0]}
+        best = {"it": it, "acc_mean": first["mean"], "acc_std": first["std"], "model": cfg.eval_models[0], "split": "validation"}
         save_artifact(out/"best", run.param, _artifact_meta(cfg, it, bpc, lrs, run, acc, real=real), extra=_syn_lr_extra(run))
     return best
 
@@ -552,6 +569,7 @@ def _distill(cfg: DistillConfig, out: Path, t_start: float, callback, resume: bo
     if (msg := mtt_memory_warning(cfg)) is not None: warnings.warn(msg, stacklevel=2)
     gen = seed_everything(cfg.seed)
     if real is None: real = load_dataset(cfg.dataset, data_root=cfg.data_root, zca=cfg.zca, device=str(device))
+    real, val = selection_split(real, cfg)               # the objective never sees the validation images
     check_real_init(cfg, real)
     run, lrs, bpc = _build(cfg, real, device, gen, objective)
     history, best, recent, start, loaded = _resume(state_dir or out, cfg, run, lrs) if resume else ([], None, deque(maxlen=50), 0, None)
@@ -573,7 +591,7 @@ def _distill(cfg: DistillConfig, out: Path, t_start: float, callback, resume: bo
                 rec = _iteration(run, real, cfg, step, recent)
                 if cfg.factorised and cfg.diversity_every and it % cfg.diversity_every == 0: rec.update(_diversity(run))
                 if cfg.n_eval and ((cfg.eval_every and it % cfg.eval_every == 0) or it == cfg.iterations):
-                    best = _eval_point(run, real, cfg, device, it, rec, best, out, bpc, lrs)
+                    best = _eval_point(run, val, cfg, device, it, rec, best, out, bpc, lrs)
                 recent.append(rec["loss"]); history.append(rec)
                 snap = _snapshot(run, it, len(history), best, recent)
                 if cfg.checkpoint_every and it % cfg.checkpoint_every == 0: save()

@@ -17,9 +17,10 @@ from .networks import MODELS
 from .coreset import CORESETS
 
 # %% auto #0
-__all__ = ['OBJECTIVE_NAMES', 'METHODS', 'PARAMETERISATIONS', 'TIERS', 'TIER_DEFAULTS', 'ExperimentConfig',
+__all__ = ['OBJECTIVE_NAMES', 'METHODS', 'PARAMETERISATIONS', 'TIERS', 'TIER_DEFAULTS', 'EVAL_SEED_BASE', 'ExperimentConfig',
            'distill_option_fields', 'objective_option_fields', 'parameter_names', 'coerce', 'tier_experts',
-           'experiment_config', 'notebook_parameters', 'storage_summary', 'resolve_experts', 'run_experiment',
+           'experiment_config', 'notebook_parameters', 'storage_summary', 'run_title', 'storage_label',
+           'resolve_experts', 'evaluation_seeds', 'run_experiment', 'compare_at_equal_storage', 'comparison_table',
            'save_figures']
 
 # %% ../nbs/22_experiment.ipynb #ae83fe07
@@ -74,6 +75,7 @@ class ExperimentConfig:
     train_experts: bool = False      # MTT: train missing experts into the cache first (else fail with the command)
     n_experts: int | None = None     # MTT: experts to find or train (None: tier default)
     expert_train_epochs: int | None = None # MTT: epochs each expert trains (None: tier default)
+    compare: bool = True             # run_distill: also run random real images and the other parameterisation at equal storage, print the table (the sweep sets False)
     distill_options: dict = field(default_factory=dict)   # further DistillConfig settings (given as plain parameters)
     objective_options: dict = field(default_factory=dict) # settings of the objective's config, tier defaults filled in
 
@@ -192,6 +194,7 @@ def _distill_config(c: ExperimentConfig, run_dir: Path, expert_dir=None):
     from haba_nb.distill import DistillConfig
     opts = dict(c.distill_options)
     every = opts.pop('eval_every', TIER_DEFAULTS[c.tier]['eval_every'])
+    opts.setdefault('strict_budget', c.bpc is not None)   # an explicit bpc must fit the ipc budget unless the user says otherwise
     okw = dict(c.objective_options)
     if c.objective == 'mtt' and (expert_dir or c.expert_dir): okw['expert_dir'] = str(expert_dir or c.expert_dir)
     kw = dict(dataset=c.dataset, data_root=c.data_root, zca=c.zca, objective=c.objective,
@@ -235,7 +238,14 @@ def experiment_config(**params) -> ExperimentConfig:
                           "use n_hallucinators 2 or more (the paper uses 5), or switch the constraint off with use_contrastive False "
                           "(papermill: -p use_contrastive False; haba-sweep: --param use_contrastive=false)")
     if c.objective == 'mtt': _check_mtt(c)
-    if c.is_distillation: _distill_config(c, Path(c.out_dir)/'distill')   # DistillConfig validates the rest (budget, choices)
+    if c.is_distillation:   # DistillConfig validates the rest (budget, choices)
+        from haba_nb.core import BudgetError
+        try: _distill_config(c, Path(c.out_dir)/'distill')
+        except BudgetError as e:
+            raise type(e)(e.problem + f" (the experiment refuses a bpc over the ipc budget: a table would label it ipc {c.ipc})",
+                          "leave bpc unset for the most bases that fit, lower bpc or n_hallucinators, or store more than the budget "
+                          "on purpose with strict_budget False (papermill: -p strict_budget False; haba-sweep: --param strict_budget=false); "
+                          "tables then label the cell by its real storage ratio") from None
     return c
 
 def _check_mtt(c: ExperimentConfig):
@@ -261,16 +271,39 @@ def notebook_parameters(ns: dict,      # the notebook's globals()
             and not isinstance(v, types.ModuleType) and not callable(v)}
 
 # %% ../nbs/22_experiment.ipynb #781c61a7
-def storage_summary(param, data) -> dict:
-    "Stored floats, the real set's floats and their ratio (percent) for a parameterisation."
-    from haba_nb.budget import storage_ratio
+def storage_summary(param,          # the stored set (PlainImages / FactorizedSet)
+                    data,           # the `RealData` whose whole training split is the 100 %
+                    ipc: int | None = None # the nominal budget in images per class (adds budget_* and within_budget)
+                   ) -> dict:
+    "Stored floats, the real set's floats and their ratio (percent); with `ipc`, the budget's floats and whether the set fits it."
+    from haba_nb.budget import storage_ratio, plain_floats
     shape = (data.channels, *data.im_size)
     floats = int(param.stored_floats())
     out = dict(stored_floats=floats, real_floats=int(data.n_train * shape[0] * shape[1] * shape[2]),
                ratio_percent=storage_ratio(floats, data.n_train, shape), items=len(param))
+    if ipc is not None:
+        budget = int(plain_floats(data.num_classes, ipc, shape))
+        out.update(budget_floats=budget, budget_ratio_percent=storage_ratio(budget, data.n_train, shape),
+                   within_budget=floats <= budget)
     x, _ = param.materialize()
     out['images_materialized'] = int(x.shape[0])
     return out
+
+# %% ../nbs/22_experiment.ipynb #f2ca161a
+def run_title(c: ExperimentConfig,        # the experiment
+              storage: dict | None = None  # its `storage_summary` (labels an over-budget set by its real ratio)
+             ) -> str:
+    "The one-line name of a run every figure carries: dataset, method, budget, seed and tier."
+    budget = storage_label(c.ipc, storage or {})
+    return f"{c.dataset} · {c.method} · {budget} · seed {c.seed} · {c.tier} tier"
+
+def storage_label(ipc: int,          # the nominal budget
+                  storage: dict      # `storage_summary(..., ipc=ipc)`
+                 ) -> str:
+    "How a table names a cell's budget: 'ipc 10' when the set fits it, else its real ratio, e.g. '15.4 % storage (over ipc 10)'."
+    if storage.get('within_budget', True): return f"ipc {ipc}"
+    return f"{storage['ratio_percent']:.3g} % storage (over ipc {ipc})"
+
 
 # %% ../nbs/22_experiment.ipynb #964278d5
 def resolve_experts(c: ExperimentConfig, real, progress: bool = True):
@@ -283,6 +316,13 @@ def resolve_experts(c: ExperimentConfig, real, progress: bool = True):
                           data_root=c.data_root, device=c.device, progress=progress)
 
 # %% ../nbs/22_experiment.ipynb #97c8013c
+EVAL_SEED_BASE = 1000   # final evaluation seeds start here: disjoint from the in-loop selection's (cfg.seed, ...)
+
+def evaluation_seeds(c: ExperimentConfig) -> list[int]:
+    "The seeds of the reported evaluation runs: `n_eval` fresh ones per experiment seed, never those that selected the set."
+    first = EVAL_SEED_BASE + c.seed * c.n_eval
+    return list(range(first, first + c.n_eval))
+
 def run_experiment(c: ExperimentConfig,      # a validated config (`experiment_config`)
                    callback=None,            # passed to `distill` (e.g. a `DiversityMonitor`)
                    real=None,                # an already-loaded `RealData` (else loaded from `c.dataset`)
@@ -292,19 +332,27 @@ def run_experiment(c: ExperimentConfig,      # a validated config (`experiment_c
     from haba_nb.data import load_dataset
     from haba_nb.evaluate import evaluate_synset, train_whole
     from haba_nb.coreset import select_coreset
+    from haba_nb.distill import DistillConfig, selection_split
     from haba_nb.runs import make_out_dir, check_resume_overwrite
     check_resume_overwrite(c.resume, c.overwrite); out = make_out_dir(c.out_dir)
     t0 = time.time(); seed_everything(c.seed)
     real = real if real is not None else load_dataset(c.dataset, data_root=c.data_root, zca=c.zca, device='cpu')
+    seeds = evaluation_seeds(c)
     ecfg, res = _eval_cfg(c), dict(config=asdict(c), method=c.method, dataset=c.dataset, ipc=c.ipc, tier=c.tier,
+                                   data_source=real.source or ('bundled with scikit-learn' if c.dataset == 'digits' else None),
+                                   evaluation=dict(split='test', seeds=seeds, epochs=c.eval_epochs),
                                    versions=versions(), status='running')
+    val_kw = {k: c.distill_options[k] for k in ('val_per_class', 'val_seed') if k in c.distill_options}
+    pool, _ = selection_split(real, DistillConfig(n_eval=0, **val_kw))   # every method draws from the same pool
+    res['validation'] = getattr(pool, 'validation', None)
     param, lr, history, timings = None, None, [], {}
     if c.objective == 'whole':
-        runs = [train_whole(real, dataclasses.replace(ecfg, model=m), seed=c.seed + s)
-                for m in c.eval_models for s in range(c.n_eval)]
+        runs = [train_whole(pool, dataclasses.replace(ecfg, model=m), seed=s) for m in c.eval_models for s in seeds]
         res['accuracy'] = {m: _summ([r['acc_test'] for r in runs if r['model'] == m], c.eval_epochs) for m in c.eval_models}
-        res['storage'] = dict(ratio_percent=100.0, stored_floats=int(real.x_train.numel()))
+        res['storage'] = dict(ratio_percent=100.0 * pool.n_train / real.n_train, stored_floats=int(pool.x_train.numel()))
+        res['label'] = 'whole'
     else:
+        dres = None
         if c.is_distillation:
             from haba_nb.distill import distill
             t = time.time()
@@ -313,23 +361,29 @@ def run_experiment(c: ExperimentConfig,      # a validated config (`experiment_c
             dres = distill(_distill_config(c, out/'distill', experts), callback=callback, resume=c.resume, real=real, overwrite=c.overwrite)
             timings['distill_s'] = time.time() - t
             param, history, lr = dres.param, dres.history, dres.meta.get('syn_lr')
-            if dres.best is not None:   # the loop evaluated along the way: report the best set, as the paper does
+            res['resumed_from'] = dres.meta.get('resumed_from')
+            res['selection'] = dict(split='validation', validation=dres.meta.get('validation'), best=dres.best,
+                                    reported='best' if dres.best is not None else 'final', iterations=len(history))
+            if dres.best is not None:   # the loop evaluated along the way: report the set chosen on the validation split
                 from haba_nb.artifacts import load_artifact
                 param, bmeta = load_artifact(out/'distill'/'best'); lr = bmeta.get('syn_lr', lr)
                 res['best_iteration'] = dres.best['it']
         else:
-            t = time.time(); param = select_coreset(c.objective, real, c.ipc, seed=c.seed); timings['select_s'] = time.time() - t
+            t = time.time(); param = select_coreset(c.objective, pool, c.ipc, seed=c.seed); timings['select_s'] = time.time() - t
         param = param.cpu().eval()
-        res['storage'] = storage_summary(param, real)
+        res['storage'] = storage_summary(param, real, ipc=c.ipc)
+        res['label'] = f"{c.method}, {storage_label(c.ipc, res['storage'])}"
         t = time.time()
-        res['accuracy'] = {m: _strip(evaluate_synset(param, real, dataclasses.replace(ecfg, model=m), n_seeds=c.n_eval, lr=lr, seed=c.seed))
+        res['accuracy'] = {m: _strip(evaluate_synset(param, real, dataclasses.replace(ecfg, model=m), n_seeds=c.n_eval, lr=lr, seed=seeds[0]))
                            for m in c.eval_models}
         timings['eval_s'] = time.time() - t
         from haba_nb.artifacts import save_artifact
         save_artifact(out/'artifact', param, dict(dataset=c.dataset, class_names=real.class_names, method=c.method,
-                      mean=real.mean.tolist(), std=real.std.tolist(), zca=c.zca, storage=res['storage'],
-                      metrics=res['accuracy'], config=asdict(c), syn_lr=lr))
-        if figures: res['figures'] = save_figures(param, real, history, out)
+                      mean=real.mean.tolist(), std=real.std.tolist(), zca=c.zca, storage=res['storage'], label=res['label'],
+                      metrics=res['accuracy'], experiment=asdict(c), syn_lr=lr, evaluation=res['evaluation'],
+                      validation=res['validation'], selection=res.get('selection'),
+                      distill_config=None if dres is None else dres.meta.get('distill_config')))
+        if figures: res['figures'] = save_figures(param, real, history, out, title=run_title(c, res['storage']))
     timings['total_s'] = time.time() - t0
     res.update(timings=timings, status='ok', syn_lr=lr)
     atomic_write_json(out/'results.json', res)
@@ -343,6 +397,52 @@ def _strip(r: dict) -> dict:
     "Keep the JSON-able part of an evaluation result."
     return {k: v for k, v in r.items() if isinstance(v, (int, float, str, list, type(None)))}
 
+# %% ../nbs/22_experiment.ipynb #bc9d9d61
+def _comparison_config(c: ExperimentConfig, objective: str, parameterisation: str, out: Path) -> ExperimentConfig:
+    "The experiment `c` with another method, the same budget, seed, tier, evaluation and pool; objective settings only for the same objective."
+    d = {k: v for k, v in asdict(c).items() if k not in ('objective_options', 'objective', 'parameterisation', 'out_dir', 'compare', 'resume')}
+    if objective != c.objective: d = {k: v for k, v in d.items() if k not in ('expert_dir', 'train_experts', 'n_experts', 'expert_train_epochs')}
+    if objective == c.objective: d['objective_options'] = c.objective_options
+    return experiment_config(**d, objective=objective, parameterisation=parameterisation, out_dir=str(out), compare=False)
+
+def compare_at_equal_storage(c: ExperimentConfig,  # the experiment that ran (a distillation objective)
+                             res: dict,            # its `run_experiment` result
+                             real=None,            # the `RealData` (else loaded again)
+                             log=print             # progress lines
+                            ) -> dict:
+    "Random real images, the plain objective and objective + HaBa at the same ipc budget (same pool, same evaluation seeds): rows and a table with the gain over random."
+    out, rows = Path(c.out_dir)/'compare', []
+    for name, obj, par in (('random real images', 'random', 'plain'), (c.objective, c.objective, 'plain'),
+                           (f"{c.objective} + HaBa", c.objective, 'haba')):
+        if (obj, par) == (c.objective, c.parameterisation): r = res
+        else:
+            log(f"comparison: {name} at the same budget -> {out/obj}-{par}")
+            r = run_experiment(_comparison_config(c, obj, par, out/f"{obj}-{par}"), real=real, figures=False)
+        a = r['accuracy'][c.eval_models[0]]
+        rows.append(dict(method=name, label=r['label'], storage_percent=r['storage']['ratio_percent'], mean=a['mean'], std=a['std'], accs=a['accs']))
+    from haba_nb.core import atomic_write_bytes
+    md = comparison_table(rows, c)
+    atomic_write_bytes(Path(c.out_dir)/'comparison.md', (md + "\n").encode())   # `make demo` prints it
+    return dict(rows=rows, markdown=md)
+
+def comparison_table(rows: list[dict], c: ExperimentConfig) -> str:
+    "Markdown: method, storage, test accuracy mean ± std, gain over random (DD-Ranking's acc − acc_random), and a one-line verdict."
+    base = rows[0]['mean']
+    lines = [f"### Does it work? {c.dataset}, {c.eval_models[0]}, {c.n_eval} evaluation runs each (test split, seeds {', '.join(map(str, evaluation_seeds(c)))})", "",
+             "| method | storage | test accuracy (%) | vs random real images (points) |", "|---|---|---|---|"]
+    for r in rows:
+        gain = '—' if r is rows[0] else f"{r['mean'] - base:+.1f}"
+        lines.append(f"| {r['method']} | {r['label'].split(', ', 1)[-1]} ({r['storage_percent']:.2f} % of the training set) | {r['mean']:.1f} ± {r['std']:.1f} | {gain} |")
+    best = max(rows[1:], key=lambda r: r['mean'])
+    spread = max(best['std'], rows[0]['std'])
+    if best['mean'] > base + spread: verdict = f"{best['method']} beats random real images by {best['mean'] - base:.1f} points at equal storage."
+    elif best['mean'] > base: verdict = (f"{best['method']} is {best['mean'] - base:.1f} points above random real images at equal storage, "
+                                         f"within the run-to-run spread (± {spread:.1f}): not a clear win.")
+    else: verdict = (f"At this budget and tier no distilled set beats random real images (best: {best['method']}, "
+                     f"{best['mean'] - base:+.1f} points).")
+    return "\n".join(lines + ["", verdict])
+
+
 # %% ../nbs/22_experiment.ipynb #27a7118e
 def _image_page(png: Path, title: str) -> bytes:
     "A standalone HTML page showing a PNG inline (no external files, works offline)."
@@ -351,36 +451,81 @@ def _image_page(png: Path, title: str) -> bytes:
     return (f"<html><head><title>{html.escape(title)}</title></head><body><h3>{html.escape(title)}</h3>"
             f"<img src='data:image/png;base64,{b64}' style='image-rendering:pixelated'></body></html>").encode()
 
-def save_figures(param, real, history, out: Path) -> list[str]:
-    "Bases × hallucinators grid (one block per class) and loss/diversity curves, as HTML + PNG."
+def _font(size: int):
+    from PIL import ImageFont
+    try: return ImageFont.load_default(size=size)
+    except TypeError: return ImageFont.load_default()   # Pillow < 10.1: one small bitmap font
+
+def _labelled_block(img, name: str, zoom: int, h: int, w: int, pad: int, n_rows: int, n_cols: int, col_label, row_label):
+    "One class's tile grid with its name above, column labels (h0, h1, ...) on top and row labels (b0, b1, ...) on the left."
+    from PIL import Image, ImageDraw
+    top, left = 44, 34
+    block = Image.new('RGB', (img.width + left, img.height + top), 'white'); block.paste(img.convert('RGB'), (left, top))
+    d = ImageDraw.Draw(block); f, small = _font(18), _font(13)
+    d.text((left, 2), name, fill='black', font=f)
+    for j in range(n_cols):
+        if col_label: d.text((left + (pad + j * (w + pad) + w // 2) * zoom, top - 4), col_label(j), fill='dimgray', font=small, anchor='ms')
+    for r in range(n_rows):
+        if row_label: d.text((left - 4, top + (pad + r * (h + pad) + h // 2) * zoom), row_label(r), fill='dimgray', font=small, anchor='rm')
+    return block
+
+def _sheet(blocks, title: str, caption: str, per_row: int = 5, gap: int = 16):
+    "Class blocks in a grid (`per_row` a row) under a title line and a caption line."
+    from PIL import Image, ImageDraw
+    cols = min(per_row, len(blocks)); rows = -(-len(blocks) // cols)
+    bw, bh = max(b.width for b in blocks), max(b.height for b in blocks)
+    head = 64
+    sheet = Image.new('RGB', (max(cols * (bw + gap) + gap, 640), rows * (bh + gap) + head), 'white')
+    d = ImageDraw.Draw(sheet)
+    d.text((gap, 8), title, fill='black', font=_font(22)); d.text((gap, 36), caption, fill='dimgray', font=_font(15))
+    for i, b in enumerate(blocks): sheet.paste(b, (gap + (i % cols) * (bw + gap), head + (i // cols) * (bh + gap)))
+    return sheet
+
+def save_figures(param, real, history, out: Path,
+                 title: str | None = None    # the run's name (`run_title`), carried by every figure
+                ) -> list[str]:
+    "Labelled synthetic-set grid (classes, bases, hallucinators) and loss/diversity curves (HTML + PNG), one shared plotly.js, and figures.html showing them all."
+    import html as _h
     from PIL import Image
     from haba_nb.core import atomic_write, atomic_write_bytes
-    from haba_nb.widgets import DiversityMonitor, basis_grid, make_denormalizer, minmax, to_png
+    from haba_nb.widgets import DiversityMonitor, basis_grid, make_denormalizer, to_png, class_names_of
     out, files = Path(out), []
-    den = make_denormalizer(real)
+    den, names = make_denormalizer(real), class_names_of(param, real)
+    C, h, w = param.image_shape; zoom, pad = max(2, round(48 / h)), 2   # 8×8 digits: 48-pixel tiles
+    title = title or 'synthetic set'
     if hasattr(param, 'bank'):   # factorized: every basis of each class through every hallucinator
-        tiles, title = [basis_grid(param, c, denormalize=den) for c in range(param.num_classes)], 'bases × hallucinators (rows: bases of each class; columns: hallucinators)'
+        H = int(param.bank.n)
+        blocks = []
+        for c in range(param.num_classes):
+            g = basis_grid(param, c, denormalize=den, zoom=zoom, pad=pad)
+            blocks.append(_labelled_block(g, f"class {names[c]}", zoom, h, w, pad, len(param.labels[param.labels == c]), H,
+                                          lambda j: f"h{j}", lambda r: f"b{r}"))
+        what = f'every basis (rows b0, b1, ...) of each class through each of the {H} hallucinators (columns h0 ... h{H - 1})'
     else:                        # plain: the images of each class in a row
-        x, y = param.materialize()
-        tiles = [Image.open(__import__('io').BytesIO(to_png(_row(den(x[y == c].detach())), 4))) for c in range(param.num_classes)]
-        title = 'synthetic images (one row per class)'
-    cols, gap = min(5, len(tiles)), 12                       # class blocks in a grid, 5 per row
-    tw, th = max(t.width for t in tiles), max(t.height for t in tiles)
-    rows = -(-len(tiles) // cols)
-    sheet = Image.new('RGB', (cols * (tw + gap), rows * (th + gap)), 'white')
-    for i, t in enumerate(tiles): sheet.paste(t.convert('RGB'), ((i % cols) * (tw + gap), (i // cols) * (th + gap)))
+        x, y = param.materialize(); blocks = []
+        for c in range(param.num_classes):
+            xc = den(x[y == c].detach())
+            g = Image.open(__import__('io').BytesIO(to_png(_row(xc, pad), zoom)))
+            blocks.append(_labelled_block(g, f"class {names[c]}", zoom, h, w, pad, 1, len(xc), None, None))
+        what = 'the synthetic images of each class'
+    sheet = _sheet(blocks, title, what, per_row=5 if hasattr(param, 'bank') else 2)   # plain rows are long: 2 classes a row
     png = out/'synthetic_grid.png'
     with atomic_write(png) as tmp: sheet.save(tmp, format='PNG')
-    atomic_write_bytes(out/'synthetic_grid.html', _image_page(png, title))
+    atomic_write_bytes(out/'synthetic_grid.html', _image_page(png, f"{title} — {what}"))
     files += [str(png), str(out/'synthetic_grid.html')]
+    pages = [('synthetic set', 'synthetic_grid.png', None)]
     if history:
         mon = DiversityMonitor(every=10**9, headless=True, auto_display=False)
         for r in history: mon(r)
-        mon.update()
-        files += [str(f) for paths in mon.save(out).values() for f in paths.values()]
-    return files
+        saved = mon.save(out, title=title, include_plotlyjs='directory')
+        files += [str(f) for paths in saved.values() for f in paths.values()]
+        pages += [(n.replace('_', ' '), None, Path(p['html']).name) for n, p in saved.items()]
+    body = ''.join(f"<h3>{_h.escape(n)}</h3>" + (f"<img src='{img}' style='max-width:100%'>" if img else
+                   f"<iframe src='{page}' style='width:820px;height:900px;border:0'></iframe>") for n, img, page in pages)
+    atomic_write_bytes(out/'figures.html', f"<html><head><title>{_h.escape(title)}</title></head><body><h2>{_h.escape(title)}</h2>{body}</body></html>".encode())
+    return files + [str(out/'figures.html')]
 
-def _row(x):
-    "Images (N, C, h, w) side by side with a 1-pixel white gap: (C, h, N*(w+1))."
+def _row(x, pad: int = 1):
+    "Images (N, C, h, w) side by side after a `pad`-pixel white gap each: (C, h + 2 pad, N*(w+pad) + pad)."
     import torch.nn.functional as F
-    return torch.cat([F.pad(im, (0, 1), value=1.0) for im in x], dim=-1)
+    return F.pad(torch.cat([F.pad(im, (pad, 0), value=1.0) for im in x], dim=-1), (0, pad, pad, pad), value=1.0)

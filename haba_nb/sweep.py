@@ -36,8 +36,8 @@ RESERVED = {'dataset': '--datasets', 'datasets': '--datasets', 'ipc': '--ipcs', 
             'objective': '--methods', 'method': '--methods', 'methods': '--methods',
             'parameterisation': '--parameterisations', 'parameterisations': '--parameterisations',
             'seed': '--seeds', 'seeds': '--seeds', 'tier': '--tier', 'out_dir': '--out', 'out': '--out',
-            'cell_id': None, 'resume': None}   # None: the sweep manages it (finished cells are skipped)
-_UNKEYED = ('out_dir', 'resume', 'data_root', 'train_experts')   # where and how, not what: never change a number
+            'cell_id': None, 'resume': None, 'compare': None}   # None: the sweep manages it (finished cells are skipped)
+_UNKEYED = ('out_dir', 'resume', 'data_root', 'train_experts', 'compare')   # where and how, not what: never change a number
 
 def _check_params(params: dict):
     "Refuse `params` that the sweep sets itself, naming the flag to use instead."
@@ -100,6 +100,7 @@ def run_cell(cell: dict,                # one entry of `sweep_cells`
     params['out_dir'] = str(cell_dir.resolve())
     from haba_nb.runs import list_checkpoints
     if list_checkpoints(cell_dir/'distill'): params['resume'] = True   # an interrupted cell (same settings: same key) continues
+    params['compare'] = False                       # the sweep's tables compare the cells themselves
     nb = Path(notebook or NOTEBOOK)
     try:
         pm.execute_notebook(str(nb), str(cell_dir/'run_distill.ipynb'), parameters=params, kernel_name=kernel,
@@ -144,21 +145,28 @@ def _rank(method) -> int:
     order = _method_order({method, *CORESET_ORDER, *OBJECTIVE_NAMES, *(f"{o}+haba" for o in OBJECTIVE_NAMES)})
     return order.index(method)
 
+def _budget(r: dict) -> str:
+    "'' for a cell within its ipc budget, else its real storage ratio ('15.4 % storage'): over-budget cells get their own column."
+    st = r.get('storage', {})
+    return '' if st.get('within_budget', True) else f"{st['ratio_percent']:.3g} % storage"
+
+def _col_name(d, ipc, over) -> str: return f"{d} {over}" if over else f"{d} ipc {ipc}"
+
 def results_table(rows: list[dict], model: str = 'ConvNet') -> dict:
-    "Paper layout: rows = methods, columns = dataset × IPC, plus storage-ratio rows. Returns markdown and html."
+    "Paper layout: rows = methods, columns = dataset × IPC (over-budget cells: × real storage), plus storage-ratio rows. Returns markdown and html."
     import html
-    cols = sorted({(r['dataset'], r['ipc']) for r in rows if r['method'] != 'whole'})
+    cols = sorted({(r['dataset'], r['ipc'], _budget(r)) for r in rows if r['method'] != 'whole'})
     methods = _method_order({r['method'] for r in rows})
     acc, ratio = {}, {}
     for r in rows:
         a = r.get('accuracy', {}).get(model)
         if not a: continue
-        keys = [(r['dataset'], ipc) for (d, ipc) in cols if d == r['dataset']] if r['method'] == 'whole' else [(r['dataset'], r['ipc'])]
+        keys = [k for k in cols if k[0] == r['dataset']] if r['method'] == 'whole' else [(r['dataset'], r['ipc'], _budget(r))]
         for k in keys:
             acc.setdefault((r['method'], k), []).extend(a['accs'])
             kind = 'haba' if r['method'].endswith('+haba') else 'plain'
             if r['method'] != 'whole': ratio[(kind, k)] = r['storage']['ratio_percent']
-    head = ['method'] + [f"{d} ipc {i}" for d, i in cols]
+    head = ['method'] + [_col_name(*k) for k in cols]
     body = [[m] + [_fmt(acc.get((m, k), [])) for k in cols] for m in methods]
     for kind in ('plain', 'haba'):
         if any((kind, k) in ratio for k in cols):
@@ -176,9 +184,10 @@ def cross_arch_table(rows: list[dict]) -> dict:
     groups = {}
     for r in rows:
         if r['method'] == 'whole': continue
-        for m, a in r.get('accuracy', {}).items(): groups.setdefault((r['method'], r['dataset'], r['ipc']), {}).setdefault(m, []).extend(a['accs'])
-    head = ['method', 'dataset', 'ipc'] + models
-    body = [[m, d, str(i)] + [_fmt(g.get(mm, [])) for mm in models] for (m, d, i), g in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][2], _rank(kv[0][0])))]
+        ipc = _budget(r) or str(r['ipc'])        # an over-budget cell is named by its real storage
+        for m, a in r.get('accuracy', {}).items(): groups.setdefault((r['method'], r['dataset'], ipc), {}).setdefault(m, []).extend(a['accs'])
+    head = ['method', 'dataset', 'ipc (or storage)'] + models
+    body = [[m, d, i] + [_fmt(g.get(mm, [])) for mm in models] for (m, d, i), g in sorted(groups.items(), key=lambda kv: (kv[0][1], len(kv[0][2]), kv[0][2], _rank(kv[0][0])))]
     md = "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in body])
     h = "<table>\n<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>\n"
     h += "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>\n" for r in body) + "</table>"

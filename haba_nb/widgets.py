@@ -16,10 +16,10 @@ from PIL import Image, ImageDraw
 from .core import ConfigError, HabaError, ShapeError, atomic_write, check_positive
 
 # %% auto #0
-__all__ = ['MONITOR_PANELS', 'MONITOR_ALIASES', 'MONITOR_KEYS', 'minmax', 'make_denormalizer', 'to_png', 'auto_zoom',
-           'class_basis_indices', 'views_of_basis', 'basis_of', 'pairwise_cosine', 'mean_offdiag', 'basis_grid',
-           'open_source', 'class_names_of', 'BasisExplorer', 'compare_artifacts', 'is_headless', 'save_figure',
-           'DiversityMonitor']
+__all__ = ['MONITOR_PANELS', 'MONITOR_ALIASES', 'MONITOR_KEYS', 'MONITOR_LABELS', 'MONITOR_YAXES', 'minmax', 'make_denormalizer',
+           'to_png', 'auto_zoom', 'class_basis_indices', 'views_of_basis', 'basis_of', 'pairwise_cosine',
+           'mean_offdiag', 'basis_grid', 'open_source', 'class_names_of', 'BasisExplorer', 'compare_artifacts',
+           'is_headless', 'save_figure', 'DiversityMonitor']
 
 # %% ../nbs/30_widgets.ipynb #3b31c0ba
 def _meta_get(meta: dict | None, key: str):
@@ -302,25 +302,37 @@ MONITOR_PANELS = (
     ("loss_curves", (("objective loss", ("loss",)),
                      ("contrastive: L_cos and adversary", ("l_cos", "adv_loss", "adv_cls", "adv_lik", "adv_con")),
                      ("synthetic lr", ("syn_lr",)),
-                     ("evaluation accuracy (%)", ("acc_mean",)))),
+                     ("validation accuracy (%)", ("acc_mean",)))),
     ("diversity", (("same-basis view similarity", ("sim_pixel", "sim_feature", "view_cos")),
                    ("per-class feature spread", ("spread",)),
                    ("effective samples per class", ("n_eff",)))),
 )
 MONITOR_ALIASES = {"div_sim_pixel": "sim_pixel", "div_sim_feature": "sim_feature", "div_pixel_cos": "sim_pixel", "div_adv_cos": "sim_feature", "div_spread": "spread", "div_n_eff": "n_eff"}
 MONITOR_KEYS = tuple(k for _, panels in MONITOR_PANELS for _, keys in panels for k in keys) + ("acc_std",)
+MONITOR_LABELS = {"loss": "objective loss", "l_cos": "HaBa L_cos (pushes a basis's views apart)",
+                  "adv_loss": "adversary loss (total)", "adv_cls": "adversary classification term",
+                  "adv_lik": "adversary likelihood term", "adv_con": "adversary supervised-contrastive term",
+                  "syn_lr": "learned synthetic lr", "acc_mean": "accuracy on the validation split",
+                  "sim_pixel": "views of one basis, pixel cosine", "sim_feature": "views of one basis, adversary-feature cosine",
+                  "view_cos": "views of one basis, cosine in L_cos", "spread": "feature spread within a class",
+                  "n_eff": "effective samples per class"}   # legends in words, not record keys
+MONITOR_YAXES = {"objective loss": "loss (log scale)", "contrastive: L_cos and adversary": "loss",
+                 "synthetic lr": "learning rate", "validation accuracy (%)": "accuracy (%)",
+                 "same-basis view similarity": "mean cosine similarity", "per-class feature spread": "mean distance to class mean",
+                 "effective samples per class": "effective samples"}
 
 # %% ../nbs/30_widgets.ipynb #1f3fd7aa
 def _empty_figure(panels, widget: bool):
     "A plotly figure (FigureWidget when `widget`) with one subplot per panel, two per row, no traces yet."
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
-    cols = 2 if len(panels) > 3 else len(panels)
+    cols = 2 if len(panels) > 1 else 1                 # at most 2 side by side: fits a notebook column (~800 px)
     rows = math.ceil(len(panels) / cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[t for t, _ in panels], vertical_spacing=0.18)
-    fig.update_layout(height=300 * rows + 40, width=460 * cols, margin=dict(l=50, r=20, t=60, b=40),
-                      legend=dict(orientation="h", yanchor="top", y=-0.3 / rows))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[t for t, _ in panels], vertical_spacing=0.3 / rows + 0.05)
+    fig.update_layout(height=280 * rows + 160, width=780, margin=dict(l=70, r=20, t=70, b=40),
+                      legend=dict(orientation="h", yanchor="top", y=-0.12 / rows))
     fig.update_xaxes(title_text="iteration")
+    for p, (t, _) in enumerate(panels): fig.update_yaxes(title_text=MONITOR_YAXES.get(t, ""), row=p // cols + 1, col=p % cols + 1)
     return go.FigureWidget(fig) if widget else fig
 
 # %% ../nbs/30_widgets.ipynb #3051ddef
@@ -382,6 +394,38 @@ def _pil_plot(fig, width: int = 900, height: int = 600) -> Image.Image:
             d.text((x0 + 6, y0 + 4 + 12 * j), t.name or "", fill=col)
     return img
 
+# %% ../nbs/30_widgets.ipynb #a85a861b
+def _mpl_png(fig,              # a plotly figure of line subplots (make_subplots)
+             dpi: int = 100    # resolution of the PNG
+            ) -> bytes:
+    "A matplotlib rendering of a plotly figure's line traces, with its title, subplot titles, axis titles, log axes and legends: the PNG without a browser."
+    import matplotlib; matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    lay = fig.layout; titles = [a.text for a in lay.annotations or ()]
+    axes = sorted({tr.xaxis or "x" for tr in fig.data if tr.x is not None and len(tr.x)}, key=lambda a: int(a[1:] or 1))
+    if not axes: axes = ["x"]
+    cols = 2 if len(axes) > 1 else 1; rows = math.ceil(len(axes) / cols)
+    f, axs = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.4 * rows + 0.6), squeeze=False)
+    for k, ax_name in enumerate(axes):
+        ax, n = axs[k // cols][k % cols], int(ax_name[1:] or 1)
+        xa, ya = lay[f"xaxis{'' if n == 1 else n}"], lay[f"yaxis{'' if n == 1 else n}"]
+        for tr in fig.data:
+            if (tr.xaxis or "x") != ax_name or tr.x is None or not len(tr.x): continue
+            err = tr.error_y.array if tr.error_y is not None and tr.error_y.array is not None else None
+            style = "o-" if tr.mode and "markers" in tr.mode else "-"
+            ax.errorbar(np.asarray(tr.x, float), np.asarray(tr.y, float), yerr=None if err is None else np.asarray(err, float),
+                        fmt=style, ms=3, lw=1.4, capsize=2, label=tr.name)
+        if ya.type == "log": ax.set_yscale("log")
+        ax.set_title(titles[n - 1] if n <= len(titles) else "", fontsize=10)
+        ax.set_xlabel(xa.title.text or ""); ax.set_ylabel(ya.title.text or "")
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]: ax.legend(fontsize=7, loc="best")
+    for k in range(len(axes), rows * cols): axs[k // cols][k % cols].axis("off")
+    if lay.title.text: f.suptitle(lay.title.text, fontsize=11)
+    f.tight_layout(); buf = io.BytesIO(); f.savefig(buf, format="png", dpi=dpi); plt.close(f)
+    return buf.getvalue()
+
+
 # %% ../nbs/30_widgets.ipynb #66978b5a
 def save_figure(fig,                     # a plotly Figure / FigureWidget
                 stem: str | os.PathLike, # path without suffix; writes stem.html and stem.png
@@ -403,9 +447,9 @@ def save_figure(fig,                     # a plotly Figure / FigureWidget
             data = fig.to_image(format="png")
         except Exception as e:  # kaleido missing, no Chrome, browser crash: all mean "no vector PNG today"
             warnings.warn(f"could not render {stem.name}.png with kaleido ({type(e).__name__}: {str(e)[:200]}); wrote a "
-                          "simple PIL plot instead. For the full figure install a browser (apt-get install chromium) "
+                          "matplotlib plot instead. For the plotly figure install a browser (apt-get install chromium) "
                           "or set BROWSER_PATH to Chrome/Chromium")
-            buf = io.BytesIO(); _pil_plot(fig).save(buf, format="PNG"); data = buf.getvalue()
+            data = _mpl_png(fig)
         with atomic_write(stem.with_suffix(".png")) as tmp: Path(tmp).write_bytes(data)
         out["png"] = stem.with_suffix(".png")
     return out
@@ -459,7 +503,7 @@ class DiversityMonitor:
         if key not in self._traces:
             import plotly.graph_objects as go
             mode = "markers+lines" if key == "acc_mean" else "lines"
-            fig.add_trace(go.Scatter(x=[], y=[], mode=mode, name=key), row=row, col=col)
+            fig.add_trace(go.Scatter(x=[], y=[], mode=mode, name=MONITOR_LABELS.get(key, key)), row=row, col=col)
             self._traces[key] = fig.data[-1]
             if key in ("loss",): fig.update_yaxes(type="log", row=row, col=col)
         return self._traces[key]
@@ -468,7 +512,7 @@ class DiversityMonitor:
         "Push the history to the figures now (one `batch_update` per figure)."
         for name, panels in MONITOR_PANELS:
             fig = self.figures[name]
-            cols = 2 if len(panels) > 3 else len(panels)
+            cols = 2 if len(panels) > 1 else 1              # as _empty_figure lays them out
             ctx = fig.batch_update() if hasattr(fig, "batch_update") else contextlib.nullcontext()
             with ctx:
                 for p, (_, keys) in enumerate(panels):
@@ -484,11 +528,36 @@ class DiversityMonitor:
                             if sd is not None and len(sd) == len(s): tr.error_y = dict(type="data", array=sd.y[keep])
         return self
 
+    def figure(self, name: str,             # 'loss_curves' or 'diversity'
+               title: str | None = None):   # the run's name, shown above the panels
+        "A static plotly figure of `name` holding only the panels this run recorded (None when it recorded none)."
+        import plotly.graph_objects as go
+        panels = [(t, keys) for t, keys in dict(MONITOR_PANELS)[name] if any(k in self._series for k in keys)]
+        if not panels: return None
+        fig, cols = _empty_figure(panels, widget=False), (2 if len(panels) > 1 else 1)
+        for p, (_, keys) in enumerate(panels):
+            for key in keys:
+                s = self._series.get(key)
+                if s is None: continue
+                keep = _thin(len(s), self.max_points); sd = self._series.get("acc_std") if key == "acc_mean" else None
+                fig.add_trace(go.Scatter(x=s.x[keep], y=s.y[keep], mode="markers+lines" if key == "acc_mean" else "lines",
+                                         name=MONITOR_LABELS.get(key, key),
+                                         error_y=dict(type="data", array=sd.y[keep]) if sd is not None and len(sd) == len(s) else None),
+                              row=p // cols + 1, col=p % cols + 1)
+                if key == "loss": fig.update_yaxes(type="log", row=p // cols + 1, col=p % cols + 1)
+        if title: fig.update_layout(title=dict(text=f"{title} — {name.replace('_', ' ')}", font=dict(size=14)))
+        return fig
+
     def save(self, out_dir: str | os.PathLike, # folder for loss_curves.* and diversity.*
-             png: bool = True) -> dict:        # also write PNGs
-        "Write loss_curves.html/png and diversity.html/png; returns {name: {'html': path, 'png': path}}."
-        self.update()
-        return {name: save_figure(self.figures[name], Path(out_dir)/name, png=png) for name in self.figures}
+             png: bool = True,                 # also write PNGs
+             title: str | None = None,         # the run's name, carried by every figure
+             include_plotlyjs="directory"):    # 'directory': one plotly.min.js beside the pages; True: inline in each
+        "Write loss_curves.html/png and diversity.html/png (only panels with data; a figure with none is skipped); returns {name: {'html': path, 'png': path}}."
+        out = {}
+        for name in self.figures:
+            fig = self.figure(name, title)
+            if fig is not None: out[name] = save_figure(fig, Path(out_dir)/name, png=png, include_plotlyjs=include_plotlyjs)
+        return out
 
     @property
     def widget(self):

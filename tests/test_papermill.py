@@ -13,7 +13,7 @@ def papermill(out_nb, *params, env=None, timeout=900, raw=()):
 
 def test_quick_tier_end_to_end(tmp_path, env):
     out = tmp_path/'run'
-    r = papermill(tmp_path/'out.ipynb', ('out_dir', out), ('iterations', 12), env=env)
+    r = papermill(tmp_path/'out.ipynb', ('out_dir', out), ('iterations', 12), ('compare', False), env=env)
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads((out/'results.json').read_text())
     assert res['status'] == 'ok' and res['method'] == 'dm+haba' and res['dataset'] == 'digits'
@@ -32,6 +32,10 @@ def test_quick_tier_end_to_end(tmp_path, env):
     assert param.stored_floats() == st['stored_floats']
     html = sorted(p.name for p in out.glob('*.html'))
     assert html, f"no figures written: {sorted(p.name for p in out.iterdir())}"
+    assert 'figures.html' in html and (out/'plotly.min.js').exists()          # one shared plotly.js, not one per page
+    assert all((out/h).stat().st_size < 1_000_000 for h in html), [(h, (out/h).stat().st_size) for h in html]
+    assert res['evaluation']['seeds'] == [1000, 1001] and res['validation']['size'] == 130 and res['label'] == 'dm+haba, ipc 10'
+    assert meta['experiment']['seed'] == 0 and meta['experiment']['tier'] == 'quick' and meta['config']['kind'] == 'factorized'
 
 def test_unknown_parameter_value_fails_in_first_cell(tmp_path, env):
     r = papermill(tmp_path/'bad.ipynb', ('dataset', 'imagenet-zz'), ('out_dir', tmp_path/'bad'), env=env, timeout=300)
@@ -70,7 +74,9 @@ def test_unknown_parameter_and_one_hallucinator_fail_in_first_cell(tmp_path, env
 def test_mtt_haba_from_nothing_with_the_printed_command(tmp_path, env):
     "A new user's path: MTT without experts stops with a haba-experts command; run as printed, the same run then works."
     import shlex
-    params = [('objective', 'mtt'), ('syn_steps', 5), ('iterations', 3), ('eval_epochs', 5), ('n_eval', 1), ('out_dir', tmp_path/'mtt')]
+    # lr 10: the reference's 100 can leave the real images' scale within 3 iterations of this tiny digits run (draw-dependent)
+    params = [('objective', 'mtt'), ('syn_steps', 5), ('iterations', 3), ('eval_epochs', 5), ('n_eval', 1), ('out_dir', tmp_path/'mtt'),
+              ('compare', False), ('lr_img', 10), ('lr_hallucinator', 10)]
     r = papermill(tmp_path/'first.ipynb', *params, raw=[('ipc', '2')], env=env, timeout=300)
     assert r.returncode != 0 and 'haba-experts --dataset digits' in r.stderr, r.stderr[-3000:]
     line = next(l for l in r.stderr.splitlines() if 'train them with: haba-experts' in l)
@@ -84,3 +90,17 @@ def test_mtt_haba_from_nothing_with_the_printed_command(tmp_path, env):
     assert res['status'] == 'ok' and res['method'] == 'mtt+haba' and res['ipc'] == 2
     assert res['config']['objective_options']['syn_steps'] == 5 and res['expert_dir'] == cmd[cmd.index('--out') + 1]
     assert res['syn_lr'] is not None and 0 <= res['accuracy']['ConvNet']['mean'] <= 100
+
+def test_demo_prints_the_equal_storage_table(tmp_path, env):
+    "The demo's last cell: random real images, the plain objective and + HaBa at one budget, with the gain over random."
+    out = tmp_path/'demo'
+    r = papermill(tmp_path/'demo.ipynb', ('out_dir', out), ('iterations', 3), ('eval_epochs', 10), ('n_eval', 1), env=env, raw=[('ipc', '2')])
+    assert r.returncode == 0, r.stderr[-3000:]
+    nb = json.loads((tmp_path/'demo.ipynb').read_text())
+    text = ''.join(''.join(o.get('text', '')) for c in nb['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', []))
+    assert '| method | storage | test accuracy (%) | vs random real images (points) |' in text, text[-3000:]
+    for row in ('| random real images | ipc 2 ', '| dm | ipc 2 ', '| dm + HaBa | ipc 2 '): assert row in text, text[-3000:]
+    assert sum(v in text for v in ('beats random real images by', 'no distilled set beats random real images', 'not a clear win')) == 1
+    assert '| dm + HaBa | ipc 2 ' in (out/'comparison.md').read_text()          # what `make demo` prints at the end
+    assert 'figures.html' in text and 'results: ' in text
+    for sub in ('random-plain', 'dm-plain'): assert json.loads((out/'compare'/sub/'results.json').read_text())['status'] == 'ok'
