@@ -444,9 +444,10 @@ def get_objective(name: str,               # one of OBJECTIVES
                         lr_img=DCConfig.lr_img * scale, lr_hallucinator=DCConfig.lr_hallucinator * scale)
     if base is MTTConfig:
         # MTT/HaBa's lr_img 100 was set for 32x32 CIFAR; like DC's, the per-pixel gradient grows as images shrink. Measured on
-        # digits (8x8, MTT + HaBa, 30 its): lr 100 left the data scale in 1 iteration (std 13.6x the real images'), 10 in 3
-        # (21.6x); 100*64/1024 = 6.25 kept it (3.8x), as did 1 (1.1x). So lr_img and lr_hallucinator scale with the pixel count.
-        scale = min(1.0, real.im_size[0] * real.im_size[1] / 32 ** 2)
+        # digits (8x8, MTT + HaBa, IPC 10, 30 its): lr 100 left the data scale in 1 iteration (std 13.6x the real images'), 10 in
+        # 3 (21.6x); 6.25 (linear in the pixel count) drifted to 3.8x, 2 to 1.5x, 1 to 1.1x. So the lrs scale with the SQUARE
+        # of the pixel-count ratio: 100 at 32x32, 58.6 at 28x28, 0.39 at 8x8.
+        scale = min(1.0, real.im_size[0] * real.im_size[1] / 32 ** 2) ** 2
         defaults = dict(_MTT_IPC[min(_MTT_IPC, key=lambda k: abs(k - ipc))], lr_img=MTTConfig.lr_img * scale,
                         lr_hallucinator=MTTConfig.lr_hallucinator * scale)
     fields = {f.name for f in dataclasses.fields(base)}

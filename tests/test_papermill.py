@@ -74,9 +74,8 @@ def test_unknown_parameter_and_one_hallucinator_fail_in_first_cell(tmp_path, env
 def test_mtt_haba_from_nothing_with_the_printed_command(tmp_path, env):
     "A new user's path: MTT without experts stops with a haba-experts command; run as printed, the same run then works."
     import shlex
-    # lr 10: the reference's 100 can leave the real images' scale within 3 iterations of this tiny digits run (draw-dependent)
     params = [('objective', 'mtt'), ('syn_steps', 5), ('iterations', 3), ('eval_epochs', 5), ('n_eval', 1), ('out_dir', tmp_path/'mtt'),
-              ('compare', False), ('lr_img', 10), ('lr_hallucinator', 10)]
+              ('compare', False)]
     r = papermill(tmp_path/'first.ipynb', *params, raw=[('ipc', '2')], env=env, timeout=300)
     assert r.returncode != 0 and 'haba-experts --dataset digits' in r.stderr, r.stderr[-3000:]
     line = next(l for l in r.stderr.splitlines() if 'train them with: haba-experts' in l)

@@ -71,9 +71,8 @@ def test_reserved_param_names_the_flag(tmp_path, env):
 
 def test_sweep_runs_mtt_cells_training_experts(tmp_path, env):
     out = tmp_path/'sweep'
-    # lr 10: the reference's 100 can leave the real images' scale within 2 iterations of this tiny digits run (draw-dependent)
     r = _sweep(out, env, '--param', 'train_experts=true', '--param', 'syn_steps=3', '--param', 'iterations=2',
-               '--param', 'eval_epochs=3', '--param', 'lr_img=10', '--param', 'lr_hallucinator=10',
+               '--param', 'eval_epochs=3',
                '--parameterisations', 'haba', methods=('random', 'mtt'), ipcs=('2',))
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     res = json.loads(next(out.glob('digits--mtt+haba-ipc2--*/results.json')).read_text())
