@@ -63,6 +63,7 @@ class ContrastiveConfig:
     dsa_draw: str = "independent" # "independent": a fresh draw per image and view (reference); "shared": one draw for all
     balance: str = "gradient" # "gradient": L_cos's gradient = rho × the objective's, per group; "fixed": λ_cos·L_cos (reference)
     rho: float = 1.0          # target ratio ‖∇L_cos‖ / ‖∇objective‖ per parameter group under balance="gradient"
+    rho_bases: float | None = None # the bases' own ratio (None: rho); the hallucinators always use rho
     n_views: int | None = None  # bases per step; None = all
     use_cos: bool = True      # ablation switches, one per term
     use_cls: bool = True
@@ -74,6 +75,8 @@ class ContrastiveConfig:
         if self.batch is not None and self.n_views is None: self.n_views = self.batch
         if self.n_views is not None: check_positive("n_views", self.n_views)
         check_positive("tau", self.tau, float); check_positive("lr", self.lr, float); check_positive("rho", self.rho, float)
+        if self.rho_bases is not None and not (isinstance(self.rho_bases, (int, float)) and self.rho_bases >= 0):
+            raise ConfigError(f"rho_bases must be a number >= 0 or None, got {self.rho_bases!r}", "e.g. rho_bases=0.1, or None to use rho")
         self.dsa_draw = check_choice("dsa_draw", self.dsa_draw, DSA_DRAWS)
         self.balance = check_choice("balance", self.balance, BALANCES)
 
@@ -199,7 +202,8 @@ def combine_gradients(groups: dict,        # name -> list of parameters (e.g. {'
         go = [torch.zeros_like(p) if g is None else g for p, g in zip(ps, obj_grads[name])]
         gc = [torch.zeros_like(p) if g is None else g for p, g in zip(ps, cos_grads[name])]
         no, nc = (float(torch.sqrt(sum((g.double() ** 2).sum() for g in gs))) if gs else 0.0 for gs in (go, gc))
-        w = (cfg.rho * no / nc if nc > 0 else 0.0) if cfg.balance == "gradient" else 1.0
+        rho = cfg.rho_bases if name == "bases" and cfg.rho_bases is not None else cfg.rho
+        w = (rho * no / nc if nc > 0 else 0.0) if cfg.balance == "gradient" else 1.0
         for p, a, b in zip(ps, go, gc): p.grad = a + w * b
         stats.update({f"gnorm_obj_{name}": no, f"gnorm_cos_{name}": nc * w, f"cos_weight_{name}": w,
                       f"gratio_{name}": no / (nc * w) if nc * w > 0 else float("inf")})
