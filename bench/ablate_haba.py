@@ -74,16 +74,6 @@ def run_variant(a, real, name, over):
     return rec
 
 
-def validation_split(real, per_class, seed=0):
-    "A copy of `real` whose training set lacks `per_class` seeded images per class and whose 'test' set is them."
-    import dataclasses, torch
-    g = torch.Generator().manual_seed(seed)
-    val = torch.cat([idx[torch.randperm(len(idx), generator=g)[:per_class]] for idx in real.indices_class])
-    keep = torch.ones(real.n_train, dtype=torch.bool); keep[val] = False
-    return dataclasses.replace(real, x_train=real.x_train[keep], y_train=real.y_train[keep],
-                               x_test=real.x_train[val], y_test=real.y_train[val])
-
-
 def _fmt(v, f='{:.2f}'):
     return '–' if v is None else f.format(v)
 
@@ -127,7 +117,7 @@ def main():
         from haba_nb.core import atomic_write_json
         from haba_nb.data import load_dataset
         real = load_dataset(a.dataset)
-        if a.validation: real = validation_split(real, a.validation)
+        if a.validation: real = real.split_validation(a.validation, seed=0)[1]   # trains without them, tests on them
         commit = _commit()
         for name, *kv in a.variant:
             over = {k: _value(v) for k, v in (s.split('=', 1) for s in kv)}

@@ -74,7 +74,7 @@ class DistillConfig:
     lr_hallucinator: float | None = None # lr of the hallucinators (None: objective default, else lr_img)
     lr_lr: float | None = None          # lr of MTT's learned synthetic lr (None: objective default)
     lr_adversary: float | None = None   # lr of the adversary (None: `contrastive.lr`, 1e-2)
-    momentum: float | None = None       # SGD momentum of images, bases, hallucinators, syn_lr (None: objective default; DC/DM/MTT use 0.5)
+    momentum: float | None = None       # SGD momentum of images, bases, hallucinators, syn_lr (None: objective default; DC/DM/MTT use 0.5, MTT + HaBa 0.95 and 0.9 for syn_lr)
     grad_clip: float | None = None      # clip the whole synthetic set's gradient norm (None or 0: off)
     hallucinator_clip: float | None = None # clip the hallucinators' gradient norm alone (None: 1.0 for HaBa with DC/DSA/DM; 0: off)
     use_contrastive: bool = True        # HaBa's adversarial contrastive constraints (factorised only)

@@ -420,6 +420,10 @@ class TrajectoryMatching(Objective):
 
 # %% ../nbs/20_objectives.ipynb #08f2f650
 OBJECTIVES = ('dc', 'dsa', 'dm', 'mtt')
+
+def _pixel_ratio(real, side: int) -> float:
+    "The images' pixel count over a `side`×`side` reference image's, at most 1 (for lrs set at that size)."
+    return min(1.0, real.im_size[0] * real.im_size[1] / side ** 2)
 _NET_KEYS = ('width', 'depth', 'norm', 'act', 'pool')
 
 def get_objective(name: str,               # one of OBJECTIVES
@@ -439,7 +443,7 @@ def get_objective(name: str,               # one of OBJECTIVES
         # DC's lr_img 0.1 was set for 28-32 px images; the matching loss's gradient per pixel grows as the image shrinks
         # (each feature sums fewer pixels), so smaller images get a proportionally smaller lr: digits (8x8) 0.1*64/784.
         # Measured on digits, DC plain ipc 10, 30 its: lr 0.1 -> 42.1 % (the images are wrecked), 0.01 -> 79.6 %.
-        scale = min(1.0, real.im_size[0] * real.im_size[1] / 28 ** 2)
+        scale = _pixel_ratio(real, 28)
         defaults = dict(zip(('outer_loop', 'inner_loop'), dc_loops(ipc)), dsa=(name == 'dsa'),
                         lr_img=DCConfig.lr_img * scale, lr_hallucinator=DCConfig.lr_hallucinator * scale)
     if base is MTTConfig:
@@ -447,7 +451,7 @@ def get_objective(name: str,               # one of OBJECTIVES
         # digits (8x8, MTT + HaBa, IPC 10, 30 its): lr 100 left the data scale in 1 iteration (std 13.6x the real images'), 10 in
         # 3 (21.6x); 6.25 (linear in the pixel count) drifted to 3.8x, 2 to 1.5x, 1 to 1.1x. So the lrs scale with the SQUARE
         # of the pixel-count ratio: 100 at 32x32, 58.6 at 28x28, 0.39 at 8x8.
-        scale = min(1.0, real.im_size[0] * real.im_size[1] / 32 ** 2) ** 2
+        scale = _pixel_ratio(real, 32) ** 2
         defaults = dict(_MTT_IPC[min(_MTT_IPC, key=lambda k: abs(k - ipc))], lr_img=MTTConfig.lr_img * scale,
                         lr_hallucinator=MTTConfig.lr_hallucinator * scale)
     fields = {f.name for f in dataclasses.fields(base)}
