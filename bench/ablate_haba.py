@@ -47,7 +47,10 @@ def run_variant(a, real, name, over):
     base = dict(dataset=a.dataset, objective=a.objective, parameterisation='haba', ipc=a.ipc, iterations=a.iterations,
                 width=a.width, n_eval=0, progress=False, diversity_every=max(1, a.iterations // 10), seed=a.seed,
                 out_dir=str(Path(a.runs) / f"{a.dataset}-{a.objective}-ipc{a.ipc}-{name}"))
-    cfg = DistillConfig(**{**base, **over})
+    if a.objective == 'mtt':   # the cpu tier's student settings over the objective's per-IPC row; the variant may override them
+        base['objective_kwargs'] = {**mtt_student(a), 'expert_dir': str(a.expert_dir)}
+    okw = {**base.get('objective_kwargs', {}), **over.get('objective_kwargs', {})}   # a variant's objective settings add to the base's
+    cfg = DistillConfig(**{**base, **over, 'objective_kwargs': okw})
     t0 = time.time()
     res = distill(cfg, real=real, overwrite=True)    # a variant re-run (new commit) replaces its old folder
     t1 = time.time()
@@ -72,6 +75,27 @@ def run_variant(a, real, name, over):
             rec.update(sim_pixel=d['sim_pixel'], sim_feature=d.get('sim_feature'), n_eff=d['n_eff'])
             if adv is not None: rec['adv_acc'] = float((adv(x)[1].argmax(1) == y).float().mean() * 100)
     return rec
+
+
+def mtt_student(a) -> dict:
+    "MTT's student settings at this budget: the cpu tier's (syn_steps, expert_epochs, max_start_epoch) over the per-IPC row."
+    from haba_nb.experiment import TIER_DEFAULTS
+    t = TIER_DEFAULTS['cpu']['mtt']
+    return {k: t[k] for k in ('syn_steps', 'expert_epochs', 'max_start_epoch')}
+
+
+def find_expert_dir(a, real):
+    "The cached trajectories for the distillation network (`haba-experts --dataset D --tier cpu` makes them)."
+    from haba_nb.experts import find_experts
+    from haba_nb.experiment import tier_experts
+    m = mtt_student(a)
+    need = m['max_start_epoch'] - 1 + m['expert_epochs']
+    found = find_experts(real, 'ConvNet', {'width': a.width}, epochs=max(need, tier_experts('cpu')['expert_train_epochs']),
+                         n_experts=a.n_experts)
+    if found is None:
+        sys.exit(f"no cached experts for {a.dataset} (ConvNet-{a.width}, >= {need} epochs, >= {a.n_experts} experts); "
+                 f"make them with: haba-experts --dataset {a.dataset} --tier cpu --width {a.width}  (or pass --expert-dir)")
+    return found
 
 
 def _fmt(v, f='{:.2f}'):
@@ -106,6 +130,8 @@ def main():
     ap.add_argument('--validation', type=int, default=0, metavar='N_PER_CLASS',
                     help='hold out N training images per class (seeded) as the evaluation set, for choosing settings; '
                          'the distillation never sees them and the test split is not read')
+    ap.add_argument('--expert-dir', default=None, help='MTT: trajectory folder (default: the cached cpu-tier experts)')
+    ap.add_argument('--n-experts', type=int, default=8, help='MTT: at least this many finished experts in the cached folder')
     ap.add_argument('--table-only', action='store_true')
     ap.add_argument('--runs', default=str(HERE.parent / 'runs' / 'ablate_haba'))
     ap.add_argument('--out', default=str(HERE / 'results' / 'ablate_haba_v2.json'))
@@ -119,12 +145,15 @@ def main():
         real = load_dataset(a.dataset)
         if a.validation: real = real.split_validation(a.validation, seed=0)[1]   # trains without them, tests on them
         commit = _commit()
+        if a.objective == 'mtt' and a.expert_dir is None: a.expert_dir = find_expert_dir(a, real)
         for name, *kv in a.variant:
             over = {k: _value(v) for k, v in (s.split('=', 1) for s in kv)}
             key = dict(dataset=a.dataset, split=f'validation {a.validation}/class' if a.validation else 'test',
                        objective=a.objective, ipc=a.ipc, iterations=a.iterations, width=a.width,
                        eval_width=a.eval_width, seeds=a.seeds, eval_epochs=a.eval_epochs, seed=a.seed,
                        variant=name, overrides=over, commit=commit)
+            if a.objective == 'mtt':
+                key['mtt'] = {**mtt_student(a), 'experts': len(list(Path(a.expert_dir).glob('expert_*.safetensors')))}
             if any({k: r.get(k) for k in key} == key for r in records):
                 print(f"{name}: done before, skipped"); continue
             rec = {**key, **run_variant(a, real, name, over), 'command': ' '.join(['python'] + sys.argv)}
