@@ -20,10 +20,10 @@ from .networks import get_network, flatten_params, functional_forward
 from .augment import dsa, DSA_STRATEGY
 
 # %% auto #0
-__all__ = ['VIEWS', 'PRECISIONS', 'OBJECTIVES', 'draw_seed', 'fresh_network', 'synthetic_class', 'siamese_dsa', 'private_dsa',
-           'Objective', 'layer_distance', 'match_loss', 'dc_loops', 'DCConfig', 'class_gradients', 'GradientMatching',
-           'DMConfig', 'mean_embedding_distance', 'DistributionMatching', 'MTTConfig', 'native_bf16',
-           'resolve_precision', 'trajectory_loss', 'student_step', 'unroll_student', 'student_plan',
+__all__ = ['VIEWS', 'DM_VIEWS', 'PRECISIONS', 'OBJECTIVES', 'draw_seed', 'fresh_network', 'synthetic_class', 'siamese_dsa',
+           'private_dsa', 'Objective', 'layer_distance', 'match_loss', 'dc_loops', 'DCConfig', 'class_gradients',
+           'GradientMatching', 'DMConfig', 'mean_embedding_distance', 'DistributionMatching', 'MTTConfig',
+           'native_bf16', 'resolve_precision', 'trajectory_loss', 'student_step', 'unroll_student', 'student_plan',
            'TrajectoryMatching', 'get_objective']
 
 # %% ../nbs/20_objectives.ipynb #890188ee
@@ -44,13 +44,14 @@ def fresh_network(model: str,              # a `haba_nb.networks.MODELS` name, e
 
 # %% ../nbs/20_objectives.ipynb #34220eea
 VIEWS = ('all', 'random')
+DM_VIEWS = (*VIEWS, 'per_hallucinator')   # DM also matches each hallucinator's views on their own (see DM below)
 
 def synthetic_class(param,             # PlainImages / FactorizedSet
                     c: int,            # class
                     views: str = 'all', # 'all': every image the class holds; 'random': one random view per basis
                     generator=None):
     "The synthetic images of class `c` a matching loss compares with real ones (differentiable)."
-    return param.class_views(c) if views == 'all' else param.class_images(c, generator=generator)
+    return param.class_images(c, generator=generator) if views == 'random' else param.class_views(c)
 
 # %% ../nbs/20_objectives.ipynb #1a3f753e
 def siamese_dsa(x_real: torch.Tensor, # (B, C, H, W) real batch of one class
@@ -216,7 +217,8 @@ class DMConfig:
     lr_img: float = 1.0          # DM's reference lr for synthetic images
     lr_hallucinator: float = 0.1 # hallucinators: 10× lower than bases (ablation on digits ipc 1: 0.1 → 63.0 %, 1.0 → 53.4 %; conv kernels do not take lr 1)
     momentum: float = 0.5
-    views: str = 'all'           # HaBa sets: 'all' (every basis × hallucinator; see above) or 'random' (a random view of each basis, HaBa's code)
+    views: str = 'all'           # HaBa sets: 'all' (every basis × hallucinator; see above), 'random' (a random view of each basis, HaBa's code)
+                                 # or 'per_hallucinator' (each hallucinator's views matched on their own, averaged over hallucinators)
     net_kw: dict = field(default_factory=dict)
 
 # %% ../nbs/20_objectives.ipynb #fd916e6e
@@ -231,7 +233,13 @@ class DistributionMatching(Objective):
     name = 'dm'
     def __init__(self, cfg: DMConfig, real, model='ConvNet', device='cpu', generator=None):
         super().__init__(cfg, real, model, device, generator)
-        self.views = check_choice('views', cfg.views, VIEWS)
+        self.views = check_choice('views', cfg.views, DM_VIEWS)
+
+    def _distance(self, param, er, es):
+        "‖mean(er) − mean(es)‖²; with views='per_hallucinator' the mean over hallucinators of each one's distance."
+        if self.views != 'per_hallucinator' or not hasattr(param, 'bank'): return mean_embedding_distance(er, es)
+        per_h = es.unflatten(0, (-1, param.bank.n)).mean(0)      # class_views is basis-major: (BPC·H, D) → (H, D)
+        return ((er.mean(0) - per_h) ** 2).sum(1).mean()
 
     def loss(self, param, real, step: int) -> torch.Tensor:
         "Σ over classes of ‖mean embed(real) − mean embed(syn)‖² under a fresh random network."
@@ -245,7 +253,7 @@ class DistributionMatching(Objective):
             if not self.owns(c): continue   # another rank's class: its draws above keep this rank's generator in step
             if self.cfg.dsa: xr, xs = siamese_dsa(xr, xs, seed, self.cfg.dsa_strategy)
             with torch.no_grad(): er = net.embed(xr)
-            total = total + mean_embedding_distance(er, net.embed(xs))
+            total = total + self._distance(param, er, net.embed(xs))
         return total
 
 # %% ../nbs/20_objectives.ipynb #b7e1a0c2
