@@ -62,7 +62,7 @@ class ContrastiveConfig:
     dsa: bool = True          # DSA on the views (adversary and L_cos)
     dsa_draw: str = "independent" # "independent": a fresh draw per image and view (reference); "shared": one draw for all
     balance: str = "gradient" # "gradient": L_cos's gradient = rho × the objective's, per group; "fixed": λ_cos·L_cos (reference)
-    rho: float = 1.0          # target ratio ‖∇L_cos‖ / ‖∇objective‖ per parameter group under balance="gradient"
+    rho: float = 0.2          # target ratio ‖∇L_cos‖ / ‖∇objective‖ per parameter group under balance="gradient" (chosen on validation, see above)
     rho_bases: float | None = None # the bases' own ratio (None: rho); the hallucinators always use rho
     n_views: int | None = None  # bases per step; None = all
     use_cos: bool = True      # ablation switches, one per term
