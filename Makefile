@@ -37,9 +37,10 @@ system-deps:
 	else echo "system-deps: apt-get unavailable or not root; Fashion-MNIST/Chromium tests will report why they skip"; fi
 
 # Command one: the main job on the embedded default dataset (digits), headless.
+# `-p overwrite True`: `make demo` again replaces the previous demo's run (a user's own runs keep the lock's protection)
 demo: $(STAMP)
 	mkdir -p $(DEMO_OUT)
-	$(BIN)/papermill nbs/run_distill.ipynb $(DEMO_OUT)/run_distill.ipynb -p out_dir $(abspath $(DEMO_OUT)) $(DEMO_PARAMS) --cwd nbs
+	$(BIN)/papermill nbs/run_distill.ipynb $(DEMO_OUT)/run_distill.ipynb -p out_dir $(abspath $(DEMO_OUT)) -p overwrite True $(DEMO_PARAMS) --cwd nbs
 	@cat $(DEMO_OUT)/comparison.md
 	@echo "results: $(DEMO_OUT)/results.json; executed notebook (tables, printed numbers): $(DEMO_OUT)/run_distill.ipynb; figures: $(DEMO_OUT)/figures.html"
 
