@@ -85,17 +85,11 @@ def mtt_student(a) -> dict:
 
 
 def find_expert_dir(a, real):
-    "The cached trajectories for the distillation network (`haba-experts --dataset D --tier cpu` makes them)."
-    from haba_nb.experts import find_experts
+    "The cached cpu-tier trajectories for the distillation network, else exit with the `haba-experts` command that makes them."
+    from haba_nb.experts import ensure_experts, TrajectoryError
     from haba_nb.experiment import tier_experts
-    m = mtt_student(a)
-    need = m['max_start_epoch'] - 1 + m['expert_epochs']
-    found = find_experts(real, 'ConvNet', {'width': a.width}, epochs=max(need, tier_experts('cpu')['expert_train_epochs']),
-                         n_experts=a.n_experts)
-    if found is None:
-        sys.exit(f"no cached experts for {a.dataset} (ConvNet-{a.width}, >= {need} epochs, >= {a.n_experts} experts); "
-                 f"make them with: haba-experts --dataset {a.dataset} --tier cpu --width {a.width}  (or pass --expert-dir)")
-    return found
+    try: return ensure_experts(real, 'ConvNet', {'width': a.width}, a.n_experts, tier_experts('cpu')['expert_train_epochs'])
+    except TrajectoryError as e: sys.exit(str(e))
 
 
 def _fmt(v, f='{:.2f}'):
