@@ -51,8 +51,11 @@ def run_variant(a, real, name, over):
         base['objective_kwargs'] = {**mtt_student(a), 'expert_dir': str(a.expert_dir)}
     okw = {**base.get('objective_kwargs', {}), **over.get('objective_kwargs', {})}   # a variant's objective settings add to the base's
     cfg = DistillConfig(**{**base, **over, 'objective_kwargs': okw})
+    from haba_nb.runs import newest_checkpoint_it
+    done_before = (newest_checkpoint_it(cfg.out_dir) or 0) if a.resume else 0
     t0 = time.time()
-    res = distill(cfg, real=real, overwrite=True)    # a variant re-run (new commit) replaces its old folder
+    # a variant re-run (new commit) replaces its old folder; --resume continues it (e.g. 300 -> 1000 iterations, or 0 more: re-evaluate)
+    res = distill(cfg, real=real, resume=True) if a.resume else distill(cfg, real=real, overwrite=True)
     t1 = time.time()
     param, hist = res.param.eval(), res.history
     ev = evaluate_synset(param, real, EvalConfig(model='ConvNet', epochs=a.eval_epochs, width=a.eval_width),
@@ -61,7 +64,8 @@ def run_variant(a, real, name, over):
     rec = dict(mean=float(ev['mean']), std=float(ev['std']), accs=[float(v) for v in ev['accs']],
                items=len(param), stored_floats=int(param.stored_floats()),
                image_std_rel=float(x.detach().std() / real.x_train.std()), image_absmax_rel=float(x.detach().abs().max() / real.x_train.abs().max()),
-               s_per_it=(t1 - t0) / cfg.iterations, distill_s=t1 - t0, eval_s=time.time() - t1,
+               s_per_it=(t1 - t0) / (cfg.iterations - done_before) if cfg.iterations > done_before else None,
+               distill_s=t1 - t0, resumed_from=done_before or None, eval_s=time.time() - t1,
                grad_ratio_bases=_median(hist, 'gratio_bases'), grad_ratio_hallucinators=_median(hist, 'gratio_hallucinators'),
                adv_cls_last=hist[-1].get('adv_cls') if hist else None)
     if cfg.parameterisation == 'haba':
@@ -104,7 +108,7 @@ def print_table(records, dataset):
         gr = f"{_fmt(r.get('grad_ratio_bases'), '{:.3g}')} / {_fmt(r.get('grad_ratio_hallucinators'), '{:.3g}')}"
         print(f"| {r.get('split', 'test')} | {r['objective']} | {r['ipc']} | {r['variant']} | {r['iterations']} | {r['mean']:.1f} ± {r['std']:.1f} (n={len(r['accs'])}) "
               f"| {_fmt(r.get('sim_pixel'))} | {_fmt(r.get('sim_feature'))} | {_fmt(r.get('adv_acc'), '{:.0f} %')} "
-              f"| {_fmt(r.get('image_std_rel'))} | {gr} | {r['s_per_it']:.2f} | {r['stored_floats']} | {r.get('commit')} |")
+              f"| {_fmt(r.get('image_std_rel'))} | {gr} | {_fmt(r.get('s_per_it'))} | {r['stored_floats']} | {r.get('commit')} |")
 
 
 def main():
@@ -126,6 +130,9 @@ def main():
                          'the distillation never sees them and the test split is not read')
     ap.add_argument('--expert-dir', default=None, help='MTT: trajectory folder (default: the cached cpu-tier experts)')
     ap.add_argument('--n-experts', type=int, default=8, help='MTT: at least this many finished experts in the cached folder')
+    ap.add_argument('--resume', action='store_true',
+                    help="continue each variant's run folder from its newest checkpoint up to --iterations (the same "
+                         "number: only re-evaluate its final set, e.g. with another --eval-epochs)")
     ap.add_argument('--table-only', action='store_true')
     ap.add_argument('--runs', default=str(HERE.parent / 'runs' / 'ablate_haba'))
     ap.add_argument('--out', default=str(HERE / 'results' / 'ablate_haba_v2.json'))
@@ -146,6 +153,7 @@ def main():
                        objective=a.objective, ipc=a.ipc, iterations=a.iterations, width=a.width,
                        eval_width=a.eval_width, seeds=a.seeds, eval_epochs=a.eval_epochs, seed=a.seed,
                        variant=name, overrides=over, commit=commit)
+            if a.resume: key['resume'] = True
             if a.objective == 'mtt':
                 key['mtt'] = {**mtt_student(a), 'experts': len(list(Path(a.expert_dir).glob('expert_*.safetensors')))}
             if any({k: r.get(k) for k in key} == key for r in records):
