@@ -82,9 +82,9 @@ def run_variant(a, real, name, over):
 
 
 def mtt_student(a) -> dict:
-    "MTT's student settings at this budget: the cpu tier's (syn_steps, expert_epochs, max_start_epoch) over the per-IPC row."
-    from haba_nb.experiment import TIER_DEFAULTS
-    t = TIER_DEFAULTS['cpu']['mtt']
+    "MTT's student settings at this budget: the cpu tier's (syn_steps, expert_epochs, max_start_epoch) at this IPC."
+    from haba_nb.experiment import tier_objective_options
+    t = tier_objective_options('cpu', 'mtt', a.ipc)
     return {k: t[k] for k in ('syn_steps', 'expert_epochs', 'max_start_epoch')}
 
 

@@ -19,9 +19,9 @@ from .coreset import CORESETS
 # %% auto #0
 __all__ = ['OBJECTIVE_NAMES', 'METHODS', 'PARAMETERISATIONS', 'TIERS', 'TIER_DEFAULTS', 'EVAL_SEED_BASE', 'ExperimentConfig',
            'distill_option_fields', 'objective_option_fields', 'parameter_names', 'coerce', 'tier_experts',
-           'experiment_config', 'notebook_parameters', 'storage_summary', 'run_title', 'storage_label',
-           'resolve_experts', 'evaluation_seeds', 'run_experiment', 'compare_at_equal_storage', 'comparison_table',
-           'save_figures']
+           'tier_objective_options', 'experiment_config', 'notebook_parameters', 'storage_summary', 'run_title',
+           'storage_label', 'resolve_experts', 'evaluation_seeds', 'run_experiment', 'compare_at_equal_storage',
+           'comparison_table', 'save_figures']
 
 # %% ../nbs/22_experiment.ipynb #ae83fe07
 OBJECTIVE_NAMES = ('dc', 'dsa', 'dm', 'mtt')
@@ -33,12 +33,15 @@ TIERS = ('quick', 'cpu', 'paper')
 # evaluation 300 epochs for DC and 1000 for DSA/DM/MTT, 5 seeds, four architectures).
 # An objective's own entry (here 'mtt') overrides the tier's values for that objective; its keys
 # are ExperimentConfig fields or settings of the objective's config (syn_steps, ...). See the table above.
+# A setting given as {ipc: value} follows the IPC nearest the run's (like the objectives' per-IPC rows):
+# the cpu tier keeps MTT's reference student at IPC 1 (10 images a step are cheap; starting late in the
+# trajectory, max_start_epoch 10, cost plain MTT 46 % vs random's 52 % there) and shortens it from IPC 10.
 TIER_DEFAULTS = {
     'quick': dict(iterations=30, eval_epochs=300, n_eval=2, width=32, eval_models=('ConvNet',), eval_every=0,
                   mtt=dict(n_experts=2, expert_train_epochs=3, syn_steps=10, expert_epochs=2, max_start_epoch=2)),
     'cpu':   dict(iterations=300, eval_epochs=300, n_eval=3, width=128, eval_models=('ConvNet',), eval_every=100,
                   mtt=dict(n_experts=20, expert_train_epochs=12, width=32, iterations=2000,
-                           syn_steps=20, expert_epochs=2, max_start_epoch=10)),
+                           syn_steps={1: 50, 10: 20}, expert_epochs=2, max_start_epoch={1: 2, 10: 10})),
     'paper': dict(iterations={'dc': 1000, 'dsa': 1000, 'dm': 20000, 'mtt': 5000},
                   eval_epochs={'dc': 300, 'dsa': 1000, 'dm': 1000, 'mtt': 1000},
                   n_eval=5, width=128, eval_models=('ConvNet', 'ResNet18', 'VGG11', 'AlexNet'), eval_every=500,
@@ -155,6 +158,12 @@ def tier_experts(tier: str) -> dict:
     tier = check_choice('tier', tier, TIERS)
     return {k: _tier_value(tier, k, 'mtt') for k in ('n_experts', 'expert_train_epochs', 'width')}
 
+def tier_objective_options(tier: str, objective: str, ipc: int) -> dict:
+    "The tier's settings of `objective`'s config (e.g. MTT's syn_steps) for a run at `ipc`; {ipc: value} entries take the nearest IPC's."
+    tier, fields = check_choice('tier', tier, TIERS), objective_option_fields(objective)
+    pick = lambda v: v[min(v, key=lambda k: abs(k - ipc))] if isinstance(v, dict) else v
+    return {k: pick(v) for k, v in TIER_DEFAULTS[tier].get(objective, {}).items() if k in fields}
+
 def _mtt_settings(c: ExperimentConfig) -> dict:
     "MTTConfig's values for this run: the defaults, the objective's per-IPC row, then objective_options."
     from haba_nb.objectives import MTTConfig, _MTT_IPC
@@ -230,7 +239,7 @@ def experiment_config(**params) -> ExperimentConfig:
     c.eval_models = tuple(check_choice('eval model', m, MODELS) for m in c.eval_models)
     for key in ('iterations', 'eval_epochs', 'n_eval', 'width'): setattr(c, key, check_positive(key, getattr(c, key)))
     fields = objective_option_fields(c.objective)
-    c.objective_options = {**{k: v for k, v in TIER_DEFAULTS[c.tier].get(c.objective, {}).items() if k in fields}, **obj}
+    c.objective_options = {**tier_objective_options(c.tier, c.objective, c.ipc), **obj}
     for k, v in c.objective_options.items():
         if isinstance(v, (int, float)) and not isinstance(v, bool): check_positive(k, v, float if isinstance(v, float) else int)
     if c.is_distillation and c.parameterisation == 'haba' and c.use_contrastive and c.n_hallucinators < 2:
@@ -253,8 +262,8 @@ def _check_mtt(c: ExperimentConfig):
     for k in ('n_experts', 'expert_train_epochs'):
         setattr(c, k, check_positive(k, getattr(c, k) if getattr(c, k) is not None else _tier_value(c.tier, k, 'mtt')))
     m = _mtt_settings(c)
-    from haba_nb.objectives import PRECISIONS
-    check_choice('memory', m['memory'], ('full', 'checkpoint')); check_choice('precision', m['precision'], PRECISIONS)
+    from haba_nb.objectives import PRECISIONS, MTT_MEMORY
+    check_choice('memory', m['memory'], MTT_MEMORY); check_choice('precision', m['precision'], PRECISIONS)
     need = m['max_start_epoch'] - 1 + m['expert_epochs']
     if c.expert_dir is None and c.expert_train_epochs < need:
         raise ConfigError(f"experts of expert_train_epochs={c.expert_train_epochs} epochs cannot serve max_start_epoch={m['max_start_epoch']} "
