@@ -1,16 +1,18 @@
-"""MTT + HaBa at CIFAR10 shapes on CPU: seconds per iteration and peak RSS for memory='full' vs 'checkpoint'.
+"""MTT + HaBa at CIFAR10 shapes on CPU: seconds per iteration and peak RSS for memory='full', 'checkpoint', 'adjoint'.
 
 What one iteration is: `TrajectoryMatching.loss(param, real, step)` + `backward()` — the student
 unrolled `syn_steps`=30 SGD steps on minibatches of `batch_syn`=100 hallucinated images (ZCA
 flag on, DSA on), then the gradient back to bases, hallucinators and syn_lr. HaBa's L_cos and the
 adversary step (a few % of the time) are not included. Data and trajectories are random tensors
 with CIFAR10 shapes (32×32×3, 10 classes, ConvNet-128-3): timing and memory do not depend on the
-values. Each mode runs in its own subprocess so peak RSS (ru_maxrss) does not mix; both modes use
-the same seed, so their loss and basis gradient on the same draw are compared.
+values. Each mode runs in its own subprocess so peak RSS does not mix (the worker's own ru_maxrss, and the
+whole process's from os.wait4); all modes use the same seed, so their loss and gradients on the same draw
+are compared with memory='full's.
 
 Targets (reference implementation on these machines: ~25 s/it, 12.8 GB peak RSS):
   memory='full'       ≤ 16.7 s/it (1.5× faster)
   memory='checkpoint' ≤ 4.3 GB peak RSS (⅓), same loss/gradient up to float error.
+  memory='adjoint'    the exact gradient by a hand-written reverse pass; memory flat in syn_steps.
 
     .venv/bin/python bench/bench_mtt.py                 # both modes, 2 timed iterations each
     .venv/bin/python bench/bench_mtt.py --iters 1 --bpc 9
@@ -18,6 +20,9 @@ Targets (reference implementation on these machines: ~25 s/it, 12.8 GB peak RSS)
     .venv/bin/python bench/bench_mtt.py --precisions fp32,bf16   # also the opt-in bfloat16 student forward
     .venv/bin/python bench/bench_mtt.py --allocators system,tuned --modes full   # glibc's malloc defaults vs haba_nb's
     .venv/bin/python bench/bench_mtt.py --iters 4 --modes full --out bench/results/bench_mtt_default_rerun.json
+    .venv/bin/python bench/bench_mtt.py --modes full,adjoint --syn-steps 10,30,80 --iters 1   # peak RSS against syn_steps
+    .venv/bin/python bench/bench_mtt.py --modes full,checkpoint,adjoint --syn-steps 10,30,80 --iters 1 --bpc 2 --width 32 \
+        --batch-syn 20 --threads 1 --out /tmp/bench_mtt_small.json                           # the same at a small shape (a check)
 
 Allocator: `distill` (and every long job) calls `haba_nb.core.training_device`, which on CPU tunes glibc's
 malloc (`tune_cpu_allocator`: large tensors from the heap, freed memory kept for reuse). The worker does
@@ -66,6 +71,16 @@ def _fake_trajectories(real, folder: Path, epochs: int, width: int):
     atomic_write_json(folder / 'trajectories.json',
                       _expert_meta(real, 'ConvNet', {'width': width}, epochs, 0.01, 256, True, 0., 0., th.numel()))
     save_file(traj, str(expert_path(folder, 0)))
+
+
+def _run_measured(cmd, folder: Path):
+    "Run `cmd` to completion; (returncode, stdout, stderr, the child's rusage from os.wait4: its whole-process peak RSS)."
+    with tempfile.TemporaryFile('w+', dir=folder) as fo, tempfile.TemporaryFile('w+', dir=folder) as fe:
+        p = subprocess.Popen(cmd, stdout=fo, stderr=fe, text=True)
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        fo.seek(0); fe.seek(0)
+        return p.returncode, fo.read(), fe.read(), ru
 
 
 def worker(a):
@@ -126,11 +141,11 @@ def main():
     ap.add_argument('--warmup', type=int, default=0, help='untimed iterations first (one iteration is tens of seconds, so start-up costs are negligible)')
     ap.add_argument('--bpc', type=int, default=10, help='bases per class (10: the reference run at ipc 10; 9: the budget-matched BPC)')
     ap.add_argument('--hallucinators', type=int, default=5)
-    ap.add_argument('--syn-steps', type=int, default=30)
+    ap.add_argument('--syn-steps', default='30', help='comma list: each value runs every mode (in its own process)')
     ap.add_argument('--batch-syn', type=int, default=100)
     ap.add_argument('--width', type=int, default=128)
     ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--modes', default='full,checkpoint')
+    ap.add_argument('--modes', default='full,checkpoint', help="comma list of MTTConfig.memory values ('full', 'checkpoint', 'adjoint')")
     ap.add_argument('--precisions', default='fp32', help="comma list of MTTConfig.precision values ('fp32', 'bf16')")
     ap.add_argument('--precision', default='fp32', help=argparse.SUPPRESS)
     ap.add_argument('--allocators', default='tuned', help="comma list: 'tuned' (haba_nb's default on CPU) and/or 'system' (glibc's defaults)")
@@ -142,6 +157,8 @@ def main():
     ap.add_argument('--traj', default=None, help=argparse.SUPPRESS)
     ap.add_argument('--grads', default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    steps_list = [int(v) for v in str(a.syn_steps).split(',')]
+    if a.worker or a.profile: a.syn_steps = steps_list[0]
     if a.worker: return worker(a)
     with tempfile.TemporaryDirectory() as d:
         real = _fake_cifar10(1)
@@ -149,19 +166,21 @@ def main():
         _fake_trajectories(real, Path(a.traj), epochs=22, width=a.width)
         if a.profile: return profile(a)
         rows = {}
-        for alloc, mode, prec in [(al, m, p) for al in a.allocators.split(',') for p in a.precisions.split(',') for m in a.modes.split(',')]:
-            key = '/'.join([mode] + ([prec] if prec != 'fp32' else []) + (['system-malloc'] if alloc == 'system' else []))
-            gpath = str(Path(d) / f'grads_{mode}_{prec}_{alloc}.pt')
+        for steps, alloc, mode, prec in [(n, al, m, p) for n in steps_list for al in a.allocators.split(',') for p in a.precisions.split(',')
+                                         for m in a.modes.split(',')]:
+            key = '/'.join([mode] + ([prec] if prec != 'fp32' else []) + (['system-malloc'] if alloc == 'system' else [])
+                           + ([f'steps{steps}'] if len(steps_list) > 1 else []))
+            gpath = str(Path(d) / f'grads_{mode}_{prec}_{alloc}_{steps}.pt')
             cmd = [sys.executable, __file__, '--worker', '--memory', mode, '--precision', prec, '--allocator', alloc, '--traj', a.traj, '--grads', gpath,
                    '--iters', str(a.iters), '--warmup', str(a.warmup), '--bpc', str(a.bpc), '--hallucinators', str(a.hallucinators),
-                   '--syn-steps', str(a.syn_steps), '--batch-syn', str(a.batch_syn), '--width', str(a.width),
+                   '--syn-steps', str(steps), '--batch-syn', str(a.batch_syn), '--width', str(a.width),
                    '--threads', str(a.threads)]
-            print(f"running memory={mode} precision={prec} allocator={alloc} in a subprocess ...", flush=True)
-            out = subprocess.run(cmd, capture_output=True, text=True)
-            sys.stdout.write(''.join(l + '\n' for l in out.stdout.splitlines() if not l.startswith('RESULT ')))
-            if out.returncode: sys.exit(f"worker failed:\n{out.stderr[-3000:]}")
-            rows[key] = json.loads(next(l for l in out.stdout.splitlines() if l.startswith('RESULT '))[7:])
-            rows[key]['grads'] = gpath
+            print(f"running memory={mode} precision={prec} allocator={alloc} syn_steps={steps} in a subprocess ...", flush=True)
+            rc, stdout, stderr, ru = _run_measured(cmd, Path(d))
+            sys.stdout.write(''.join(l + '\n' for l in stdout.splitlines() if not l.startswith('RESULT ')))
+            if rc: sys.exit(f"worker failed:\n{stderr[-3000:]}")
+            rows[key] = json.loads(next(l for l in stdout.splitlines() if l.startswith('RESULT '))[7:])
+            rows[key].update(grads=gpath, syn_steps=steps, peak_rss_gb_wait4=ru.ru_maxrss / 2**20)
         import torch
         cmp, cmp16 = {}, {}
         cos = lambda a_, b_: float(torch.nn.functional.cosine_similarity(a_.flatten(), b_.flatten(), 0))
@@ -172,12 +191,14 @@ def main():
                      'grad_bases_cos': cos(g32['grad_bases'], g16['grad_bases']), 'grad_bases_rel_diff': rel(g32['grad_bases'], g16['grad_bases']),
                      'grad_bank_cos': cos(g32['grad_bank'], g16['grad_bank']), 'grad_bank_rel_diff': rel(g32['grad_bank'], g16['grad_bank']),
                      'grad_syn_lr_fp32': g32['grad_lr'], 'grad_syn_lr_bf16': g16['grad_lr']}
-        if {'full', 'checkpoint'} <= set(rows):
-            gf, gc = torch.load(rows['full']['grads'], weights_only=True), torch.load(rows['checkpoint']['grads'], weights_only=True)
-            cmp = {'loss_full': gf['loss'], 'loss_checkpoint': gc['loss'], 'loss_abs_diff': abs(gf['loss'] - gc['loss']),
-                   'grad_bases_rel_diff': rel(gf['grad_bases'], gc['grad_bases']),
-                   'grad_bank_rel_diff': rel(gf['grad_bank'], gc['grad_bank']),
-                   'grad_syn_lr_rel_diff': abs(gf['grad_lr'] - gc['grad_lr']) / (abs(gf['grad_lr']) + 1e-30)}
+        for k, r in rows.items():     # every low-memory mode against memory='full' on the same draw (same steps, precision, allocator)
+            kf = '/'.join(['full', *k.split('/')[1:]])
+            if r['memory'] == 'full' or kf not in rows: continue
+            gf, gc = torch.load(rows[kf]['grads'], weights_only=True), torch.load(r['grads'], weights_only=True)
+            cmp[k] = {'loss_full': gf['loss'], f"loss_{r['memory']}": gc['loss'], 'loss_rel_diff': abs(gf['loss'] - gc['loss']) / abs(gf['loss']),
+                      'grad_bases_rel_diff': rel(gf['grad_bases'], gc['grad_bases']),
+                      'grad_bank_rel_diff': rel(gf['grad_bank'], gc['grad_bank']),
+                      'grad_syn_lr_rel_diff': abs(gf['grad_lr'] - gc['grad_lr']) / (abs(gf['grad_lr']) + 1e-30)}
         cmp_alloc = {}
         for k in [k for k in rows if k.endswith('/system-malloc')]:
             if k[:-len('/system-malloc')] in rows:
@@ -190,22 +211,29 @@ def main():
     print(f"\nMTT+HaBa, CIFAR10 shapes, ConvNet-{a.width}, IPC 10 as {a.bpc} bases/class x {a.hallucinators} hallucinators, "
           f"syn_steps {a.syn_steps}, batch_syn {a.batch_syn}, ZCA, DSA, {a.threads} CPU threads "
           f"(load average now {os.getloadavg()[0]:.1f}: other jobs share these cores)")
-    if a.syn_steps != 30:
-        print(f"NOTE: syn_steps {a.syn_steps}; s/it scaled ×{30 / a.syn_steps:.2f} to syn_steps 30 in the 's/it@30' column (time is linear in syn_steps)")
+    if steps_list != [30]:
+        print(f"NOTE: syn_steps {a.syn_steps}; s/it scaled to syn_steps 30 in the '@30 steps' columns (time is linear in syn_steps)")
     for r in rows.values():
-        r['s_per_it_at_30_steps'] = r['s_per_it'] * 30 / a.syn_steps
-        r['cpu_over_threads_at_30_steps'] = r['cpu_s_per_it_over_threads'] * 30 / a.syn_steps
+        r['s_per_it_at_30_steps'] = r['s_per_it'] * 30 / r['syn_steps']
+        r['cpu_over_threads_at_30_steps'] = r['cpu_s_per_it_over_threads'] * 30 / r['syn_steps']
     print("'CPU/thr' = process CPU seconds / threads: what the wall time would be on idle cores with perfect 2-thread scaling")
-    print(f"{'memory[/precision][/allocator]':<32}{'wall s/it':>10}{'@30 steps':>10}{'ref/wall':>9}{'CPU/thr':>9}{'@30 steps':>10}{'ref/CPU':>9}{'peak RSS GB':>13}{'vs ref 12.8':>13}")
+    print("'peak RSS GB' = the worker's ru_maxrss; 'wait4 GB' = the whole process's, from os.wait4 in this parent")
+    print(f"{'memory[/precision][/allocator][/steps]':<40}{'wall s/it':>10}{'@30 steps':>10}{'ref/wall':>9}{'CPU/thr':>9}{'@30 steps':>10}{'ref/CPU':>9}{'peak RSS GB':>13}{'wait4 GB':>10}{'vs ref 12.8':>13}")
     for m, r in rows.items():
-        print(f"{m:<32}{r['s_per_it']:>10.2f}{r['s_per_it_at_30_steps']:>10.2f}{REF_S / r['s_per_it_at_30_steps']:>8.2f}x{r['cpu_s_per_it_over_threads']:>9.2f}"
-              f"{r['cpu_over_threads_at_30_steps']:>10.2f}{REF_S / r['cpu_over_threads_at_30_steps']:>8.2f}x{r['peak_rss_gb']:>13.2f}{r['peak_rss_gb'] / REF_GB:>12.2f}x")
-    if cmp: print('full vs checkpoint on the same draw: ' + ', '.join(f"{k} {v:.3g}" for k, v in cmp.items()))
+        print(f"{m:<40}{r['s_per_it']:>10.2f}{r['s_per_it_at_30_steps']:>10.2f}{REF_S / r['s_per_it_at_30_steps']:>8.2f}x{r['cpu_s_per_it_over_threads']:>9.2f}"
+              f"{r['cpu_over_threads_at_30_steps']:>10.2f}{REF_S / r['cpu_over_threads_at_30_steps']:>8.2f}x{r['peak_rss_gb']:>13.2f}{r['peak_rss_gb_wait4']:>10.2f}{r['peak_rss_gb'] / REF_GB:>12.2f}x")
+    by_steps = {}
+    for r in rows.values(): by_steps.setdefault((r['memory'], r['precision'], r['allocator']), {})[r['syn_steps']] = r['peak_rss_gb_wait4']
+    if len(steps_list) > 1:
+        print('peak RSS (GB, whole process) against syn_steps ' + ' / '.join(map(str, steps_list)) + ':')
+        for (m, p_, al), v in by_steps.items(): print(f"  {m}/{p_}/{al}: " + ' / '.join(f"{v[n]:.2f}" for n in steps_list))
+    for k, c in cmp.items(): print(f'full vs {k} on the same draw: ' + ', '.join(f"{n} {v:.3g}" for n, v in c.items()))
     if cmp16: print('bf16 vs fp32 (memory=full) on the same draw: ' + ', '.join(f"{k} {v:.4g}" for k, v in cmp16.items()))
     for m, c in cmp_alloc.items(): print(f'{m}: tuned vs system malloc, side by side: ' + ', '.join(f"{k} {v:.3g}" for k, v in c.items()))
-    res = {'bench': 'mtt', 'config': {k: getattr(a, k) for k in ('iters', 'warmup', 'bpc', 'hallucinators', 'syn_steps', 'batch_syn', 'width', 'threads', 'allocators')},
+    res = {'bench': 'mtt', 'config': {k: getattr(a, k) for k in ('iters', 'warmup', 'bpc', 'hallucinators', 'syn_steps', 'batch_syn', 'width', 'threads', 'allocators', 'modes')},
            'reference': {'s_per_it': REF_S, 'peak_rss_gb': REF_GB}, 'targets': {'full_s_per_it': REF_S / 1.5, 'checkpoint_peak_rss_gb': REF_GB / 3},
-           'rows': rows, 'full_vs_checkpoint': cmp, 'bf16_vs_fp32': cmp16, 'tuned_vs_system_malloc': cmp_alloc, 'command': ' '.join(['python'] + sys.argv), 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S')}
+           'rows': rows, 'full_vs_other_modes': cmp,
+           'peak_rss_gb_wait4_by_syn_steps': {'/'.join(k): v for k, v in by_steps.items()}, 'bf16_vs_fp32': cmp16, 'tuned_vs_system_malloc': cmp_alloc, 'command': ' '.join(['python'] + sys.argv), 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S')}
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=2))
     print(f"saved {a.out}")

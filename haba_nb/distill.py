@@ -261,8 +261,9 @@ def mtt_memory_warning(cfg,                      # the run's `DistillConfig`
         except (ValueError, OSError, AttributeError): return None
     if ram_gb >= 32: return None
     return (f"MTT with memory='full' on the tuned CPU allocator peaked at ~20 GB at CIFAR10 shapes (1.6x glibc's 12 GB); "
-            f"this machine has {ram_gb:.0f} GB. If it runs out of memory, resume with objective_kwargs={{'memory': 'checkpoint'}} "
-            f"(~3 GB, same gradient) or cpu_allocator='system'")
+            f"this machine has {ram_gb:.0f} GB. If it runs out of memory, run it with objective_kwargs={{'memory': 'adjoint'}} "
+            f"(memory flat in syn_steps, same gradient) or {{'memory': 'checkpoint'}} (~3 GB, same gradient) in a new out_dir, "
+            f"or resume with cpu_allocator='system'")
 
 # %% ../nbs/21_distill.ipynb #27cab3e1
 def resolve_lrs(cfg: DistillConfig, # the run's config

@@ -20,11 +20,11 @@ from .networks import get_network, flatten_params, functional_forward
 from .augment import dsa, DSA_STRATEGY
 
 # %% auto #0
-__all__ = ['VIEWS', 'DM_VIEWS', 'PRECISIONS', 'OBJECTIVES', 'draw_seed', 'fresh_network', 'synthetic_class', 'siamese_dsa',
-           'private_dsa', 'Objective', 'layer_distance', 'match_loss', 'dc_loops', 'DCConfig', 'class_gradients',
-           'GradientMatching', 'DMConfig', 'mean_embedding_distance', 'DistributionMatching', 'MTTConfig',
-           'native_bf16', 'resolve_precision', 'trajectory_loss', 'student_step', 'unroll_student', 'student_plan',
-           'TrajectoryMatching', 'get_objective']
+__all__ = ['VIEWS', 'DM_VIEWS', 'PRECISIONS', 'MTT_MEMORY', 'OBJECTIVES', 'draw_seed', 'fresh_network', 'synthetic_class',
+           'siamese_dsa', 'private_dsa', 'Objective', 'layer_distance', 'match_loss', 'dc_loops', 'DCConfig',
+           'class_gradients', 'GradientMatching', 'DMConfig', 'mean_embedding_distance', 'DistributionMatching',
+           'MTTConfig', 'native_bf16', 'resolve_precision', 'trajectory_loss', 'student_batch', 'student_grad',
+           'student_step', 'adjoint_unroll', 'unroll_student', 'student_plan', 'TrajectoryMatching', 'get_objective']
 
 # %% ../nbs/20_objectives.ipynb #890188ee
 def draw_seed(generator: torch.Generator # the objective's generator
@@ -273,7 +273,7 @@ class MTTConfig:
     batch_syn: int | None = None # synthetic items per student step (None: all)
     dsa: bool = True
     dsa_strategy: str = DSA_STRATEGY
-    memory: str = 'full'         # 'full' or 'checkpoint' (low peak memory, same gradient)
+    memory: str = 'full'         # one of MTT_MEMORY: 'full', 'checkpoint' or 'adjoint' (the last two: low peak memory, same gradient)
     precision: str = 'fp32'      # student forward: 'fp32', 'bf16' (bfloat16 autocast, opt-in) or 'auto' (bf16 where native)
     lr_img: float = 100.         # reference lr for images / bases (ZCA'd data)
     lr_hallucinator: float = 100.
@@ -315,6 +315,32 @@ def trajectory_loss(theta: torch.Tensor,  # student parameters after N synthetic
     return ((theta - target) ** 2).sum() / ((start - target) ** 2).sum()
 
 # %% ../nbs/20_objectives.ipynb #436bbc57
+MTT_MEMORY = ('full', 'checkpoint', 'adjoint')   # how the unrolled student is differentiated (see `unroll_student`)
+
+def student_batch(param,               # PlainImages / FactorizedSet
+                  idx: torch.Tensor,   # synthetic items of this minibatch
+                  hal_seed: int,       # hallucinator choice (factorised sets)
+                  dsa_seed: int | None, # per-image DSA draw; None = no augmentation
+                  strategy: str = DSA_STRATEGY,
+                  hal_draw: str = 'image'): # factorised sets: 'batch' = one random hallucinator for the whole step (HaBa's code), 'image' = one per image
+    "`(x, y)` of one student step: items `idx` of `param`, hallucinators drawn by `hal_seed`, augmented by `dsa_seed`."
+    g_hal = torch.Generator().manual_seed(hal_seed)
+    if hal_draw == 'batch' and hasattr(param, 'views'):
+        j = int(torch.randint(param.n_hallucinators, (1,), generator=g_hal))
+        x, y = param.views(idx, torch.full((len(idx),), j)), param.labels[idx.to(param.labels.device)]
+    else: x, y = param.sample(indices=idx, generator=g_hal)
+    if dsa_seed is not None: x = private_dsa(x, dsa_seed, strategy)
+    return x, y.to(x.device)
+
+def student_grad(net: nn.Module, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
+                 precision: str = 'fp32',    # 'fp32' or 'bf16' (the forward under bfloat16 autocast)
+                 create_graph: bool = False): # True: the gradient stays differentiable (w.r.t. θ and x)
+    "∇θ CE(student(θ; x), y) for a `theta` that requires grad."
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=precision == 'bf16'):
+        logits = functional_forward(net, theta, x)
+    g, = torch.autograd.grad(F.cross_entropy(logits.float(), y), theta, create_graph=create_graph)
+    return g
+
 def student_step(net: nn.Module,      # architecture only; weights come from `theta`
                  param,               # PlainImages / FactorizedSet
                  theta: torch.Tensor, # (P,) current student parameters
@@ -326,28 +352,59 @@ def student_step(net: nn.Module,      # architecture only; weights come from `th
                  precision: str = 'fp32', # 'fp32' or 'bf16' (the forward under bfloat16 autocast)
                  hal_draw: str = 'image'): # factorised sets: 'batch' = one random hallucinator for the whole step (HaBa's code), 'image' = one per image
     "θ − syn_lr · ∇θ CE(student(θ; augment(param.sample(idx))), labels), with the graph kept."
-    g_hal = torch.Generator().manual_seed(hal_seed)
-    if hal_draw == 'batch' and hasattr(param, 'views'):
-        j = int(torch.randint(param.n_hallucinators, (1,), generator=g_hal))
-        x, y = param.views(idx, torch.full((len(idx),), j)), param.labels[idx.to(param.labels.device)]
-    else: x, y = param.sample(indices=idx, generator=g_hal)
-    if dsa_seed is not None: x = private_dsa(x, dsa_seed, strategy)
-    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=precision == 'bf16'):
-        logits = functional_forward(net, theta, x)
-    ce = F.cross_entropy(logits.float(), y.to(x.device))
-    g, = torch.autograd.grad(ce, theta, create_graph=True)
-    return theta - syn_lr * g
+    x, y = student_batch(param, idx, hal_seed, dsa_seed, strategy, hal_draw)
+    return theta - syn_lr * student_grad(net, theta, x, y, precision, create_graph=True)
+
+# %% ../nbs/20_objectives.ipynb #c84f61d5
+class _AdjointUnroll(torch.autograd.Function):
+    "θ_N of the student unroll; its backward is the reverse-mode adjoint over the stored θᵢ (see above)."
+    @staticmethod
+    def forward(ctx, run: dict, theta0, syn_lr, *leaves):   # run: net, param, plan, strategy, precision, hal_draw
+        theta, thetas, lr = theta0.detach(), [], syn_lr.detach()
+        for idx, hs, ds in run['plan']:
+            thetas.append(theta)
+            x, y = student_batch(run['param'], idx, hs, ds, run['strategy'], run['hal_draw'])   # grad mode is off in forward
+            with torch.enable_grad():   # bf16: first-order backward kernels round differently from the full unroll's (7 % of the
+                bf16 = run['precision'] == 'bf16'   # displacement on digits), so there the step keeps its graph as the full unroll does
+                g = student_grad(run['net'], theta.detach().requires_grad_(True), x, y, run['precision'], create_graph=bf16)
+            theta = theta.detach() - lr * g.detach()
+        ctx.run, ctx.thetas, ctx.leaves = run, thetas, leaves   # θ₀ … θ_{N−1}: P floats each
+        ctx.save_for_backward(syn_lr)
+        return theta
+
+    @staticmethod
+    def backward(ctx, a):
+        run, leaves = ctx.run, ctx.leaves
+        syn_lr = ctx.saved_tensors[0].detach().requires_grad_(True)
+        wrt = [p for p in leaves if p.requires_grad]
+        g_lr, g_set = None, [None] * len(wrt)
+        add = lambda s, g: g if s is None else (s if g is None else s + g)
+        for (idx, hs, ds), theta in zip(reversed(run['plan']), reversed(ctx.thetas)):
+            with torch.enable_grad():
+                t = theta.detach().requires_grad_(True)
+                nxt = student_step(run['net'], run['param'], t, syn_lr, idx, hs, ds, run['strategy'], run['precision'], run['hal_draw'])
+                a, gl, *gs = torch.autograd.grad(nxt, [t, syn_lr, *wrt], a, allow_unused=True)
+            g_lr, g_set = add(g_lr, gl), [add(s, g) for s, g in zip(g_set, gs)]
+        it = iter(g_set)
+        return (None, a if ctx.needs_input_grad[1] else None, g_lr, *[next(it) if p.requires_grad else None for p in leaves])
+
+def adjoint_unroll(net, param, theta0: torch.Tensor, syn_lr: torch.Tensor, plan: list, strategy: str = DSA_STRATEGY,
+                   precision: str = 'fp32', hal_draw: str = 'image') -> torch.Tensor:
+    "θ_N of `unroll_student(..., memory='adjoint')`: no graph kept between steps, the exact gradient by the adjoint."
+    run = dict(net=net, param=param, plan=list(plan), strategy=strategy, precision=precision, hal_draw=hal_draw)
+    return _AdjointUnroll.apply(run, theta0, syn_lr, *param.parameters())
 
 # %% ../nbs/20_objectives.ipynb #37f21786
 def unroll_student(net, param, theta0: torch.Tensor, syn_lr: torch.Tensor,
                    plan: list,            # [(idx, hal_seed, dsa_seed)] per student step
                    strategy: str = DSA_STRATEGY,
-                   memory: str = 'full',  # 'full' keeps every step's graph; 'checkpoint' recomputes
+                   memory: str = 'full',  # one of MTT_MEMORY: 'full' keeps every step's graph; 'checkpoint' and 'adjoint' recompute
                    precision: str = 'fp32', # 'fp32' or 'bf16' (see `resolve_precision`)
                    hal_draw: str = 'image'): # 'batch' or 'image' (see `student_step`)
     "Unroll the student over `plan`; differentiable w.r.t. the synthetic set and `syn_lr`."
-    memory = check_choice('memory', memory, ('full', 'checkpoint'))
+    memory = check_choice('memory', memory, MTT_MEMORY)
     precision = check_choice('precision', precision, ('fp32', 'bf16'))
+    if memory == 'adjoint': return adjoint_unroll(net, param, theta0, syn_lr, plan, strategy, precision, hal_draw)
     theta = theta0.detach().clone().requires_grad_(True)
     for idx, hs, ds in plan:
         if memory == 'full': theta = student_step(net, param, theta, syn_lr, idx, hs, ds, strategy, precision, hal_draw)
@@ -375,7 +432,7 @@ class TrajectoryMatching(Objective):
     def __init__(self, cfg: MTTConfig, real, model='ConvNet', device='cpu', generator=None):
         super().__init__(cfg, real, model, device, generator)
         check_choice('hal_draw', cfg.hal_draw, ('batch', 'image'))
-        self.memory = check_choice('memory', cfg.memory, ('full', 'checkpoint'))
+        self.memory = check_choice('memory', cfg.memory, MTT_MEMORY)
         self.precision = resolve_precision(cfg.precision, self.device)
         if cfg.expert_dir is None:
             raise TrajectoryError("MTT needs expert trajectories but no expert_dir was given",
