@@ -1,0 +1,103 @@
+"""Cross-architecture evaluation of saved synthetic sets: train fresh ResNet18 / VGG11 / AlexNet (and ConvNet) on each.
+
+The HaBa paper claims its sets, distilled with a ConvNet, generalise ~10 points better to other
+architectures than the plain sets of the same objective. This script takes FINAL artifact folders
+(`<run>/final`, written by `distill`; nothing is selected, so nothing peeks at the test split) and
+trains --seeds fresh networks of each --models entry for --epochs with DSA, evaluation seeds 1000..,
+on the test split. Sets that carry MTT's learned lr are trained with it (as MTT/HaBa evaluate);
+the others with the protocol's 0.01.
+
+    .venv/bin/python bench/cross_arch.py \\
+        --set "DM 10 plain=/work/runs_ablate/fashionmnist-dm-ipc10-plain/final" \\
+        --set "DM 10 HaBa=/work/runs_ablate/fashionmnist-dm-ipc10-haba_new_rho0.2/final" \\
+        --models ConvNet,ResNet18,VGG11,AlexNet --seeds 3 --epochs 300 --threads 1
+    .venv/bin/python bench/cross_arch.py --table-only
+
+Records are appended to --out (default bench/results/cross_arch.json); a (set, folder, model,
+seeds, epochs) cell already there is skipped, so an interrupted run continues where it stopped.
+"""
+import argparse, json, subprocess, sys, time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _commit():
+    try: return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=HERE, capture_output=True, text=True).stdout.strip()
+    except OSError: return None
+
+
+def parse_set(s: str) -> tuple[str, Path]:
+    "'NAME=FOLDER' -> (name, folder), exiting with the fix when it is malformed or the folder is no artifact."
+    if '=' not in s: sys.exit(f"--set {s!r}: expected NAME=FOLDER, e.g. --set \"DM 10 plain=runs/x/final\"")
+    name, folder = s.split('=', 1)
+    folder = Path(folder).expanduser()
+    if not (folder / 'meta.json').exists():
+        sys.exit(f"--set {name!r}: {folder} holds no meta.json; pass a run's final/ (or best/) artifact folder")
+    return name.strip(), folder
+
+
+def print_table(records):
+    models = list(dict.fromkeys(r['model'] for r in records))
+    sets = list(dict.fromkeys((r['set'], r['epochs'], r['seeds']) for r in records))
+    print("\ntest accuracy (%) of fresh networks trained on each final set, mean ± std over evaluation seeds\n")
+    print("| set | epochs × seeds | lr | " + " | ".join(models) + " |")
+    print("|---|---|---|" + "---|" * len(models))
+    for name, ep, n in sets:
+        cells, lr = [], None
+        for m in models:
+            r = [r for r in records if (r['set'], r['epochs'], r['seeds'], r['model']) == (name, ep, n, m)]
+            cells.append(f"{r[-1]['mean']:.1f} ± {r[-1]['std']:.1f}" if r else '–')
+            lr = lr or (r[-1]['lr'] if r else None)
+        print(f"| {name} | {ep} × {n} | {lr:.3g} | " + " | ".join(cells) + " |")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--set', action='append', default=[], metavar='NAME=FOLDER', help='a named final artifact folder (repeat)')
+    ap.add_argument('--models', default='ConvNet,ResNet18,VGG11,AlexNet', help='comma-separated network names')
+    ap.add_argument('--seeds', type=int, default=3, help='evaluation seeds (1000, 1001, ...)')
+    ap.add_argument('--epochs', type=int, default=300)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--table-only', action='store_true')
+    ap.add_argument('--out', default=str(HERE / 'results' / 'cross_arch.json'))
+    a = ap.parse_args()
+    out = Path(a.out)
+    records = json.loads(out.read_text()) if out.exists() else []
+    if not a.table_only:
+        if not a.set: sys.exit("no --set given: pass --set NAME=FOLDER for each final artifact folder to evaluate")
+        sets = [parse_set(s) for s in a.set]
+        import torch; torch.set_num_threads(a.threads)
+        from haba_nb.artifacts import load_artifact
+        from haba_nb.core import atomic_write_json
+        from haba_nb.data import load_dataset
+        from haba_nb.evaluate import EvalConfig, evaluate_synset
+        from haba_nb.networks import MODELS
+        models = [m.strip() for m in a.models.split(',') if m.strip()]
+        bad = [m for m in models if m not in MODELS]
+        if bad: sys.exit(f"--models: unknown {bad}; choose from {', '.join(MODELS)}")
+        for name, folder in sets:
+            param, meta = load_artifact(folder)
+            dataset = meta['distill_config']['dataset']
+            real = load_dataset(dataset)
+            lr = meta.get('syn_lr')
+            for m in models:
+                key = dict(set=name, folder=str(folder), dataset=dataset, model=m, seeds=a.seeds, epochs=a.epochs)
+                if any({k: r.get(k) for k in key} == key for r in records):
+                    print(f"{name} / {m}: done before, skipped"); continue
+                t0 = time.time()
+                ev = evaluate_synset(param.eval(), real, EvalConfig(model=m, epochs=a.epochs), n_seeds=a.seeds, seed=1000, lr=lr)
+                rec = {**key, 'mean': float(ev['mean']), 'std': float(ev['std']), 'accs': [float(v) for v in ev['accs']],
+                       'lr': float(ev['lr']), 'parameterisation': meta['distill_config'].get('parameterisation'),
+                       'objective': meta['distill_config'].get('objective'), 'ipc': meta['distill_config'].get('ipc'),
+                       'stored_floats': int(param.stored_floats()), 'seconds': time.time() - t0, 'commit': _commit(),
+                       'command': ' '.join(['python'] + sys.argv)}
+                records = json.loads(out.read_text()) if out.exists() else []
+                records.append(rec)
+                atomic_write_json(out, records)
+                print(json.dumps({k: rec[k] for k in ('set', 'model', 'mean', 'std', 'seconds')}), flush=True)
+    print_table(records)
+
+
+if __name__ == '__main__':
+    main()
