@@ -166,7 +166,7 @@ def resolve_bpc(cfg: DistillConfig, # the run's config
     return cfg.bpc
 
 # %% ../nbs/21_distill.ipynb #725679ae
-RESUMABLE_CHANGES = ("iterations", "lr_img", "lr_hallucinator", "lr_lr", "lr_adversary", "grad_clip", "hallucinator_clip", "max_loss_ratio",
+RESUMABLE_CHANGES = ("objective_kwargs.memory", "iterations", "lr_img", "lr_hallucinator", "lr_lr", "lr_adversary", "grad_clip", "hallucinator_clip", "max_loss_ratio",
                      "max_std_ratio", "max_abs_ratio",
                      "eval_every", "eval_models", "eval_epochs", "n_eval", "eval_lr", "eval_dsa", "checkpoint_every",
                      "keep_checkpoints", "diversity_every", "out_dir", "data_root", "device", "cpu_allocator", "bank_mode", "progress")
@@ -261,9 +261,9 @@ def mtt_memory_warning(cfg,                      # the run's `DistillConfig`
         except (ValueError, OSError, AttributeError): return None
     if ram_gb >= 32: return None
     return (f"MTT with memory='full' on the tuned CPU allocator peaked at ~20 GB at CIFAR10 shapes (1.6x glibc's 12 GB); "
-            f"this machine has {ram_gb:.0f} GB. If it runs out of memory, run it with objective_kwargs={{'memory': 'adjoint'}} "
-            f"(memory flat in syn_steps, same gradient) or {{'memory': 'checkpoint'}} (~3 GB, same gradient) in a new out_dir, "
-            f"or resume with cpu_allocator='system'")
+            f"this machine has {ram_gb:.0f} GB. If it runs out of memory, resume it with objective_kwargs={{'memory': 'adjoint'}} "
+            f"(memory flat in syn_steps, same gradient) or {{'memory': 'checkpoint'}} (~3 GB, same gradient), "
+            f"or with cpu_allocator='system'")
 
 # %% ../nbs/21_distill.ipynb #27cab3e1
 def resolve_lrs(cfg: DistillConfig, # the run's config

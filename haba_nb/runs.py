@@ -120,11 +120,20 @@ def _config_dict(cfg) -> dict:
     "A config (dataclass or dict) as plain JSON values."
     return json.loads(json.dumps(asdict(cfg) if is_dataclass(cfg) else dict(cfg)))
 
+def _without(d: dict, resumable) -> dict:
+    "`d` without the `resumable` names; a dotted name ('objective_kwargs.memory') drops that key of a dict field."
+    d = {k: v for k, v in d.items() if k not in set(resumable)}
+    for name in resumable:
+        field, _, key = name.partition(".")
+        if key and isinstance(d.get(field), dict) and key in d[field]:
+            d[field] = {k: v for k, v in d[field].items() if k != key}
+    return d
+
 def config_fingerprint(cfg,               # a config dataclass (e.g. `DistillConfig`) or its JSON dict
-                       resumable=()       # field names that may change on resume (left out of the hash)
+                       resumable=()       # field names that may change on resume (left out of the hash; 'field.key' for a dict field's key)
                       ) -> str:
     "A short hash of `cfg` without the `resumable` fields: two runs with equal fingerprints are the same run."
-    d = {k: v for k, v in _config_dict(cfg).items() if k not in set(resumable)}
+    d = _without(_config_dict(cfg), resumable)
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 def config_diff(saved: dict,       # the config stored in a checkpoint (a JSON dict)
@@ -132,8 +141,8 @@ def config_diff(saved: dict,       # the config stored in a checkpoint (a JSON d
                 resumable=()       # field names that may differ
                ) -> list[str]:
     "Fields (other than `resumable`) whose values differ between a checkpoint and `cfg`, as 'name: checkpoint X, now Y'."
-    now = _config_dict(cfg)
-    keys = sorted((set(saved) | set(now)) - set(resumable))
+    saved, now = _without(saved, resumable), _without(_config_dict(cfg), resumable)
+    keys = sorted(set(saved) | set(now))
     return [f"{k}: checkpoint {saved.get(k)!r}, now {now.get(k)!r}" for k in keys if saved.get(k) != now.get(k)]
 
 # %% ../nbs/23_runs.ipynb #cdd07c86
