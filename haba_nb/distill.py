@@ -241,8 +241,10 @@ def effective_hallucinator_clip(cfg) -> float | None:
 
 # %% ../nbs/21_distill.ipynb #20e4f606
 def _mtt_memory(cfg) -> str | None:
-    "MTT's `memory` mode for this run ('full' unless set in objective_kwargs); None for other objectives."
-    return cfg.objective_kwargs.get("memory", "full") if cfg.objective == "mtt" else None
+    "MTT's `memory` mode for this run (objective_kwargs', else `MTTConfig`'s default); None for other objectives."
+    if cfg.objective != "mtt": return None
+    from haba_nb.objectives import MTTConfig
+    return cfg.objective_kwargs.get("memory", MTTConfig.memory)
 
 def effective_cpu_allocator(cfg) -> str:
     "'tuned' or 'system': `cfg.cpu_allocator`, where 'auto' is 'system' for MTT with memory='checkpoint', else 'tuned'."
