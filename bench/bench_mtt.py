@@ -9,12 +9,11 @@ values. Each mode runs in its own subprocess so peak RSS does not mix (the worke
 whole process's from os.wait4); all modes use the same seed, so their loss and gradients on the same draw
 are compared with memory='full's.
 
-Targets (reference implementation on these machines: ~25 s/it, 12.8 GB peak RSS):
-  memory='full'       ≤ 16.7 s/it (1.5× faster)
-  memory='checkpoint' ≤ 4.3 GB peak RSS (⅓), same loss/gradient up to float error.
-  memory='adjoint'    the exact gradient by a hand-written reverse pass; memory flat in syn_steps.
+Target (issue 18; reference implementation on these machines: ~25 s/it, 12.8 GB peak RSS): the default,
+memory='adjoint' (an exact hand-written reverse pass, memory flat in syn_steps), at ≤ 16.7 s/it (1.5× faster)
+AND ≤ 4.3 GB (⅓) at once, with full's loss/gradient up to float error; 'full' is the previous default.
 
-    .venv/bin/python bench/bench_mtt.py                 # both modes, 2 timed iterations each
+    .venv/bin/python bench/bench_mtt.py                 # the default and the previous default, 2 timed iterations each
     .venv/bin/python bench/bench_mtt.py --iters 1 --bpc 9
     .venv/bin/python bench/bench_mtt.py --profile       # torch.profiler table of one iteration (full)
     .venv/bin/python bench/bench_mtt.py --precisions fp32,bf16   # also the opt-in bfloat16 student forward
@@ -145,7 +144,7 @@ def main():
     ap.add_argument('--batch-syn', type=int, default=100)
     ap.add_argument('--width', type=int, default=128)
     ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--modes', default='full,checkpoint', help="comma list of MTTConfig.memory values ('full', 'checkpoint', 'adjoint')")
+    ap.add_argument('--modes', default='adjoint,full', help="comma list of MTTConfig.memory values ('full', 'checkpoint', 'adjoint')")
     ap.add_argument('--precisions', default='fp32', help="comma list of MTTConfig.precision values ('fp32', 'bf16')")
     ap.add_argument('--precision', default='fp32', help=argparse.SUPPRESS)
     ap.add_argument('--allocators', default='tuned', help="comma list: 'tuned' (haba_nb's default on CPU) and/or 'system' (glibc's defaults)")

@@ -76,10 +76,12 @@ def main():
         models = [m.strip() for m in a.models.split(',') if m.strip()]
         bad = [m for m in models if m not in MODELS]
         if bad: sys.exit(f"--models: unknown {bad}; choose from {', '.join(MODELS)}")
+        reals = {}   # each dataset is loaded once, however many sets use it
         for name, folder in sets:
             param, meta = load_artifact(folder)
             dataset = meta['distill_config']['dataset']
-            real = load_dataset(dataset)
+            if dataset not in reals: reals[dataset] = load_dataset(dataset)
+            real = reals[dataset]
             lr = meta.get('syn_lr')
             for m in models:
                 key = dict(set=name, folder=str(folder), dataset=dataset, model=m, seeds=a.seeds, epochs=a.epochs)

@@ -24,7 +24,7 @@ from .basis import PlainImages, FactorizedSet, VIEW_NORMS
 from .hallucinator import BANK_MODES
 from .budget import max_bpc, haba_floats, plain_floats
 from .contrastive import ContrastiveConfig, Adversary, haba_dd_loss, adversary_step, diversity_summary, combine_gradients
-from .objectives import OBJECTIVES, get_objective
+from .objectives import OBJECTIVES, MTTConfig, get_objective
 from .evaluate import EvalConfig, evaluate_synset
 from .distributed import init_from_env, is_main, shard_objective, sharded_step
 from .artifacts import save_artifact
@@ -242,9 +242,7 @@ def effective_hallucinator_clip(cfg) -> float | None:
 # %% ../nbs/21_distill.ipynb #20e4f606
 def _mtt_memory(cfg) -> str | None:
     "MTT's `memory` mode for this run (objective_kwargs', else `MTTConfig`'s default); None for other objectives."
-    if cfg.objective != "mtt": return None
-    from haba_nb.objectives import MTTConfig
-    return cfg.objective_kwargs.get("memory", MTTConfig.memory)
+    return cfg.objective_kwargs.get("memory", MTTConfig.memory) if cfg.objective == "mtt" else None
 
 def effective_cpu_allocator(cfg) -> str:
     "'tuned' or 'system': `cfg.cpu_allocator`, where 'auto' is 'system' for MTT with memory='checkpoint', else 'tuned'."

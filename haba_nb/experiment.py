@@ -238,7 +238,6 @@ def experiment_config(**params) -> ExperimentConfig:
         if getattr(c, key) is None: setattr(c, key, _tier_value(c.tier, key, c.objective))
     c.eval_models = tuple(check_choice('eval model', m, MODELS) for m in c.eval_models)
     for key in ('iterations', 'eval_epochs', 'n_eval', 'width'): setattr(c, key, check_positive(key, getattr(c, key)))
-    fields = objective_option_fields(c.objective)
     c.objective_options = {**tier_objective_options(c.tier, c.objective, c.ipc), **obj}
     for k, v in c.objective_options.items():
         if isinstance(v, (int, float)) and not isinstance(v, bool): check_positive(k, v, float if isinstance(v, float) else int)
