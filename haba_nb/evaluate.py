@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_evaluate.ipynb #e172d99c
 from __future__ import annotations
-import dataclasses, time
+import contextlib, dataclasses, time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,10 +16,12 @@ from .augment import DSA_STRATEGY, dsa, dc_augment
 from .networks import get_network
 
 # %% auto #0
-__all__ = ['EvalConfig', 'accuracy', 'train_and_evaluate', 'mean_std', 'evaluate_synset', 'cross_arch', 'format_table',
-           'train_whole']
+__all__ = ['PRECISIONS', 'EvalConfig', 'accuracy', 'train_and_evaluate', 'mean_std', 'evaluate_synset', 'cross_arch',
+           'format_table', 'train_whole']
 
 # %% ../nbs/04_evaluate.ipynb #c81e7392
+PRECISIONS = ('fp32', 'bf16')
+
 @dataclass
 class EvalConfig:
     "The train-from-scratch evaluation protocol (DC/DSA/DM: 300 epochs; MTT/HaBa: 1000)."
@@ -37,6 +39,8 @@ class EvalConfig:
     depth: int = 3                  # ConvNet depth
     norm: str = 'instancenorm'      # ConvNet normalisation
     test_batch: int = 1024          # batch size when scoring the test set
+    precision: str = 'fp32'         # 'fp32', or 'bf16': forward passes under torch.autocast (weights and SGD stay fp32)
+    standardize: bool = False       # HaBa's code: standardise every batch (train and test) to mean 0, std 1 before the net
 
     def __post_init__(self):
         for k in ('epochs', 'batch', 'width', 'depth', 'test_batch'): check_positive(k, getattr(self, k))
@@ -44,6 +48,7 @@ class EvalConfig:
         if self.momentum < 0 or self.weight_decay < 0:
             raise ConfigError(f"momentum and weight_decay must be >= 0, got {self.momentum}, {self.weight_decay}",
                               "use the protocol's momentum=0.9, weight_decay=5e-4")
+        check_choice('precision', self.precision, PRECISIONS)
         if self.dsa and self.dc_aug:
             raise ConfigError("both dsa=True and dc_aug=True: the protocol applies one augmentation",
                               "set dsa=False to use DC augmentation, or dc_aug=False to use DSA")
@@ -79,8 +84,18 @@ def _check_set(x: torch.Tensor, y: torch.Tensor, data) -> None:
                          f"use labels in 0..{data.num_classes - 1}")
 
 # %% ../nbs/04_evaluate.ipynb #b66c1057
+def _standardize(x: torch.Tensor) -> torch.Tensor:
+    "HaBa's evaluation step: the whole batch shifted and scaled to mean 0, std 1 (one mean and std over every pixel)."
+    return (x - x.mean()) / x.std()
+
+def _autocast(cfg: EvalConfig, device):
+    "The forward-pass context of `cfg.precision`: bf16 autocast, or nothing."
+    if cfg.precision == 'fp32': return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
+
 def _augment(x: torch.Tensor, cfg: EvalConfig, generator: torch.Generator) -> torch.Tensor:
-    "Apply the configured training augmentation (DSA, DC's, or none) to one batch."
+    "Apply the configured training augmentation (DSA, DC's, or none) to one batch (standardised first if `cfg.standardize`)."
+    if cfg.standardize: x = _standardize(x)
     if cfg.dsa: return dsa(x, strategy=cfg.dsa_strategy, seed=None, generator=generator)
     if cfg.dc_aug: return dc_augment(x, generator=generator)
     return x
@@ -91,12 +106,16 @@ def accuracy(net: torch.nn.Module, # a trained classifier
                   x: torch.Tensor,      # test images (N,C,H,W)
                   y: torch.Tensor,      # integer labels (N,)
                   batch: int = 1024,    # images per forward pass
-                  device=None           # where `net` lives (default: its parameters' device)
+                  device=None,          # where `net` lives (default: its parameters' device)
+                  cfg: EvalConfig | None = None # its `precision` and `standardize` apply to the test batches too
                  ) -> float:
     "Top-1 accuracy in percent of `net` on `(x, y)`, in batches, in eval mode, without gradients."
-    device = device or next(net.parameters()).device
+    device, cfg = device or next(net.parameters()).device, cfg or EvalConfig()
     was_training = net.training; net.eval()
-    correct = sum(int((net(x[i:i+batch].to(device)).argmax(1) == y[i:i+batch].to(device)).sum())
+    def predict(xb):
+        if cfg.standardize: xb = _standardize(xb)
+        with _autocast(cfg, device): return net(xb).argmax(1)
+    correct = sum(int((predict(x[i:i+batch].to(device)) == y[i:i+batch].to(device)).sum())
                   for i in range(0, len(x), batch))
     net.train(was_training)
     return 100.0 * correct / max(len(x), 1)
@@ -130,15 +149,16 @@ def train_and_evaluate(syn,                  # `(x, y)` tensors or a parameteris
         perm, loss_sum, correct = torch.randperm(len(x), generator=g).to(device), 0.0, 0
         for i in range(0, len(x), cfg.batch):
             idx = perm[i:i + cfg.batch]
-            out = net(_augment(x[idx], cfg, g))
-            loss = F.cross_entropy(out, y[idx])
+            xb = _augment(x[idx], cfg, g)
+            with _autocast(cfg, device): out = net(xb)
+            loss = F.cross_entropy(out.float(), y[idx])
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
             loss_sum += float(loss.detach()) * len(idx)
             correct += int((out.argmax(1) == (y[idx] if y.ndim == 1 else y[idx].argmax(1))).sum())
         sched.step()
         if progress: epochs.set_postfix(loss=f"{loss_sum / len(x):.4f}")
     seconds = time.time() - start
-    return dict(acc_test=accuracy(net, data.x_test, data.y_test, cfg.test_batch, device),
+    return dict(acc_test=accuracy(net, data.x_test, data.y_test, cfg.test_batch, device, cfg),
                 acc_train=100.0 * correct / len(x), loss_train=loss_sum / len(x),
                 seconds=seconds, model=cfg.model, epochs=cfg.epochs, lr=lr, seed=seed, net=net)
 

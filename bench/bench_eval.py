@@ -1,0 +1,154 @@
+"""Evaluation speed of a HaBa set (issue 18): seconds per training epoch, the reference's loop vs ours in float32 and bf16,
+and whether bf16 keeps the accuracy distribution.
+
+Timing (`--shapes`): one process, the variants interleaved round by round (R rounds × E epochs each), median
+seconds per epoch, ratios to the reference printed side by side:
+
+  reference  HaBa's code's evaluation epoch, emulated at the same shapes with this project's networks and DSA:
+             a torch DataLoader (batch 256, shuffle) over a dataset whose every item is ONE basis through a random
+             hallucinator (batch 1, as its `StyleTranslatorSharedDataset`; here under no_grad, which is kinder than
+             the reference, whose items carry the hallucinators' graph), every batch standardised, DSA, forward,
+             cross-entropy, accuracy via numpy, backward, SGD step
+  fp32       ours (`train_and_evaluate`): every basis through a random hallucinator in one batched bank call, DSA,
+             forward, backward, SGD step
+  bf16       the same with `EvalConfig(precision='bf16')`: forward passes under torch.autocast (bfloat16), weights
+             and SGD in float32
+
+Shapes: `fmnist` (1×28×28, 10 classes, 9 bases per class, 5 hallucinators: the IPC 10 HaBa set) and `cifar10`
+(3×32×32, the same counts); random bases (timing only). The evaluated network is ConvNet-128 (instance norm).
+
+Accuracy (`--accuracy RUN/final`): the saved set evaluated by `--seeds` fresh ConvNet-128 networks per precision
+(seeds 2000.., `--epochs`, DSA, the run's learned lr for MTT sets), mean ± std each, and Welch's t-test.
+
+    .venv/bin/python bench/bench_eval.py                                  # timing, 2 threads, both shapes
+    .venv/bin/python bench/bench_eval.py --shapes fmnist --threads 1 --accuracy /work/runs_mtt1000/fashionmnist-mtt-ipc10-haba_new_rho0.2/final --seeds 5
+
+Only ratios are meaningful when other jobs share the cores (the JSON records the load average); absolute times
+belong to an idle machine or a GPU.
+"""
+from __future__ import annotations
+import argparse, json, os, statistics, subprocess, sys, time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from haba_nb.augment import DSA_STRATEGY, dsa
+from haba_nb.basis import FactorizedSet
+from haba_nb.evaluate import EvalConfig, train_and_evaluate, evaluate_synset
+from haba_nb.networks import get_network
+
+SHAPES = {'fmnist': (1, 28), 'cifar10': (3, 32)}
+
+
+def stand_in(name: str, bpc: int, n_hal: int, seed: int = 0):
+    "A FactorizedSet of random bases at `name`'s shapes, and a RealData stand-in with a one-image test split."
+    c, s = SHAPES[name]
+    g = torch.Generator().manual_seed(seed)
+    data = SimpleNamespace(name=name, channels=c, im_size=(s, s), num_classes=10,
+                           x_test=torch.randn(1, c, s, s, generator=g), y_test=torch.zeros(1, dtype=torch.long))
+    return FactorizedSet.from_real(data, bpc, n_hal, init='noise', generator=g), data
+
+
+class _OneViewEach(torch.utils.data.Dataset):
+    "The reference's dataset: item i is basis i through a random hallucinator, computed one at a time."
+    def __init__(self, param): self.param = param
+    def __len__(self): return len(self.param)
+    def __getitem__(self, i):
+        with torch.no_grad():
+            j = int(torch.randint(self.param.bank.n, (1,)))
+            return self.param.views([i], [j])[0], self.param.labels[i]
+
+
+def reference_train(param, data, cfg: EvalConfig, seed: int) -> float:
+    "Seconds of `cfg.epochs` epochs of the reference's training loop (see the module doc); the network is discarded."
+    torch.manual_seed(seed)
+    net = get_network(cfg.model, data.channels, data.num_classes, data.im_size, width=cfg.width, depth=cfg.depth, norm=cfg.norm)
+    opt = torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=5e-4)
+    loader = torch.utils.data.DataLoader(_OneViewEach(param), batch_size=cfg.batch, shuffle=True, num_workers=0)
+    t = time.perf_counter()
+    for _ in range(cfg.epochs):
+        net.train()
+        for img, lab in loader:
+            img = (img - img.mean()) / img.std()
+            img = dsa(img, strategy=cfg.dsa_strategy, seed=None)
+            out = net(img)
+            loss = F.cross_entropy(out, lab)
+            _ = np.sum(np.equal(np.argmax(out.detach().numpy(), axis=-1), lab.numpy()))
+            opt.zero_grad(); loss.backward(); opt.step()
+    return time.perf_counter() - t
+
+
+def time_shapes(a) -> dict:
+    out = {}
+    for name in a.shapes:
+        param, data = stand_in(name, a.bpc, a.hallucinators)
+        base = EvalConfig(epochs=a.epochs_per_round, width=a.width, device='cpu')
+        runs = {'reference': lambda s: reference_train(param, data, base, s),
+                'fp32': lambda s: train_and_evaluate(param, data, base, seed=s)['seconds'],
+                'bf16': lambda s: train_and_evaluate(param, data, EvalConfig(**{**base.__dict__, 'precision': 'bf16'}), seed=s)['seconds']}
+        for f in runs.values(): f(0)                                   # warm-up: allocator, oneDNN kernels
+        per_epoch = {k: [] for k in runs}
+        for r in range(a.rounds):
+            for k, f in runs.items(): per_epoch[k].append(f(r + 1) / a.epochs_per_round)
+        med = {k: statistics.median(v) for k, v in per_epoch.items()}
+        out[name] = dict(images_per_epoch=len(param), s_per_epoch=med, per_round=per_epoch,
+                         speedup_vs_reference={k: med['reference'] / v for k, v in med.items()})
+        print(f"\n{name}: {len(param)} bases × {a.hallucinators} hallucinators, ConvNet-{a.width}, {a.rounds} rounds × {a.epochs_per_round} epochs")
+        print("| loop | s / epoch (median) | speed-up vs reference |\n|---|---|---|")
+        for k in runs: print(f"| {k} | {med[k]:.3f} | {med['reference'] / med[k]:.2f}x |")
+    return out
+
+
+def accuracy_check(a) -> dict:
+    from haba_nb.artifacts import load_artifact
+    from haba_nb.data import load_dataset
+    param, meta = load_artifact(a.accuracy)
+    lr = meta.get('syn_lr')                                  # MTT sets: evaluate with the learned lr
+    real = load_dataset(a.dataset)
+    res = {}
+    for prec in ('fp32', 'bf16'):
+        ev = evaluate_synset(param.eval(), real, EvalConfig(epochs=a.epochs, width=a.width, precision=prec),
+                             n_seeds=a.seeds, seed=2000, lr=lr)
+        res[prec] = dict(mean=ev['mean'], std=ev['std'], accs=ev['accs'], seconds=ev['seconds'])
+        print(f"{prec}: {ev['mean']:.2f} ± {ev['std']:.2f}  {['%.2f' % v for v in ev['accs']]}  ({ev['seconds']:.0f} s training)", flush=True)
+    from scipy.stats import ttest_ind
+    t = ttest_ind(res['fp32']['accs'], res['bf16']['accs'], equal_var=False)
+    res['welch_p'] = float(t.pvalue)
+    res['lr'] = lr
+    print(f"Welch's t-test fp32 vs bf16: p = {t.pvalue:.3f} ({a.seeds} seeds each)")
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--shapes', nargs='*', default=['fmnist', 'cifar10'], choices=list(SHAPES))
+    ap.add_argument('--bpc', type=int, default=9)
+    ap.add_argument('--hallucinators', type=int, default=5)
+    ap.add_argument('--width', type=int, default=128)
+    ap.add_argument('--rounds', type=int, default=5)
+    ap.add_argument('--epochs-per-round', type=int, default=3)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--accuracy', default=None, metavar='ARTIFACT', help="a saved set (run folder's final/) to evaluate in fp32 and bf16")
+    ap.add_argument('--dataset', default='fashionmnist', help='the dataset of --accuracy')
+    ap.add_argument('--seeds', type=int, default=5)
+    ap.add_argument('--epochs', type=int, default=300, help='epochs of each --accuracy evaluation')
+    ap.add_argument('--out', default=str(HERE / 'results' / 'bench_eval.json'))
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    rec = dict(bench='eval', config=vars(a), loadavg_1min_start=os.getloadavg()[0], torch=torch.__version__,
+               commit=subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=HERE).stdout.strip())
+    if a.shapes: rec['timing'] = time_shapes(a)
+    if a.accuracy: rec['accuracy'] = accuracy_check(a)
+    rec['loadavg_1min_end'] = os.getloadavg()[0]
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(rec, indent=1))
+    print(f"saved {a.out}")
+
+
+if __name__ == '__main__':
+    main()
