@@ -13,6 +13,9 @@ the others with the protocol's 0.01.
         --models ConvNet,ResNet18,VGG11,AlexNet --seeds 3 --epochs 300 --threads 1
     .venv/bin/python bench/cross_arch.py --table-only
 
+`--standardize` evaluates under HaBa's code's protocol (every batch standardised, `EvalConfig.standardize`) and
+`--precision bf16` with bf16 forward passes; both are part of a cell's key and shown in the table's protocol column.
+
 Records are appended to --out (default bench/results/cross_arch.json); a (set, folder, model,
 seeds, epochs) cell already there is skipped, so an interrupted run continues where it stopped.
 """
@@ -37,19 +40,24 @@ def parse_set(s: str) -> tuple[str, Path]:
     return name.strip(), folder
 
 
+def _protocol(r) -> str:
+    "The evaluation protocol of a record, in words (records before the switches existed: float32, raw batches)."
+    return ', '.join([r.get('precision', 'fp32')] + (['batches standardised'] if r.get('standardize') else []))
+
+
 def print_table(records):
     models = list(dict.fromkeys(r['model'] for r in records))
-    sets = list(dict.fromkeys((r['set'], r['epochs'], r['seeds']) for r in records))
+    sets = list(dict.fromkeys((r['set'], r['epochs'], r['seeds'], _protocol(r)) for r in records))
     print("\ntest accuracy (%) of fresh networks trained on each final set, mean ± std over evaluation seeds\n")
-    print("| set | epochs × seeds | lr | " + " | ".join(models) + " |")
-    print("|---|---|---|" + "---|" * len(models))
-    for name, ep, n in sets:
+    print("| set | protocol | epochs × seeds | lr | " + " | ".join(models) + " |")
+    print("|---|---|---|---|" + "---|" * len(models))
+    for name, ep, n, proto in sets:
         cells, lr = [], None
         for m in models:
-            r = [r for r in records if (r['set'], r['epochs'], r['seeds'], r['model']) == (name, ep, n, m)]
+            r = [r for r in records if (r['set'], r['epochs'], r['seeds'], _protocol(r), r['model']) == (name, ep, n, proto, m)]
             cells.append(f"{r[-1]['mean']:.1f} ± {r[-1]['std']:.1f}" if r else '–')
             lr = lr or (r[-1]['lr'] if r else None)
-        print(f"| {name} | {ep} × {n} | {lr:.3g} | " + " | ".join(cells) + " |")
+        print(f"| {name} | {proto} | {ep} × {n} | {lr:.3g} | " + " | ".join(cells) + " |")
 
 
 def main():
@@ -59,6 +67,8 @@ def main():
     ap.add_argument('--seeds', type=int, default=3, help='evaluation seeds (1000, 1001, ...)')
     ap.add_argument('--epochs', type=int, default=300)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--standardize', action='store_true', help="standardise every batch (HaBa's code's evaluation)")
+    ap.add_argument('--precision', default='fp32', choices=('fp32', 'bf16'), help='forward-pass precision of the evaluation')
     ap.add_argument('--table-only', action='store_true')
     ap.add_argument('--out', default=str(HERE / 'results' / 'cross_arch.json'))
     a = ap.parse_args()
@@ -85,10 +95,12 @@ def main():
             lr = meta.get('syn_lr')
             for m in models:
                 key = dict(set=name, folder=str(folder), dataset=dataset, model=m, seeds=a.seeds, epochs=a.epochs)
-                if any({k: r.get(k) for k in key} == key for r in records):
+                if a.standardize: key['standardize'] = True
+                if a.precision != 'fp32': key['precision'] = a.precision
+                if any({k: r.get(k) for k in key} == key and _protocol(r) == _protocol(key) for r in records):
                     print(f"{name} / {m}: done before, skipped"); continue
                 t0 = time.time()
-                ev = evaluate_synset(param.eval(), real, EvalConfig(model=m, epochs=a.epochs), n_seeds=a.seeds, seed=1000, lr=lr)
+                ev = evaluate_synset(param.eval(), real, EvalConfig(model=m, epochs=a.epochs, standardize=a.standardize, precision=a.precision), n_seeds=a.seeds, seed=1000, lr=lr)
                 rec = {**key, 'mean': float(ev['mean']), 'std': float(ev['std']), 'accs': [float(v) for v in ev['accs']],
                        'lr': float(ev['lr']), 'parameterisation': meta['distill_config'].get('parameterisation'),
                        'objective': meta['distill_config'].get('objective'), 'ipc': meta['distill_config'].get('ipc'),
