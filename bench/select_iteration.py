@@ -1,0 +1,96 @@
+"""Choose a run's iteration on a held-out validation split, then report that set's TEST accuracy with fresh seeds.
+
+`distill` keeps its checkpoints (`checkpoint_every`, `keep_checkpoints`); this script evaluates the synthetic set of
+each one on a validation split of the TRAINING data (`RealData.split_validation`: N images per class, seeded,
+class-balanced; the test split is never read while choosing), picks the iteration with the best validation mean,
+and only then trains fresh evaluation networks (seeds 1000.., never those that chose) on the chosen set and scores
+them on the test split. MTT sets are evaluated with the checkpoint's learned lr.
+
+For MTT the experts were trained on the whole training split, validation images included, so validation accuracy
+runs high; it only ranks the iterations of one run.
+
+    .venv/bin/python bench/select_iteration.py --run "MTT 10 plain=/work/runs_mtt1000/fashionmnist-mtt-ipc10-plain" \\
+        --val-per-class 500 --val-seeds 1 --precision bf16 --test-seeds 3 --threads 1
+
+Saves bench/results/select_iteration.json (one record per run: validation accuracy per iteration, the choice, the
+test accuracy of the chosen set) and prints the table.
+"""
+from __future__ import annotations
+import argparse, json, subprocess, sys, time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def checkpoint_set(ckpt: Path, shape_config: dict):
+    "(param, syn_lr or None, iteration) restored from one checkpoint file, with the set's shape from its artifact."
+    from haba_nb.basis import param_from_config
+    from haba_nb.runs import read_checkpoint
+    st = read_checkpoint(ckpt)
+    param = param_from_config(shape_config)
+    param.load_state_dict(st['run']['param'])
+    lr = st['run']['objective'].get('syn_lr')
+    return param.eval(), (None if lr is None else float(lr)), int(st['it'])
+
+
+def select(name: str, run: Path, real, a) -> dict:
+    from haba_nb.artifacts import load_artifact
+    from haba_nb.evaluate import EvalConfig, evaluate_synset
+    from haba_nb.runs import list_checkpoints
+    _, meta = load_artifact(run / 'final')
+    ckpts = list_checkpoints(run)
+    if not ckpts: sys.exit(f"{run}: no checkpoints; run distill with checkpoint_every > 0 and keep_checkpoints large enough")
+    val = real.split_validation(a.val_per_class, seed=a.val_seed)[1]          # test split := held-out training images
+    vcfg = EvalConfig(epochs=a.epochs, width=a.width, precision=a.precision)
+    per_it, sets = {}, {}
+    for c in ckpts:
+        param, lr, it = checkpoint_set(c, meta['config'])
+        ev = evaluate_synset(param, val, vcfg, n_seeds=a.val_seeds, seed=a.val_seed_base, lr=lr)
+        per_it[it], sets[it] = float(ev['mean']), (param, lr)
+        print(f"{name}: iteration {it}: validation {ev['mean']:.2f} ± {ev['std']:.2f} (lr {lr})", flush=True)
+    best = max(per_it, key=lambda k: (per_it[k], k))
+    param, lr = sets[best]
+    ev = evaluate_synset(param, real, EvalConfig(epochs=a.epochs, width=a.width), n_seeds=a.test_seeds, seed=1000, lr=lr)
+    return dict(name=name, run=str(run), validation=per_it, chosen=best, last=max(per_it), test_mean=float(ev['mean']),
+                test_std=float(ev['std']), test_accs=[float(v) for v in ev['accs']], lr=lr)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--run', action='append', default=[], metavar='NAME=FOLDER', help='a run folder with checkpoints and final/ (repeat)')
+    ap.add_argument('--dataset', default='fashionmnist')
+    ap.add_argument('--val-per-class', type=int, default=500)
+    ap.add_argument('--val-seed', type=int, default=0, help='seed of the validation draw')
+    ap.add_argument('--val-seeds', type=int, default=1, help='evaluation networks per checkpoint on the validation split')
+    ap.add_argument('--val-seed-base', type=int, default=3000, help='their seeds (disjoint from the test seeds 1000..)')
+    ap.add_argument('--precision', default='fp32', choices=('fp32', 'bf16'), help='precision of the validation evaluations')
+    ap.add_argument('--test-seeds', type=int, default=3)
+    ap.add_argument('--epochs', type=int, default=300)
+    ap.add_argument('--width', type=int, default=128)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--out', default=str(HERE / 'results' / 'select_iteration.json'))
+    a = ap.parse_args()
+    if not a.run: sys.exit('no --run given: pass --run NAME=FOLDER for each run folder')
+    import torch; torch.set_num_threads(a.threads)
+    from haba_nb.core import atomic_write_json
+    from haba_nb.data import load_dataset
+    real = load_dataset(a.dataset)
+    out = Path(a.out)
+    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=HERE).stdout.strip()
+    for spec in a.run:
+        if '=' not in spec: sys.exit(f"--run {spec!r}: expected NAME=FOLDER")
+        name, folder = (s.strip() for s in spec.split('=', 1))
+        t = time.time()
+        rec = {**select(name, Path(folder), real, a), 'settings': {k: v for k, v in vars(a).items() if k not in ('run', 'out')},
+               'seconds': time.time() - t, 'commit': commit, 'command': ' '.join(['python'] + sys.argv)}
+        records = json.loads(out.read_text()) if out.exists() else []
+        atomic_write_json(out, records + [rec])
+    records = json.loads(out.read_text())
+    print("\n| run | validation accuracy by iteration | chosen | test accuracy of the chosen set |\n|---|---|---|---|")
+    for r in records:
+        v = ', '.join(f"{k}: {x:.1f}" for k, x in r['validation'].items())
+        print(f"| {r['name']} | {v} | {r['chosen']} | {r['test_mean']:.1f} ± {r['test_std']:.1f} (n={len(r['test_accs'])}) |")
+
+
+if __name__ == '__main__':
+    main()
