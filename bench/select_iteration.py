@@ -38,7 +38,7 @@ def select(name: str, run: Path, real, a) -> dict:
     from haba_nb.evaluate import EvalConfig, evaluate_synset
     from haba_nb.runs import list_checkpoints
     _, meta = load_artifact(run / 'final')
-    ckpts = list_checkpoints(run)
+    ckpts = [c for c in list_checkpoints(run) if int(c.stem.split('-')[1]) >= a.min_iteration]
     if not ckpts: sys.exit(f"{run}: no checkpoints; run distill with checkpoint_every > 0 and keep_checkpoints large enough")
     val = real.split_validation(a.val_per_class, seed=a.val_seed)[1]          # test split := held-out training images
     vcfg = EvalConfig(epochs=a.epochs, width=a.width, precision=a.precision)
@@ -64,6 +64,7 @@ def main():
     ap.add_argument('--val-seeds', type=int, default=1, help='evaluation networks per checkpoint on the validation split')
     ap.add_argument('--val-seed-base', type=int, default=3000, help='their seeds (disjoint from the test seeds 1000..)')
     ap.add_argument('--precision', default='fp32', choices=('fp32', 'bf16'), help='precision of the validation evaluations')
+    ap.add_argument('--min-iteration', type=int, default=0, help='consider only checkpoints from this iteration on')
     ap.add_argument('--test-seeds', type=int, default=3)
     ap.add_argument('--epochs', type=int, default=300)
     ap.add_argument('--width', type=int, default=128)
