@@ -27,7 +27,7 @@ Only ratios are meaningful when other jobs share the cores (the JSON records the
 belong to an idle machine or a GPU.
 """
 from __future__ import annotations
-import argparse, json, os, statistics, subprocess, sys, time
+import argparse, dataclasses, json, os, statistics, subprocess, sys, time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -90,7 +90,7 @@ def time_shapes(a) -> dict:
         base = EvalConfig(epochs=a.epochs_per_round, width=a.width, device='cpu')
         runs = {'reference': lambda s: reference_train(param, data, base, s),
                 'fp32': lambda s: train_and_evaluate(param, data, base, seed=s)['seconds'],
-                'bf16': lambda s: train_and_evaluate(param, data, EvalConfig(**{**base.__dict__, 'precision': 'bf16'}), seed=s)['seconds']}
+                'bf16': lambda s: train_and_evaluate(param, data, dataclasses.replace(base, precision='bf16'), seed=s)['seconds']}
         for f in runs.values(): f(0)                                   # warm-up: allocator, oneDNN kernels
         per_epoch = {k: [] for k in runs}
         for r in range(a.rounds):

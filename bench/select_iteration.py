@@ -38,16 +38,18 @@ def select(name: str, run: Path, real, a) -> dict:
     from haba_nb.evaluate import EvalConfig, evaluate_synset
     from haba_nb.runs import list_checkpoints
     _, meta = load_artifact(run / 'final')
-    ckpts = [c for c in list_checkpoints(run) if int(c.stem.split('-')[1]) >= a.min_iteration]
+    ckpts = list_checkpoints(run)
     if not ckpts: sys.exit(f"{run}: no checkpoints; run distill with checkpoint_every > 0 and keep_checkpoints large enough")
     val = real.split_validation(a.val_per_class, seed=a.val_seed)[1]          # test split := held-out training images
     vcfg = EvalConfig(epochs=a.epochs, width=a.width, precision=a.precision)
     per_it, sets = {}, {}
     for c in ckpts:
         param, lr, it = checkpoint_set(c, meta['config'])
+        if it < a.min_iteration: continue
         ev = evaluate_synset(param, val, vcfg, n_seeds=a.val_seeds, seed=a.val_seed_base, lr=lr)
         per_it[it], sets[it] = float(ev['mean']), (param, lr)
         print(f"{name}: iteration {it}: validation {ev['mean']:.2f} ± {ev['std']:.2f} (lr {lr})", flush=True)
+    if not per_it: sys.exit(f"{run}: no checkpoint at iteration >= {a.min_iteration}")
     best = max(per_it, key=lambda k: (per_it[k], k))
     param, lr = sets[best]
     ev = evaluate_synset(param, real, EvalConfig(epochs=a.epochs, width=a.width), n_seeds=a.test_seeds, seed=1000, lr=lr)

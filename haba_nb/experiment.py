@@ -196,9 +196,11 @@ def _route(params: dict, objective: str) -> tuple[dict, dict, dict]:
 # %% ../nbs/22_experiment.ipynb #7e145cc7
 def _eval_cfg(c: ExperimentConfig):
     from haba_nb.evaluate import EvalConfig
-    o = c.distill_options   # the in-loop evaluation's switches apply to the reported evaluation too
+    from haba_nb.distill import DistillConfig
+    o = c.distill_options   # the in-loop evaluation's switches (validated, coerced) apply to the reported evaluation too
     return EvalConfig(epochs=c.eval_epochs, width=c.width, device=c.device,
-                      precision=o.get('eval_precision', 'fp32'), standardize=bool(o.get('eval_standardize', False)))
+                      precision=o.get('eval_precision', DistillConfig.eval_precision),
+                      standardize=o.get('eval_standardize', DistillConfig.eval_standardize))
 
 def _distill_config(c: ExperimentConfig, run_dir: Path, expert_dir=None):
     "Map an experiment onto `haba_nb.distill.DistillConfig`: model selection inside the loop, final evaluation outside."
