@@ -488,7 +488,8 @@ def _artifact_meta(cfg, it, bpc, lrs, run, accuracy=None, extra=None, real=None)
     return {**norm, "distill_config": json.loads(json.dumps(asdict(cfg))), "iteration": it, "objective": cfg.objective,
             "parameterisation": cfg.parameterisation, "dataset": cfg.dataset, "ipc": cfg.ipc, "bpc": bpc,
             "lrs": lrs, "syn_lr": _syn_lr(run.objective), "accuracy": accuracy,
-            "validation": getattr(real, "validation", None), **(extra or {})}
+            "validation": getattr(real, "validation", None), **(extra or {}),
+            **({"experts": run.objective.experts_info} if hasattr(run.objective, "experts_info") else {})}
 
 # %% ../nbs/21_distill.ipynb #4f645e1c
 def _syn_lr_extra(run: _Run) -> dict | None:

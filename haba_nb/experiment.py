@@ -368,12 +368,13 @@ def run_experiment(c: ExperimentConfig,      # a validated config (`experiment_c
         if c.is_distillation:
             from haba_nb.distill import distill
             t = time.time()
-            experts = resolve_experts(c, real)
+            experts = resolve_experts(c, pool)   # the pool: experts that never saw the validation split are preferred / trained
             if experts is not None: res['expert_dir'] = str(experts)
             dres = distill(_distill_config(c, out/'distill', experts), callback=callback, resume=c.resume, real=real, overwrite=c.overwrite)
             timings['distill_s'] = time.time() - t
             param, history, lr = dres.param, dres.history, dres.meta.get('syn_lr')
             res['resumed_from'] = dres.meta.get('resumed_from')
+            if dres.meta.get('experts'): res['experts'] = dres.meta['experts']   # MTT: folder, held-out split, whether they saw the validation images
             res['selection'] = dict(split='validation', validation=dres.meta.get('validation'), best=dres.best,
                                     reported='best' if dres.best is not None else 'final', iterations=len(history))
             if dres.best is not None:   # the loop evaluated along the way: report the set chosen on the validation split

@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_experts.ipynb #28b14a1f
 from __future__ import annotations
-import argparse, contextlib, json, os, shlex, socket, sys, time
+import argparse, contextlib, json, os, shlex, socket, sys, time, warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +15,9 @@ from .core import HabaError, TrajectoryError, atomic_write, atomic_write_json, c
 from .networks import get_network, flatten_params
 
 # %% auto #0
-__all__ = ['TRAJ_FORMAT', 'expert_path', 'experts_command', 'lock_is_stale', 'claim_expert', 'canonical_net_kw', 'train_expert',
-           'experts_root', 'experts_folder', 'train_experts', 'check_trajectories', 'find_experts', 'ensure_experts',
-           'experts_main']
+__all__ = ['TRAJ_FORMAT', 'expert_path', 'experts_command', 'held_out_of', 'lock_is_stale', 'claim_expert', 'canonical_net_kw',
+           'train_expert', 'experts_root', 'experts_folder', 'train_experts', 'check_trajectories', 'experts_info',
+           'find_experts', 'ensure_experts', 'experts_main']
 
 # %% ../nbs/14_experts.ipynb #97fcedef
 TRAJ_FORMAT = 'haba_nb.trajectories/1'
@@ -33,12 +33,19 @@ def experts_command(dataset: str,           # a `DATASETS` key
                     net_kw: dict | None = None, # network settings (width, depth, norm, act, pool)
                     epochs: int = 50,       # epochs per expert
                     n_experts: int = 100,   # how many experts
-                    data_root=None) -> str: # folder with the dataset files, when not the default
+                    data_root=None,         # folder with the dataset files, when not the default
+                    held_out: dict | None = None) -> str: # the validation split the experts must not see (`held_out_of`)
     "The exact `haba-experts` command that makes trajectories for these settings (paths shell-quoted)."
     extra = ''.join(f' --{k.replace("_", "-")} {shlex.quote(str(v))}' for k, v in (net_kw or {}).items())
     root = f' --data-root {shlex.quote(str(data_root))}' if data_root else ''
+    val = f" --val-per-class {held_out['n_per_class']} --val-seed {held_out['seed']}" if held_out else ' --val-per-class 0'
     return (f"haba-experts --dataset {dataset} --out {shlex.quote(str(folder))} --n-experts {n_experts} --epochs {epochs}"
-            f" --model {model}{extra}{' --zca' if zca else ''}{root}")
+            f" --model {model}{extra}{' --zca' if zca else ''}{val}{root}")
+
+def held_out_of(real) -> dict | None:
+    "The validation split `real` lacks (`RealData.split_validation`'s pool): {'n_per_class', 'seed'}, or None for a whole training split."
+    v = getattr(real, 'validation', None)
+    return {'n_per_class': int(v['n_per_class']), 'seed': int(v['seed'])} if v else None
 
 # %% ../nbs/14_experts.ipynb #a66f222e
 def _pid_alive(pid: int) -> bool:
@@ -82,7 +89,8 @@ def _expert_meta(real, model, net_kw, epochs, lr, batch, dsa_on, momentum, weigh
     return {'format': TRAJ_FORMAT, 'dataset': real.name, 'model': model, 'net_kw': canonical_net_kw(net_kw),
             'channels': int(real.channels), 'im_size': list(real.im_size), 'num_classes': int(real.num_classes),
             'zca': real.zca is not None, 'n_params': int(n_params), 'epochs': int(epochs), 'lr': float(lr),
-            'batch': int(batch), 'dsa': bool(dsa_on), 'momentum': float(momentum), 'weight_decay': float(weight_decay)}
+            'batch': int(batch), 'dsa': bool(dsa_on), 'momentum': float(momentum), 'weight_decay': float(weight_decay),
+            'held_out': held_out_of(real)}
 
 def train_expert(real, model='ConvNet', net_kw=None, epochs=50, lr=0.01, batch=256, dsa_on=True,
                  momentum=0.0, weight_decay=0.0, seed=0, device='cpu', heartbeat=None, progress=None):
@@ -108,12 +116,14 @@ def experts_root(root=None) -> Path:
     return Path(root) if root is not None else cache_dir() / 'experts'
 
 def experts_folder(dataset: str, model: str = 'ConvNet', net_kw: dict | None = None, zca: bool = False,
-                   epochs: int = 50, root=None) -> Path:
-    "The trajectory folder named after its settings, e.g. `<cache>/experts/fashionmnist-ConvNet-w32-d3-instancenorm-e12`."
+                   epochs: int = 50, root=None,
+                   held_out: dict | None = None) -> Path:   # the validation split they never saw (`held_out_of`)
+    "The trajectory folder named after its settings, e.g. `<cache>/experts/fashionmnist-ConvNet-w32-d3-instancenorm-val50s0-e12`."
     k = canonical_net_kw(net_kw)
     name = f"{dataset}-{model}-w{k['width']}-d{k['depth']}-{k['norm']}"
     extra = {kk: v for kk, v in k.items() if kk not in ('width', 'depth', 'norm') and _NET_DEFAULTS.get(kk) != v}
-    name += ''.join(f"-{kk}{v}" for kk, v in sorted(extra.items())) + ('-zca' if zca else '') + f"-e{int(epochs)}"
+    val = f"-val{held_out['n_per_class']}s{held_out['seed']}" if held_out else ''
+    name += ''.join(f"-{kk}{v}" for kk, v in sorted(extra.items())) + ('-zca' if zca else '') + val + f"-e{int(epochs)}"
     return experts_root(root) / name
 
 # %% ../nbs/14_experts.ipynb #38fa563f
@@ -124,10 +134,10 @@ def _check_or_write_meta(folder: Path, meta: dict):
         old = json.loads(f.read_text())
         diff = {k: (old.get(k), v) for k, v in meta.items() if old.get(k) != v}
         if diff:
+            named = experts_folder(meta['dataset'], meta['model'], meta['net_kw'], meta['zca'], meta['epochs'], folder.parent, meta.get('held_out'))
             raise TrajectoryError(f"{folder} already holds trajectories made with other settings: "
                                   + ", ".join(f"{k} {a!r} there vs {b!r} now" for k, (a, b) in diff.items()),
-                                  f"pass another --out folder (one folder per setting), e.g. {experts_folder(meta['dataset'], meta['model'], meta['net_kw'], meta['zca'], meta['epochs'], folder.parent)}"
-                                  if folder != experts_folder(meta['dataset'], meta['model'], meta['net_kw'], meta['zca'], meta['epochs'], folder.parent)
+                                  f"pass another --out folder (one folder per setting), e.g. {named}" if folder != named
                                   else f"delete {folder} (its trajectories.json is damaged or from an older format) and run the command again")
     else: atomic_write_json(f, meta)
 
@@ -190,9 +200,9 @@ def check_trajectories(folder,            # trajectory folder (from `train_exper
                        net_kw: dict | None = None,
                        last_epoch_needed: int = 1): # max_start_epoch - 1 + expert_epochs
     "Validate a trajectory folder for `real`/`model`; return (meta, sorted expert files)."
-    folder = Path(folder); zca = real.zca is not None
-    def cmd(epochs=50, out=folder): return experts_command(real.name, out, model, zca, canonical_net_kw(net_kw), max(epochs, last_epoch_needed))
-    def elsewhere(epochs): return experts_folder(real.name, model, net_kw, zca, max(epochs, last_epoch_needed), folder.parent)
+    folder = Path(folder); zca, held = real.zca is not None, held_out_of(real)
+    def cmd(epochs=50, out=folder): return experts_command(real.name, out, model, zca, canonical_net_kw(net_kw), max(epochs, last_epoch_needed), held_out=held)
+    def elsewhere(epochs): return experts_folder(real.name, model, net_kw, zca, max(epochs, last_epoch_needed), folder.parent, held)
     if not (folder / 'trajectories.json').exists():
         what = 'does not exist' if not folder.exists() else 'has no trajectories.json'
         raise TrajectoryError(f"MTT expert trajectory folder {folder} {what}", f"make them with: {cmd()}")
@@ -216,6 +226,20 @@ def check_trajectories(folder,            # trajectory folder (from `train_exper
                               f"finish them with: {cmd(meta['epochs'])}")
     return meta, files
 
+def experts_info(folder,        # the trajectory folder a run uses
+                 meta: dict,    # its trajectories.json (`check_trajectories`)
+                 real) -> dict: # the pool the run distils from (its validation split removed)
+    "What a run records about its experts; warns (with the command that makes clean ones) when they trained on the run's validation split."
+    held, theirs = held_out_of(real), meta.get('held_out')
+    info = {'expert_dir': str(folder), 'held_out': theirs, 'saw_validation': held is not None and theirs != held}
+    if info['saw_validation']:
+        clean = experts_folder(real.name, meta['model'], meta['net_kw'], meta['zca'], meta['epochs'], Path(folder).parent, held)
+        warnings.warn(f"the experts in {folder} trained on this run's validation images ({held['n_per_class']} per class, seed {held['seed']}): "
+                      f"choices made on the validation split (best iteration) may be optimistic. Clean experts: "
+                      f"{experts_command(real.name, clean, meta['model'], meta['zca'], meta['net_kw'], meta['epochs'], max(1, _n_finished(folder)), held_out=held)}"
+                      f" and pass expert_dir {clean}", stacklevel=2)
+    return info
+
 # %% ../nbs/14_experts.ipynb #0746e0b7
 _RECIPE = dict(lr=0.01, batch=256, dsa=True, momentum=0.0, weight_decay=0.0)   # train_experts' defaults (MTT's buffer.py)
 
@@ -227,17 +251,19 @@ def find_experts(real,                  # the data being distilled (name, shape,
                  epochs: int = 50,      # at least this many epochs per expert
                  n_experts: int = 1,    # at least this many finished experts
                  root=None):            # default: cache_dir()/experts
-    "The first cached trajectory folder that fits (named folder first), else None."
-    want, named = _wanted(real, model, net_kw), experts_folder(real.name, model, net_kw, real.zca is not None, epochs, root)
+    "The cached trajectory folder that fits, else None: first one that never saw `real`'s validation split (named folder first), then any."
+    held = held_out_of(real)
+    want, named = _wanted(real, model, net_kw), experts_folder(real.name, model, net_kw, real.zca is not None, epochs, root, held)
     base = experts_root(root)
     others = sorted(p for p in base.iterdir() if p.is_dir() and p != named) if base.is_dir() else []
+    fits = []
     for f in [named, *others]:
         try: meta = json.loads((f / 'trajectories.json').read_text())
         except (OSError, ValueError): continue
         if isinstance(meta.get('net_kw'), dict): meta['net_kw'] = canonical_net_kw(meta['net_kw'])
         if (all(meta.get(k) == v for k, v in {**want, **_RECIPE}.items()) and meta.get('epochs', 0) >= epochs
-                and _n_finished(f) >= n_experts): return f
-    return None
+                and _n_finished(f) >= n_experts): fits.append((meta.get('held_out') != held, f))
+    return min(fits, key=lambda t: t[0])[1] if fits else None   # stable: the clean folders keep their order
 
 # %% ../nbs/14_experts.ipynb #f33787a4
 def ensure_experts(real,                 # the data being distilled
@@ -251,9 +277,11 @@ def ensure_experts(real,                 # the data being distilled
                    device='cpu',
                    progress: bool = True) -> Path:
     "A trajectory folder that fits the run: found in the cache, trained into it (`train`), or a `TrajectoryError` with the command."
-    found = find_experts(real, model, net_kw, epochs, n_experts, root)
-    if found is not None: return found
-    zca, folder = real.zca is not None, experts_folder(real.name, model, net_kw, real.zca is not None, epochs, root)
+    found, held = find_experts(real, model, net_kw, epochs, n_experts, root), held_out_of(real)
+    if found is not None and (not train or json.loads((found / 'trajectories.json').read_text()).get('held_out') == held):
+        return found   # `train`: rather make experts that never saw the validation split than reuse ones that did
+    zca = real.zca is not None
+    folder = experts_folder(real.name, model, net_kw, zca, epochs, root, held)
     if train:
         train_experts(real, folder, n_experts, epochs, model, progress=progress, net_kw=net_kw, device=device)
         if _n_finished(folder) >= n_experts: return folder
@@ -262,7 +290,7 @@ def ensure_experts(real,                 # the data being distilled
     have = _n_finished(folder) if folder.is_dir() else 0
     raise TrajectoryError(f"MTT needs {n_experts} expert trajectories ({model} {canonical_net_kw(net_kw)['width']} wide, {epochs} epochs, "
                           f"{real.name}{', ZCA' if zca else ''}) and the cache {experts_root(root)} has {have or 'none'}",
-                          f"train them with: {experts_command(real.name, folder, model, zca, canonical_net_kw(net_kw), epochs, n_experts, data_root)} "
+                          f"train them with: {experts_command(real.name, folder, model, zca, canonical_net_kw(net_kw), epochs, n_experts, data_root, held)} "
                           "(then run again), or let the run train them: train_experts=True (papermill: -p train_experts True)")
 
 # %% ../nbs/14_experts.ipynb #f0567451
@@ -283,6 +311,10 @@ def _experts_parser() -> argparse.ArgumentParser:
     ap.add_argument('--batch', type=int, default=_RECIPE['batch'], help='expert minibatch (default: 256)')
     ap.add_argument('--no-dsa', action='store_true', help='train without DSA augmentation (MTT uses it)')
     ap.add_argument('--seed', type=int, default=0, help="expert i's seed is derived from (seed, i) (default: 0)")
+    ap.add_argument('--val-per-class', type=int, default=None,
+                    help="training images per class the experts never see: the run's validation split, so choices made on it "
+                         "stay unbiased (default: a run's default split, `auto_val_per_class`; 0: train on every training image)")
+    ap.add_argument('--val-seed', type=int, default=0, help="seed of that validation draw, as the run's val_seed (default: 0)")
     ap.add_argument('--width', type=int, default=None, help="network width (default: the tier's MTT width, as the run uses)")
     ap.add_argument('--depth', type=int, default=None, help='network depth (default: 3)')
     ap.add_argument('--norm', default=None, help='normalisation layer (default: instancenorm)')
@@ -309,7 +341,8 @@ def experts_main(argv=None) -> int:
     net_kw.setdefault('width', budget['width'])
     try:
         real = load_dataset(a.dataset, data_root=a.data_root, download=a.download, zca=a.zca)
-        out = a.out or experts_folder(real.name, a.model, net_kw, a.zca, epochs)
+        if a.val_per_class != 0: real = real.split_validation(a.val_per_class, seed=a.val_seed)[0]   # the pool a run distils from
+        out = a.out or experts_folder(real.name, a.model, net_kw, a.zca, epochs, held_out=held_out_of(real))
         if not a.quiet: print(f"haba-experts: {n} experts x {epochs} epochs into {out}", file=sys.stderr)
         if a.executor == 'ray':
             from haba_nb.parallel import import_ray, ray_train_experts

@@ -259,7 +259,7 @@ class DistributionMatching(Objective):
 # %% ../nbs/20_objectives.ipynb #b7e1a0c2
 from .experts import (TRAJ_FORMAT, expert_path, experts_command, _pid_alive, lock_is_stale, claim_expert,
                              canonical_net_kw, _expert_meta, train_expert, _check_or_write_meta, train_experts,
-                             _progress_bar, experts_main, check_trajectories)
+                             _progress_bar, experts_main, check_trajectories, held_out_of, experts_info)
 
 # %% ../nbs/20_objectives.ipynb #00e56bf4
 @dataclass
@@ -436,15 +436,16 @@ class TrajectoryMatching(Objective):
         self.precision = resolve_precision(cfg.precision, self.device)
         if cfg.expert_dir is None:
             raise TrajectoryError("MTT needs expert trajectories but no expert_dir was given",
-                                  f"make them, then pass expert_dir: {experts_command(real.name, '<folder>', model, real.zca is not None, cfg.net_kw)}")
+                                  f"make them, then pass expert_dir: {experts_command(real.name, '<folder>', model, real.zca is not None, cfg.net_kw, held_out=held_out_of(real))}")
         self.meta, files = check_trajectories(cfg.expert_dir, real, model, cfg.net_kw,
                                               cfg.max_start_epoch - 1 + cfg.expert_epochs)
         self.experts = [f.name for f in files]
+        self.experts_info = experts_info(cfg.expert_dir, self.meta, real)
         self.net = get_network(model, real.channels, real.num_classes, self.im_size, **cfg.net_kw).to(self.device).train()
         if flatten_params(self.net).numel() != self.meta['n_params']:
             raise TrajectoryError(f"trajectories in {cfg.expert_dir} hold {self.meta['n_params']} parameters but "
                                   f"{model} {cfg.net_kw} has {flatten_params(self.net).numel()}",
-                                  f"make trajectories for this network: {experts_command(real.name, cfg.expert_dir, model, real.zca is not None, cfg.net_kw)}")
+                                  f"make trajectories for this network: {experts_command(real.name, cfg.expert_dir, model, real.zca is not None, cfg.net_kw, held_out=held_out_of(real))}")
         self.syn_lr = nn.Parameter(torch.tensor(float(cfg.lr_teacher), device=self.device))
 
     def parameters(self) -> list: return [self.syn_lr]
@@ -462,7 +463,7 @@ class TrajectoryMatching(Objective):
             with safe_open(str(path), 'pt') as f: return f.get_tensor(f'epoch_{epoch:04d}').to(self.device)
         except Exception as e:
             raise TrajectoryError(f"expert trajectory {path} is unreadable or incomplete ({type(e).__name__}: {str(e)[:120]})",
-                                  f"delete {path.name} and run again: {experts_command(self.meta['dataset'], self.cfg.expert_dir, self.meta['model'], self.meta['zca'], self.meta['net_kw'], self.meta['epochs'])} "
+                                  f"delete {path.name} and run again: {experts_command(self.meta['dataset'], self.cfg.expert_dir, self.meta['model'], self.meta['zca'], self.meta['net_kw'], self.meta['epochs'], held_out=self.meta.get('held_out'))} "
                                   "(finished experts are skipped, the missing one is retrained)") from None
 
     def loss(self, param, real, step: int) -> torch.Tensor:

@@ -31,9 +31,10 @@ def test_parallel_expert_processes_share_one_folder(tmp_path, env):
     from haba_nb.data import load_dataset
     from haba_nb.experts import train_experts, check_trajectories
     alone = tmp_path/'alone'
-    train_experts(load_dataset('digits'), alone, 1, epochs=EPOCHS, batch=128, progress=False, net_kw={'width': 8})
+    pool = load_dataset('digits').split_validation(None, seed=0)[0]   # haba-experts holds out a run's default validation split
+    train_experts(pool, alone, 1, epochs=EPOCHS, batch=128, progress=False, net_kw={'width': 8})
     a, b = load_file(str(alone/'expert_0000.safetensors')), load_file(str(out/'expert_0000.safetensors'))
     assert sorted(a) == [f'epoch_{e:04d}' for e in range(EPOCHS + 1)] and sorted(a) == sorted(b)
     for k in a: torch.testing.assert_close(a[k], b[k])
-    meta, found = check_trajectories(out, load_dataset('digits'), 'ConvNet', {'width': 8}, EPOCHS)
-    assert len(found) == N and meta['epochs'] == EPOCHS
+    meta, found = check_trajectories(out, pool, 'ConvNet', {'width': 8}, EPOCHS)
+    assert len(found) == N and meta['epochs'] == EPOCHS and meta['held_out'] == {'n_per_class': pool.validation['n_per_class'], 'seed': 0}

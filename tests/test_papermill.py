@@ -88,6 +88,8 @@ def test_mtt_haba_from_nothing_with_the_printed_command(tmp_path, env):
     res = json.loads((tmp_path/'mtt'/'results.json').read_text())
     assert res['status'] == 'ok' and res['method'] == 'mtt+haba' and res['ipc'] == 2
     assert res['config']['objective_options']['syn_steps'] == 5 and res['expert_dir'] == cmd[cmd.index('--out') + 1]
+    held = res['validation']   # the printed command made experts that never saw the run's validation split
+    assert res['experts']['held_out'] == {'n_per_class': held['n_per_class'], 'seed': held['seed']} and not res['experts']['saw_validation']
     assert res['syn_lr'] is not None and 0 <= res['accuracy']['ConvNet']['mean'] <= 100
 
 def test_demo_prints_the_equal_storage_table(tmp_path, env):

@@ -77,5 +77,5 @@ def test_sweep_runs_mtt_cells_training_experts(tmp_path, env):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     res = json.loads(next(out.glob('digits--mtt+haba-ipc2--*/results.json')).read_text())
     assert res['method'] == 'mtt+haba' and res['config']['objective_options']['syn_steps'] == 3
-    assert str(tmp_path/'cache'/'haba_nb'/'experts') in res['expert_dir']
+    assert str(tmp_path/'cache'/'haba_nb'/'experts') in res['expert_dir'] and res['experts']['saw_validation'] is False
     assert '| mtt+haba |' in (out/'tables.md').read_text()
