@@ -6,8 +6,10 @@ class-balanced; the test split is never read while choosing), picks the iteratio
 and only then trains fresh evaluation networks (seeds 1000.., never those that chose) on the chosen set and scores
 them on the test split. MTT sets are evaluated with the checkpoint's learned lr.
 
-For MTT the experts were trained on the whole training split, validation images included, so validation accuracy
-runs high; it only ranks the iterations of one run.
+For the MTT runs recorded in bench/results (before experts held out the validation split) the experts were trained on
+the whole training split, validation images included, so validation accuracy may run high; it only ranks the
+iterations of one run. `haba-experts --val-per-class 500 --val-seed 0` now makes experts that never saw this split
+(the run records `experts.saw_validation`).
 
     .venv/bin/python bench/select_iteration.py --run "MTT 10 plain=/work/runs_mtt1000/fashionmnist-mtt-ipc10-plain" \\
         --val-per-class 500 --val-seeds 1 --precision bf16 --test-seeds 3 --threads 1
