@@ -250,7 +250,8 @@ def find_experts(real,                  # the data being distilled (name, shape,
                  net_kw: dict | None = None,
                  epochs: int = 50,      # at least this many epochs per expert
                  n_experts: int = 1,    # at least this many finished experts
-                 root=None):            # default: cache_dir()/experts
+                 root=None,             # default: cache_dir()/experts
+                 clean_only: bool = False): # only folders that never saw `real`'s validation split
     "The cached trajectory folder that fits, else None: first one that never saw `real`'s validation split (named folder first), then any."
     held = held_out_of(real)
     want, named = _wanted(real, model, net_kw), experts_folder(real.name, model, net_kw, real.zca is not None, epochs, root, held)
@@ -263,6 +264,7 @@ def find_experts(real,                  # the data being distilled (name, shape,
         if isinstance(meta.get('net_kw'), dict): meta['net_kw'] = canonical_net_kw(meta['net_kw'])
         if (all(meta.get(k) == v for k, v in {**want, **_RECIPE}.items()) and meta.get('epochs', 0) >= epochs
                 and _n_finished(f) >= n_experts): fits.append((meta.get('held_out') != held, f))
+    if clean_only: fits = [t for t in fits if not t[0]]
     return min(fits, key=lambda t: t[0])[1] if fits else None   # stable: the clean folders keep their order
 
 # %% ../nbs/14_experts.ipynb #f33787a4
@@ -277,10 +279,9 @@ def ensure_experts(real,                 # the data being distilled
                    device='cpu',
                    progress: bool = True) -> Path:
     "A trajectory folder that fits the run: found in the cache, trained into it (`train`), or a `TrajectoryError` with the command."
-    found, held = find_experts(real, model, net_kw, epochs, n_experts, root), held_out_of(real)
-    if found is not None and (not train or json.loads((found / 'trajectories.json').read_text()).get('held_out') == held):
-        return found   # `train`: rather make experts that never saw the validation split than reuse ones that did
-    zca = real.zca is not None
+    found = find_experts(real, model, net_kw, epochs, n_experts, root, clean_only=train)   # `train`: rather make experts that
+    if found is not None: return found                                                      # never saw the validation split than reuse ones that did
+    zca, held = real.zca is not None, held_out_of(real)
     folder = experts_folder(real.name, model, net_kw, zca, epochs, root, held)
     if train:
         train_experts(real, folder, n_experts, epochs, model, progress=progress, net_kw=net_kw, device=device)
