@@ -4,13 +4,13 @@
 
 # %% ../nbs/43_distributed.ipynb #7934c82d
 from __future__ import annotations
-import os
+import atexit, os
 import torch
 import torch.distributed as dist
 
 # %% auto #0
-__all__ = ['SHARDABLE', 'world', 'is_main', 'init_from_env', 'rank_device', 'class_shard', 'allreduce_sum', 'allreduce_grads',
-           'shard_objective', 'sharded_step']
+__all__ = ['SHARDABLE', 'world', 'is_main', 'init_from_env', 'leave', 'rank_device', 'class_shard', 'allreduce_sum',
+           'allreduce_grads', 'shard_objective', 'sharded_step']
 
 # %% ../nbs/43_distributed.ipynb #7510c4bf
 def world() -> tuple[int, int]:
@@ -30,7 +30,15 @@ def init_from_env(backend: str | None = None # None: nccl when CUDA is available
         cuda = torch.cuda.is_available()
         if cuda: torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
         dist.init_process_group(backend or ('nccl' if cuda else 'gloo'))
+        atexit.register(leave)                        # gloo aborts the interpreter at exit if its group is never destroyed
     return world()
+
+def leave(sync: bool = False # wait for every rank first (only when all ranks are known to reach this call)
+         ) -> None:
+    "Destroy this process's group (a no-op when none); `init_from_env` registers it to run at exit."
+    if not (dist.is_available() and dist.is_initialized()): return
+    if sync: dist.barrier()
+    dist.destroy_process_group()
 
 def rank_device(device: str = 'auto') -> str:
     "This rank's device: its own GPU (`cuda:LOCAL_RANK`) under torchrun with CUDA, else `device`."

@@ -6,7 +6,7 @@ import torch
 from haba_nb.data import load_dataset
 from haba_nb.basis import PlainImages, FactorizedSet
 from haba_nb.objectives import get_objective
-from haba_nb.distributed import init_from_env, shard_objective, sharded_step, is_main
+from haba_nb.distributed import init_from_env, shard_objective, sharded_step, is_main, leave
 
 torch.set_num_threads(1)
 rank, n = init_from_env()
@@ -31,7 +31,7 @@ for objective in ('dm', 'dsa', 'dc'):
             ln = sharded_step(on, pn, real, step, list(pn.parameters()))
             g1 = torch.cat([q.grad.reshape(-1) for q in p1.parameters()])
             gn = torch.cat([q.grad.reshape(-1) for q in pn.parameters()])
-            diffs.append(dict(loss_one=float(l1), loss_ranks=float(ln), grad_max_abs=float((g1 - gn).abs().max()),
+            diffs.append(dict(loss_one=float(l1.detach()), loss_ranks=float(ln), grad_max_abs=float((g1 - gn).abs().max()),
                               grad_scale=float(g1.abs().max()), gen_equal=bool(torch.equal(o1.gen.get_state(), on.gen.get_state())),
                               classes=list(on.classes or [])))
             with torch.no_grad():                                  # the same update on both, as the loop's optimiser would
@@ -40,3 +40,4 @@ for objective in ('dm', 'dsa', 'dc'):
         report['cases'][f'{objective}-{kind}'] = diffs
 if is_main():
     with open(sys.argv[1], 'w') as f: json.dump(report, f)
+leave(sync=True)                                               # every rank gets here; destroy the group before exit
