@@ -49,43 +49,57 @@ def _real_init(data, per_class: int, generator=None) -> torch.Tensor:
 
 # %% ../nbs/11_basis.ipynb #d7044d1f
 class PlainImages(nn.Module):
-    "IPC learnable images per class — the parameterisation of DC, DSA, DM and MTT."
+    "IPC learnable images per class — the parameterisation of DC, DSA, DM and MTT (`downsample=f`: IDC's multi-formation)."
     kind = "plain"
-    def __init__(self, images: torch.Tensor,  # (N, C, H, W) initial images
+    def __init__(self, images: torch.Tensor,  # (N, C, h, w) initial stored images (h = H/downsample)
                  labels: torch.Tensor,        # (N,) int labels
-                 num_classes: int):           # classes in the dataset
+                 num_classes: int,            # classes in the dataset
+                 downsample: int = 1):        # stored at 1/f of the image size, bilinearly up-sampled f× when used
         super().__init__()
         if images.dim() != 4 or labels.shape != (images.shape[0],):
             raise ShapeError(f"PlainImages needs images (N, C, H, W) and labels (N,), got {tuple(images.shape)} and {tuple(labels.shape)}",
                              "pass one label per image")
-        self.images = nn.Parameter(images.detach().clone().float())              # (N, C, H, W)
+        self.downsample = check_positive("downsample", downsample)
+        self.images = nn.Parameter(images.detach().clone().float())              # (N, C, h, w): what is stored and learnt
         self.register_buffer("labels", labels.detach().clone().long())           # (N,)
         self.num_classes = int(num_classes)
-        self.image_shape = tuple(images.shape[1:])
+        C, h, w = images.shape[1:]
+        self.image_shape = (C, h * self.downsample, w * self.downsample)         # what the networks see
 
     @classmethod
     def from_real(cls, data,               # RealData (or anything with images_of_class, num_classes, channels, im_size)
-                  ipc: int,                # images per class
+                  ipc: int,                # images per class, counted at full size (the storage budget)
                   init: str = "real",      # "real" images or gaussian "noise"
-                  generator=None):         # torch.Generator for the draw
-        "IPC images per class initialised from real images (or noise)."
+                  generator=None,          # torch.Generator for the draw
+                  downsample: int = 1):    # f > 1: ipc·f² images per class stored at (H/f, W/f) — the same floats (IDC)
+        "IPC images per class initialised from real images (or noise); `downsample=f` stores ipc·f² smaller ones instead."
         ipc, init = check_positive("ipc", ipc), check_choice("init", init, ["real", "noise"])
+        f = check_positive("downsample", downsample)
         shape = (data.channels, *data.im_size)
-        x = _real_init(data, ipc, generator) if init == "real" else torch.randn(data.num_classes * ipc, *shape, generator=generator)
-        return cls(x, _class_major_labels(data.num_classes, ipc), data.num_classes)
+        c, h, w = basis_shape(shape, None, f)                                    # raises if f does not divide H and W
+        n = ipc * f * f                                                          # images per class at this storage
+        if init == "noise": x = torch.randn(data.num_classes * n, c, h, w, generator=generator)
+        else:
+            x = _real_init(data, n, generator)                                   # (classes·n, C, H, W)
+            if f > 1: x = F.interpolate(x, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
+        return cls(x, _class_major_labels(data.num_classes, n), data.num_classes, downsample=f)
 
     def __len__(self): return self.images.shape[0]
     @property
     def ipc(self): return _per_class(self.labels, self.num_classes)
 
+    def _full(self, x):
+        "Stored images at the image size (bilinear up-sampling when `downsample > 1`, as HaBa's down-sampled bases)."
+        return x if self.downsample == 1 else F.interpolate(x, size=self.image_shape[1:], mode="bilinear", align_corners=False)
+
     def sample(self, n_per_class=None, indices=None, generator=None):
         "Differentiable (x, y) of the chosen items (all when both are None)."
         idx = _pick(self.labels, self.num_classes, n_per_class, indices, generator).to(self.images.device)
-        return self.images[idx], self.labels[idx]
+        return self._full(self.images[idx]), self.labels[idx]
 
     def class_images(self, c: int, generator=None):
         "All images of class c (differentiable)."
-        return self.images[self.labels == c]
+        return self._full(self.images[self.labels == c])
 
     def class_views(self, c: int):
         "Every image class c holds (differentiable); for plain images the same as `class_images`."
@@ -93,11 +107,11 @@ class PlainImages(nn.Module):
 
     def materialize(self):
         "Every image: (x, y)."
-        return self.images, self.labels
+        return self._full(self.images), self.labels
 
     def epoch_images(self, generator=None):
         "What one evaluation epoch trains on: all images, detached."
-        return self.images.detach().clone(), self.labels.clone()
+        with torch.no_grad(): return self._full(self.images).detach().clone(), self.labels.clone()
 
     def stored_floats(self) -> int:
         "Floats stored (labels are free: they follow from the class-major order)."
@@ -106,7 +120,7 @@ class PlainImages(nn.Module):
     def config(self) -> dict:
         "JSON-able constructor arguments, for `param_from_config`."
         return {"kind": self.kind, "n_images": len(self), "image_shape": list(self.image_shape),
-                "num_classes": self.num_classes, "ipc": self.ipc}
+                "num_classes": self.num_classes, "ipc": self.ipc, "downsample": self.downsample}
 
 # %% ../nbs/11_basis.ipynb #e94a45f8
 class Bases(nn.Module):
@@ -262,8 +276,8 @@ def param_from_config(cfg: dict) -> nn.Module: # the dict written by `.config()`
     try:
         kind, k = cfg["kind"], int(cfg["num_classes"])
         if kind == "plain":
-            n = int(cfg["n_images"])
-            return PlainImages(torch.zeros(n, *cfg["image_shape"]), torch.zeros(n, dtype=torch.long), k)
+            n, f, (C, H, W) = int(cfg["n_images"]), int(cfg.get("downsample", 1)), cfg["image_shape"]
+            return PlainImages(torch.zeros(n, C, H // f, W // f), torch.zeros(n, dtype=torch.long), k, downsample=f)
         if kind == "factorized":
             n, (C, H, W) = int(cfg["n_bases"]), cfg["image_shape"]
             bases = Bases(torch.zeros(n, *cfg["basis_shape"]), torch.zeros(n, dtype=torch.long), k)

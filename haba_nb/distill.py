@@ -64,7 +64,7 @@ class DistillConfig:
     bank_mode: str = "grouped_cl"       # hallucinator bank implementation (`BANK_MODES`): 'compiled' = TorchInductor kernel
     view_norm: str = "basis"            # 'basis': every view at its basis's per-channel mean/std (`basis.match_scale`); 'none': raw (reference)
     basis_channels: int | None = None   # channels of a basis (None: image channels; 1: single-channel bases)
-    downsample: int = 1                 # IDC-style down-sampling factor of the bases
+    downsample: int = 1                 # IDC-style storage at 1/f size: HaBa's bases, or plain ipc·f² images per class
     init: str = "real"                  # 'real' (random real images of the class) or 'noise'
     iterations: int = 20                # distillation iterations
     model: str = "ConvNet"              # the network the objective matches through (a `MODELS` name)
@@ -328,7 +328,7 @@ def _build(cfg: DistillConfig, real, device, gen, objective=None) -> tuple[_Run,
                                         mid_channels=cfg.hallucinator_channels, basis_channels=cfg.basis_channels,
                                         downsample=cfg.downsample, init=cfg.init, generator=gen,
                                         hallucinator_init=cfg.hallucinator_init, bank_mode=cfg.bank_mode, view_norm=cfg.view_norm)
-    else: param = PlainImages.from_real(real, cfg.ipc, init=cfg.init, generator=gen)
+    else: param = PlainImages.from_real(real, cfg.ipc, init=cfg.init, generator=gen, downsample=cfg.downsample)
     param = param.to(device)
     if objective is None:
         kw = {"width": cfg.width, "depth": cfg.depth, **cfg.objective_kwargs}
@@ -545,9 +545,11 @@ def check_real_init(cfg: DistillConfig, # the run's config
         why = f"bpc={bpc} bases per class" if cfg.bpc is not None else f"ipc={cfg.ipc} buys bpc={bpc} bases per class"
         raise ConfigError(f"{why}, each initialised from a different real image, but {short}",
                           f"use a smaller ipc (or bpc <= {have}), or init='noise'")
-    if cfg.ipc > have:
-        raise ConfigError(f"ipc={cfg.ipc} images per class are initialised from different real images, but {short}",
-                          f"use ipc <= {have}, or init='noise'")
+    n, f = cfg.ipc * cfg.downsample ** 2, cfg.downsample
+    if n > have:
+        why = f"ipc={cfg.ipc} images per class" + (f" (stored as {n} at 1/{f} size: downsample={f})" if f > 1 else "")
+        raise ConfigError(f"{why} are initialised from different real images, but {short}",
+                          f"use ipc <= {have // f ** 2}{' or a smaller downsample' if f > 1 else ''}, or init='noise'")
 
 # %% ../nbs/21_distill.ipynb #0d4133db
 def distill(cfg: DistillConfig,                   # every knob of the run
