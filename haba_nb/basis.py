@@ -13,7 +13,7 @@ from .hallucinator import HallucinatorBank, frame_mask
 from .budget import basis_shape
 
 # %% auto #0
-__all__ = ['VIEW_NORMS', 'PlainImages', 'Bases', 'match_scale', 'FactorizedSet', 'param_from_config']
+__all__ = ['VIEW_NORMS', 'HALLUCINATE_AT', 'PlainImages', 'Bases', 'match_scale', 'FactorizedSet', 'param_from_config']
 
 # %% ../nbs/11_basis.ipynb #8358679e
 def _class_major_labels(num_classes: int, per_class: int) -> torch.Tensor:
@@ -141,6 +141,7 @@ class Bases(nn.Module):
 
 # %% ../nbs/11_basis.ipynb #e4c8aa46
 VIEW_NORMS = ("basis", "none")
+HALLUCINATE_AT = ("image", "basis")   # where down-sampled bases meet the hallucinators: after or before up-sampling
 
 def match_scale(v: torch.Tensor,  # views (..., C, h, w)
                 u: torch.Tensor,  # their bases at image size (..., c, h, w), c = C or 1; broadcast over leading dims
@@ -156,17 +157,21 @@ class FactorizedSet(nn.Module):
     "HaBa's synthetic set: bases (BPC per class) × a bank of H hallucinators shared by all classes."
     kind = "factorized"
     def __init__(self, bases: Bases,             # the learnable bases
-                 bank: HallucinatorBank,          # the hallucinators
-                 view_norm: str = "basis"):       # "basis": each view takes its basis's per-channel mean/std; "none": raw (the reference)
+                 bank: HallucinatorBank,          # the hallucinators (at the image size, or at the bases' size)
+                 view_norm: str = "basis",        # "basis": each view takes its basis's per-channel mean/std; "none": raw (the reference)
+                 image_size=None):                # (H, W) of the images; None: the bank's size
         super().__init__()
         self.bases, self.bank = bases, bank
         self.view_norm = check_choice("view_norm", view_norm, VIEW_NORMS)
         c, h, w = bases.basis.shape[1:]
-        H, W = bank.im_size
-        if c != bank.in_channels or H % h or W % w or H // h != W // w:
-            raise ShapeError(f"bases of shape {(c, h, w)} do not fit a bank taking {bank.in_channels} channels at {H}×{W}",
-                             "use basis_channels equal to the bank's in_channels and a basis size that divides the image size by one factor")
-        self.downsample = H // h
+        H, W = bank.im_size if image_size is None else (int(image_size[0]), int(image_size[1]))
+        if c != bank.in_channels or H % h or W % w or H // h != W // w or bank.im_size not in ((h, w), (H, W)):
+            raise ShapeError(f"bases of shape {(c, h, w)} do not fit a bank taking {bank.in_channels} channels at "
+                             f"{bank.im_size[0]}×{bank.im_size[1]} for {H}×{W} images",
+                             "use basis_channels equal to the bank's in_channels, a basis size that divides the image size by one "
+                             "factor, and a bank at the image size or at the bases' size")
+        self.downsample, self.im_size = H // h, (H, W)
+        self.hallucinate_at = "basis" if self.downsample > 1 and bank.im_size == (h, w) else "image"
         self.num_classes, self.image_shape = bases.num_classes, (bank.out_channels, H, W)
 
     @property
@@ -189,9 +194,11 @@ class FactorizedSet(nn.Module):
                   generator=None,             # torch.Generator for the draw
                   hallucinator_init: str = "identity", # "identity" (near-identity, default) or "random" (the reference)
                   bank_mode: str = "grouped_cl", # the bank's implementation (`BANK_MODES`; "compiled": TorchInductor)
-                  view_norm: str = "basis"):  # "basis" (views at their basis's scale) or "none" (the reference)
+                  view_norm: str = "basis",   # "basis" (views at their basis's scale) or "none" (the reference)
+                  hallucinate_at: str = "image"): # with downsample > 1: "image" (up-sample, then hallucinate) or "basis" (the reverse)
         "BPC bases per class initialised from real images, plus H fresh hallucinators."
         bpc, init = check_positive("bpc", bpc), check_choice("init", init, ["real", "noise"])
+        hallucinate_at = check_choice("hallucinate_at", hallucinate_at, HALLUCINATE_AT)
         shape = (data.channels, *data.im_size)
         c, h, w = basis_shape(shape, basis_channels, downsample)
         border = None
@@ -202,20 +209,23 @@ class FactorizedSet(nn.Module):
             if c != shape[0]: x = x.mean(1, keepdim=True)                          # grey: (N, 1, H, W)
             if downsample > 1: x = F.interpolate(x, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
         bases = Bases(x, _class_major_labels(data.num_classes, bpc), data.num_classes)
-        return cls(bases, HallucinatorBank(n_hallucinators, c, shape[0], shape[1:], kernel, mid_channels,
+        at = (h, w) if hallucinate_at == "basis" else shape[1:]
+        return cls(bases, HallucinatorBank(n_hallucinators, c, shape[0], at, kernel, mid_channels,
                                            mode=bank_mode, init=hallucinator_init, generator=generator, border=border),
-                   view_norm=view_norm)
+                   view_norm=view_norm, image_size=shape[1:])
 
     def _upsample(self, b):
-        "Bases at the image size (bilinear up-sampling of down-sampled bases)."
-        return b if self.downsample == 1 else F.interpolate(b, size=self.bank.im_size, mode="bilinear", align_corners=False)
+        "Images (n, C, h, w) at the image size (bilinear up-sampling when the bases are down-sampled)."
+        return b if self.downsample == 1 else F.interpolate(b, size=self.im_size, mode="bilinear", align_corners=False)
 
     def views(self, basis_idx, hal_idx):
         "Differentiable images h_j(b_i) for the pairs (basis_idx[n], hal_idx[n]): (n, C, H, W)."
         dev = self.bases.basis.device
         basis_idx = torch.as_tensor(basis_idx, dtype=torch.long, device=dev).reshape(-1)
         hal_idx = torch.as_tensor(hal_idx, dtype=torch.long, device=dev).reshape(-1)
-        u = self._upsample(self.bases(basis_idx))                              # (n, c, H, W)
+        b = self.bases(basis_idx)                                              # (n, c, h, w)
+        if self.hallucinate_at == "basis": return self._upsample(self._norm(self.bank(b, hal_idx), b))
+        u = self._upsample(b)                                                  # (n, c, H, W)
         return self._norm(self.bank(u, hal_idx), u)
 
     def _norm(self, v, u):
@@ -227,6 +237,9 @@ class FactorizedSet(nn.Module):
     def basis_views(self, idx=None):
         "All H views of the bases `idx` (all when None), differentiable: (n, H, C, h, w)."
         b = self.bases.basis if idx is None else self.bases(idx)
+        if self.hallucinate_at == "basis":
+            v = self._norm(self.bank.all_views(b), b)                          # (n, H, C, h, w)
+            return self._upsample(v.flatten(0, 1)).unflatten(0, v.shape[:2])
         u = self._upsample(b)
         return self._norm(self.bank.all_views(u), u)
 
@@ -268,7 +281,8 @@ class FactorizedSet(nn.Module):
         return {"kind": self.kind, "n_bases": len(self), "basis_shape": list(self.bases.basis.shape[1:]),
                 "image_shape": list(self.image_shape), "num_classes": self.num_classes, "bpc": self.bpc,
                 "n_hallucinators": b.n, "kernel": b.kernel, "mid_channels": b.mid_channels,
-                "basis_channels": b.in_channels, "downsample": self.downsample, "view_norm": self.view_norm}
+                "basis_channels": b.in_channels, "downsample": self.downsample, "view_norm": self.view_norm,
+                "hallucinate_at": self.hallucinate_at}
 
 # %% ../nbs/11_basis.ipynb #7b6ab89d
 def param_from_config(cfg: dict) -> nn.Module: # the dict written by `.config()`
@@ -281,8 +295,9 @@ def param_from_config(cfg: dict) -> nn.Module: # the dict written by `.config()`
         if kind == "factorized":
             n, (C, H, W) = int(cfg["n_bases"]), cfg["image_shape"]
             bases = Bases(torch.zeros(n, *cfg["basis_shape"]), torch.zeros(n, dtype=torch.long), k)
-            return FactorizedSet(bases, HallucinatorBank(cfg["n_hallucinators"], cfg["basis_channels"], C, (H, W), cfg["kernel"], cfg["mid_channels"]),
-                                 view_norm=cfg.get("view_norm", "none"))    # artifacts from before view_norm existed were raw
+            at = tuple(cfg["basis_shape"][1:]) if cfg.get("hallucinate_at", "image") == "basis" else (H, W)
+            return FactorizedSet(bases, HallucinatorBank(cfg["n_hallucinators"], cfg["basis_channels"], C, at, cfg["kernel"], cfg["mid_channels"]),
+                                 view_norm=cfg.get("view_norm", "none"), image_size=(H, W))    # artifacts from before view_norm existed were raw
     except (KeyError, TypeError, ValueError) as e:
         raise ConfigError(f"parameterisation config is incomplete or malformed ({type(e).__name__}: {e})",
                           "pass the dict produced by PlainImages/FactorizedSet.config()") from e

@@ -5,7 +5,7 @@
 # %% ../nbs/12_budget.ipynb #01cd4fb8
 from __future__ import annotations
 import math
-from .core import BudgetError, ConfigError, check_positive
+from .core import BudgetError, ConfigError, check_positive, check_choice
 
 # %% auto #0
 __all__ = ['plain_floats', 'basis_shape', 'hallucinator_floats', 'haba_floats', 'max_bpc', 'storage_ratio', 'budget_report']
@@ -41,10 +41,12 @@ def hallucinator_floats(n_hallucinators: int,  # H
                         kernel: int = 3,       # encoder/decoder kernel k
                         mid_channels: int | None = None,  # encoded channels (default C)
                         basis_channels: int | None = None, # hallucinator input channels (default C)
-                        downsample: int = 1) -> int:       # bases are up-sampled first: no effect here
+                        downsample: int = 1,               # down-sampled bases: matters only with hallucinate_at="basis"
+                        hallucinate_at: str = "image") -> int: # "image": bases are up-sampled first; "basis": the bank runs at H/f × W/f
     "Floats stored by all hallucinators: H × (encoder + per-position σ, μ + decoder)."
     C, H, W = _shape(shape)
-    cin = basis_shape(shape, basis_channels, downsample)[0]
+    cin, h, w = basis_shape(shape, basis_channels, downsample)
+    if check_choice("hallucinate_at", hallucinate_at, ("image", "basis")) == "basis": H, W = h, w
     mid = C if mid_channels is None else check_positive("mid_channels", mid_channels)
     k = check_positive("kernel", kernel)
     enc, affine, dec = cin * mid * k * k + mid, 2 * mid * (H - k + 1) * (W - k + 1), mid * C * k * k + C
@@ -56,10 +58,10 @@ def haba_floats(num_classes: int,   # classes
                 shape,              # image shape (C, H, W)
                 n_hallucinators: int, # H
                 kernel: int = 3, mid_channels: int | None = None,
-                basis_channels: int | None = None, downsample: int = 1) -> int:
+                basis_channels: int | None = None, downsample: int = 1, hallucinate_at: str = "image") -> int:
     "Floats stored by HaBa: classes × BPC bases + all hallucinators."
     c, h, w = basis_shape(shape, basis_channels, downsample)
-    return num_classes * bpc * c * h * w + hallucinator_floats(n_hallucinators, shape, kernel, mid_channels, basis_channels, downsample)
+    return num_classes * bpc * c * h * w + hallucinator_floats(n_hallucinators, shape, kernel, mid_channels, basis_channels, downsample, hallucinate_at)
 
 # %% ../nbs/12_budget.ipynb #629680a9
 def max_bpc(num_classes: int,  # classes
@@ -68,10 +70,10 @@ def max_bpc(num_classes: int,  # classes
             n_hallucinators: int, # H
             strict: bool = False, # raise BudgetError when not even one basis per class fits
             kernel: int = 3, mid_channels: int | None = None,
-            basis_channels: int | None = None, downsample: int = 1) -> int:
+            basis_channels: int | None = None, downsample: int = 1, hallucinate_at: str = "image") -> int:
     "Largest BPC whose HaBa storage fits the IPC budget (at least 1 unless `strict`)."
     budget = plain_floats(num_classes, ipc, shape)
-    hal = hallucinator_floats(n_hallucinators, shape, kernel, mid_channels, basis_channels, downsample)
+    hal = hallucinator_floats(n_hallucinators, shape, kernel, mid_channels, basis_channels, downsample, hallucinate_at)
     per_class = num_classes * math.prod(basis_shape(shape, basis_channels, downsample))
     bpc = max(0, budget - hal) // per_class
     if bpc >= 1: return int(bpc)
@@ -94,9 +96,9 @@ def budget_report(num_classes: int, ipc: int, shape, n_train: int, # dataset and
                   n_hallucinators: int = 5,   # H
                   bpc: int | None = None,     # bases per class; None = max_bpc(...)
                   kernel: int = 3, mid_channels: int | None = None,
-                  basis_channels: int | None = None, downsample: int = 1) -> dict:
+                  basis_channels: int | None = None, downsample: int = 1, hallucinate_at: str = "image") -> dict:
     "Storage accounting of plain IPC vs HaBa for results.json."
-    hw = dict(kernel=kernel, mid_channels=mid_channels, basis_channels=basis_channels, downsample=downsample)
+    hw = dict(kernel=kernel, mid_channels=mid_channels, basis_channels=basis_channels, downsample=downsample, hallucinate_at=hallucinate_at)
     bpc = max_bpc(num_classes, ipc, shape, n_hallucinators, **hw) if bpc is None else check_positive("bpc", bpc)
     budget, haba = plain_floats(num_classes, ipc, shape), haba_floats(num_classes, bpc, shape, n_hallucinators, **hw)
     return {"ipc": ipc, "bpc": bpc, "n_hallucinators": n_hallucinators, **hw,

@@ -20,7 +20,7 @@ from .core import (HabaError, ConfigError, BudgetError, ArtifactError, Divergenc
                           atomic_write_json)
 from .data import DATASETS, load_dataset
 from .networks import MODELS
-from .basis import PlainImages, FactorizedSet, VIEW_NORMS
+from .basis import PlainImages, FactorizedSet, VIEW_NORMS, HALLUCINATE_AT
 from .hallucinator import BANK_MODES
 from .budget import max_bpc, haba_floats, plain_floats
 from .contrastive import ContrastiveConfig, Adversary, haba_dd_loss, adversary_step, diversity_summary, combine_gradients
@@ -65,6 +65,7 @@ class DistillConfig:
     view_norm: str = "basis"            # 'basis': every view at its basis's per-channel mean/std (`basis.match_scale`); 'none': raw (reference)
     basis_channels: int | None = None   # channels of a basis (None: image channels; 1: single-channel bases)
     downsample: int = 1                 # IDC-style storage at 1/f size: HaBa's bases, or plain ipc·f² images per class
+    hallucinate_at: str = "image"       # HaBa with downsample > 1: 'image' (up-sample the bases, then hallucinate) or 'basis' (hallucinate at 1/f size, cheaper hallucinators)
     init: str = "real"                  # 'real' (random real images of the class) or 'noise'
     iterations: int = 20                # distillation iterations
     model: str = "ConvNet"              # the network the objective matches through (a `MODELS` name)
@@ -122,6 +123,7 @@ class DistillConfig:
         self.cpu_allocator = check_choice("cpu_allocator", self.cpu_allocator, ("auto", *CPU_ALLOCATORS))
         self.bank_mode = check_choice("bank_mode", self.bank_mode, BANK_MODES)
         self.view_norm = check_choice("view_norm", self.view_norm, VIEW_NORMS)
+        self.hallucinate_at = check_choice("hallucinate_at", self.hallucinate_at, HALLUCINATE_AT)
         self.eval_precision = check_choice("eval_precision", self.eval_precision, PRECISIONS)
         for n in ("ipc", "iterations", "n_hallucinators", "hallucinator_kernel", "downsample", "width", "depth",
                   "eval_epochs", "keep_checkpoints"):
@@ -157,7 +159,7 @@ def resolve_bpc(cfg: DistillConfig, # the run's config
                ) -> int:
     "Bases per class for a factorised run: `cfg.bpc`, or `max_bpc` at the storage of `cfg.ipc` images per class."
     kw = dict(kernel=cfg.hallucinator_kernel, mid_channels=cfg.hallucinator_channels,
-              basis_channels=cfg.basis_channels, downsample=cfg.downsample)
+              basis_channels=cfg.basis_channels, downsample=cfg.downsample, hallucinate_at=cfg.hallucinate_at)
     try:
         if cfg.bpc is None: return max_bpc(num_classes, cfg.ipc, shape, cfg.n_hallucinators, strict=cfg.strict_budget, **kw)
     except BudgetError as e: raise BudgetConfigError(e.problem, e.fix) from e
@@ -327,7 +329,8 @@ def _build(cfg: DistillConfig, real, device, gen, objective=None) -> tuple[_Run,
         param = FactorizedSet.from_real(real, bpc, n_hallucinators=cfg.n_hallucinators, kernel=cfg.hallucinator_kernel,
                                         mid_channels=cfg.hallucinator_channels, basis_channels=cfg.basis_channels,
                                         downsample=cfg.downsample, init=cfg.init, generator=gen,
-                                        hallucinator_init=cfg.hallucinator_init, bank_mode=cfg.bank_mode, view_norm=cfg.view_norm)
+                                        hallucinator_init=cfg.hallucinator_init, bank_mode=cfg.bank_mode, view_norm=cfg.view_norm,
+                                        hallucinate_at=cfg.hallucinate_at)
     else: param = PlainImages.from_real(real, cfg.ipc, init=cfg.init, generator=gen, downsample=cfg.downsample)
     param = param.to(device)
     if objective is None:
