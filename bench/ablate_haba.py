@@ -58,8 +58,11 @@ def run_variant(a, real, name, over):
     res = distill(cfg, real=real, resume=True) if a.resume else distill(cfg, real=real, overwrite=True)
     t1 = time.time()
     param, hist = res.param.eval(), res.history
-    ev = evaluate_synset(param, real, EvalConfig(model='ConvNet', epochs=a.eval_epochs, width=a.eval_width),
-                         n_seeds=a.seeds, seed=1000, lr=res.syn_lr)
+    with torch.no_grad(): every = tuple(t.detach() for t in param.materialize())
+    # --eval-views all: each evaluation epoch trains on every image the set holds (all bases × all hallucinators),
+    # instead of the reference protocol's one random view per basis
+    ev = evaluate_synset(every if a.eval_views == 'all' else param, real, EvalConfig(model='ConvNet', epochs=a.eval_epochs,
+                         width=a.eval_width), n_seeds=a.seeds, seed=1000, lr=res.syn_lr)
     with torch.no_grad(): x, y = param.materialize()
     rec = dict(mean=float(ev['mean']), std=float(ev['std']), accs=[float(v) for v in ev['accs']],
                items=len(param), stored_floats=int(param.stored_floats()),
@@ -133,6 +136,10 @@ def main():
     ap.add_argument('--resume', action='store_true',
                     help="continue each variant's run folder from its newest checkpoint up to --iterations (the same "
                          "number: only re-evaluate its final set, e.g. with another --eval-epochs)")
+    ap.add_argument('--eval-views', default='epoch', choices=['epoch', 'all'],
+                    help="what an evaluation epoch trains on: 'epoch' (the set's epoch_images: every basis once through a random "
+                         "hallucinator, the reference protocol) or 'all' (every view of every basis); 'all' is recorded as "
+                         "variant NAME@all-views")
     ap.add_argument('--table-only', action='store_true')
     ap.add_argument('--runs', default=str(HERE.parent / 'runs' / 'ablate_haba'))
     ap.add_argument('--out', default=str(HERE / 'results' / 'ablate_haba_v2.json'))
@@ -152,7 +159,7 @@ def main():
             key = dict(dataset=a.dataset, split=f'validation {a.validation}/class' if a.validation else 'test',
                        objective=a.objective, ipc=a.ipc, iterations=a.iterations, width=a.width,
                        eval_width=a.eval_width, seeds=a.seeds, eval_epochs=a.eval_epochs, seed=a.seed,
-                       variant=name, overrides=over, commit=commit)
+                       variant=name + ('@all-views' if a.eval_views == 'all' else ''), overrides=over, commit=commit)
             if a.resume: key['resume'] = True
             if a.objective == 'mtt':
                 key['mtt'] = {**mtt_student(a), 'experts': len(list(Path(a.expert_dir).glob('expert_*.safetensors')))}
