@@ -58,12 +58,11 @@ def run_variant(a, real, name, over):
     res = distill(cfg, real=real, resume=True) if a.resume else distill(cfg, real=real, overwrite=True)
     t1 = time.time()
     param, hist = res.param.eval(), res.history
-    with torch.no_grad(): every = tuple(t.detach() for t in param.materialize())
+    with torch.no_grad(): x, y = (t.detach() for t in param.materialize())
     # --eval-views all: each evaluation epoch trains on every image the set holds (all bases × all hallucinators),
     # instead of the reference protocol's one random view per basis
-    ev = evaluate_synset(every if a.eval_views == 'all' else param, real, EvalConfig(model='ConvNet', epochs=a.eval_epochs,
+    ev = evaluate_synset((x, y) if a.eval_views == 'all' else param, real, EvalConfig(model='ConvNet', epochs=a.eval_epochs,
                          width=a.eval_width), n_seeds=a.seeds, seed=1000, lr=res.syn_lr)
-    with torch.no_grad(): x, y = param.materialize()
     rec = dict(mean=float(ev['mean']), std=float(ev['std']), accs=[float(v) for v in ev['accs']],
                items=len(param), stored_floats=int(param.stored_floats()),
                image_std_rel=float(x.detach().std() / real.x_train.std()), image_absmax_rel=float(x.detach().abs().max() / real.x_train.abs().max()),

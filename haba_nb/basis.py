@@ -39,6 +39,14 @@ def _per_class(labels, num_classes):
     counts = torch.bincount(labels.cpu(), minlength=num_classes)
     return int(counts[0]) if bool((counts == counts[0]).all()) else None
 
+def _shrink(x: torch.Tensor, size) -> torch.Tensor:
+    "Images (n, C, H, W) down-sampled to `size` (h, w): antialiased bilinear — how down-sampled items are initialised."
+    return F.interpolate(x, size=tuple(size), mode="bilinear", antialias=True, align_corners=False)
+
+def _grow(x: torch.Tensor, size) -> torch.Tensor:
+    "Down-sampled images (n, C, h, w) up-sampled to `size` (H, W): bilinear — how they are used (plain images and bases alike)."
+    return x if tuple(x.shape[-2:]) == tuple(size) else F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=False)
+
 def _real_init(data, per_class: int, generator=None) -> torch.Tensor:
     "Real images, `per_class` of each class, class-major: (classes*per_class, C, H, W)."
     xs = [data.images_of_class(c, per_class, generator=generator) for c in range(data.num_classes)]
@@ -81,7 +89,7 @@ class PlainImages(nn.Module):
         if init == "noise": x = torch.randn(data.num_classes * n, c, h, w, generator=generator)
         else:
             x = _real_init(data, n, generator)                                   # (classes·n, C, H, W)
-            if f > 1: x = F.interpolate(x, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
+            if f > 1: x = _shrink(x, (h, w))
         return cls(x, _class_major_labels(data.num_classes, n), data.num_classes, downsample=f)
 
     def __len__(self): return self.images.shape[0]
@@ -90,7 +98,7 @@ class PlainImages(nn.Module):
 
     def _full(self, x):
         "Stored images at the image size (bilinear up-sampling when `downsample > 1`, as HaBa's down-sampled bases)."
-        return x if self.downsample == 1 else F.interpolate(x, size=self.image_shape[1:], mode="bilinear", align_corners=False)
+        return _grow(x, self.image_shape[1:])
 
     def sample(self, n_per_class=None, indices=None, generator=None):
         "Differentiable (x, y) of the chosen items (all when both are None)."
@@ -207,7 +215,7 @@ class FactorizedSet(nn.Module):
             x = _real_init(data, bpc, generator)                                   # (N, C, H, W)
             border = x[:, :, frame_mask(shape[1:], kernel)].mean((0, 2))           # (C,) the real frame's mean value
             if c != shape[0]: x = x.mean(1, keepdim=True)                          # grey: (N, 1, H, W)
-            if downsample > 1: x = F.interpolate(x, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
+            if downsample > 1: x = _shrink(x, (h, w))
         bases = Bases(x, _class_major_labels(data.num_classes, bpc), data.num_classes)
         at = (h, w) if hallucinate_at == "basis" else shape[1:]
         return cls(bases, HallucinatorBank(n_hallucinators, c, shape[0], at, kernel, mid_channels,
@@ -216,7 +224,7 @@ class FactorizedSet(nn.Module):
 
     def _upsample(self, b):
         "Images (n, C, h, w) at the image size (bilinear up-sampling when the bases are down-sampled)."
-        return b if self.downsample == 1 else F.interpolate(b, size=self.im_size, mode="bilinear", align_corners=False)
+        return _grow(b, self.im_size)
 
     def views(self, basis_idx, hal_idx):
         "Differentiable images h_j(b_i) for the pairs (basis_idx[n], hal_idx[n]): (n, C, H, W)."
