@@ -103,7 +103,8 @@ def main(argv=None):
             out = save(args, cfg, rows, lines, t0, complete=False)  # partial results survive an interrupted run
 
     out = save(args, cfg, rows, lines, t0, complete=True)
-    print(f"\n{args.dataset}, ConvNet-{args.width}-{args.depth} instance norm, {args.epochs} epochs, aug={args.aug}, "
+    epochs = f"{args.epochs} epochs" + (f" (whole: {args.whole_epochs})" if 'whole' in args.methods else '')
+    print(f"\n{args.dataset}, ConvNet-{args.width}-{args.depth} instance norm, {epochs}, aug={args.aug}, "
           f"{args.seeds} seeds\n{out['table']}\nsaved {args.out}")
     return out
 
