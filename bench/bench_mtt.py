@@ -13,7 +13,7 @@ The reference, side by side: absolute times on these VMs drift by 1.6× from day
 in one session and 23.8 s in another), so a recorded figure alone cannot say whether we are 1.5× faster. Every run
 therefore also times a REFERENCE-LIKE process (`--reference`, on by default): memory='full' under glibc's default malloc,
 which is what HaBa's distill_fac.py does per iteration (the whole unroll kept with create_graph=True, one hallucinator
-per student step, DSA, no allocator tuning); its peak RSS (12.1 GB) matches the recorded reference's 12.8 GB. The
+per student step, DSA, no allocator tuning); its peak RSS (11.9–12.1 GB in two runs) matches the recorded reference's 12.8 GB. The
 table gives ratios against both: 'ref/wall' (the recorded 25 s) and 'same-day' (the reference-like row of this run).
 
 Target (issue 18; reference implementation on these machines: ~25 s/it, 12.8 GB peak RSS): the default,
