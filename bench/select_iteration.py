@@ -6,10 +6,12 @@ class-balanced; the test split is never read while choosing), picks the iteratio
 and only then trains fresh evaluation networks (seeds 1000.., never those that chose) on the chosen set and scores
 them on the test split. MTT sets are evaluated with the checkpoint's learned lr.
 
-For the MTT runs recorded in bench/results (before experts held out the validation split) the experts were trained on
-the whole training split, validation images included, so validation accuracy may run high; it only ranks the
-iterations of one run. `haba-experts --val-per-class 500 --val-seed 0` now makes experts that never saw this split
-(the run records `experts.saw_validation`).
+For the MTT runs recorded in bench/results before the `clean` records, the experts were trained on the whole training
+split, validation images included, so validation accuracy may run high; it only ranks the iterations of one run (the
+script warns when a run's experts did not hold out this split). The clean protocol: `haba-experts ... --val-per-class
+500 --val-seed 0` (experts that never saw the split), then `bench/ablate_haba.py --validation 500 ... checkpoint_every=250`
+(the distillation draws from the training split without it), then this script on that run folder; each record keeps
+the run's `experts` (folder, held_out, saw_validation).
 
     .venv/bin/python bench/select_iteration.py --run "MTT 10 plain=/work/runs_mtt1000/fashionmnist-mtt-ipc10-plain" \\
         --val-per-class 500 --val-seeds 1 --precision bf16 --test-seeds 3 --threads 1
@@ -38,11 +40,16 @@ def checkpoint_set(ckpt: Path, shape_config: dict):
 def select(name: str, run: Path, real, a) -> dict:
     from haba_nb.artifacts import load_artifact
     from haba_nb.evaluate import EvalConfig, evaluate_synset
+    from haba_nb.experts import held_out_of
     from haba_nb.runs import list_checkpoints
     _, meta = load_artifact(run / 'final')
     ckpts = list_checkpoints(run)
     if not ckpts: sys.exit(f"{run}: no checkpoints; run distill with checkpoint_every > 0 and keep_checkpoints large enough")
     val = real.split_validation(a.val_per_class, seed=a.val_seed)[1]          # test split := held-out training images
+    experts = meta.get('experts')                                              # MTT: did the trajectories see this split?
+    if experts and experts.get('held_out') != held_out_of(val):
+        print(f"{name}: warning: its experts ({experts.get('expert_dir')}) held out {experts.get('held_out')}, not this validation "
+              f"split {held_out_of(val)}: they trained on images the choice is scored on, so validation accuracy may run high", flush=True)
     vcfg = EvalConfig(epochs=a.epochs, width=a.width, precision=a.precision)
     per_it, sets = {}, {}
     for c in ckpts:
@@ -56,7 +63,7 @@ def select(name: str, run: Path, real, a) -> dict:
     param, lr = sets[best]
     ev = evaluate_synset(param, real, EvalConfig(epochs=a.epochs, width=a.width), n_seeds=a.test_seeds, seed=1000, lr=lr)
     return dict(name=name, run=str(run), validation=per_it, chosen=best, last=max(per_it), test_mean=float(ev['mean']),
-                test_std=float(ev['std']), test_accs=[float(v) for v in ev['accs']], lr=lr)
+                test_std=float(ev['std']), test_accs=[float(v) for v in ev['accs']], lr=lr, experts=experts)
 
 
 def main():
