@@ -11,7 +11,8 @@ split, validation images included, so validation accuracy may run high; it only 
 script warns when a run's experts did not hold out this split). The clean protocol: `haba-experts ... --val-per-class
 500 --val-seed 0` (experts that never saw the split), then `bench/ablate_haba.py --validation 500 ... checkpoint_every=250`
 (the distillation draws from the training split without it), then this script on that run folder; each record keeps
-the run's `experts` (folder, held_out, saw_validation).
+the run's `experts` (folder, held_out, saw_validation: the last against the distillation's own in-loop split, which
+`ablate_haba` never scores on) and `experts_held_out_this_split` (whether they never saw the split chosen on here).
 
     .venv/bin/python bench/select_iteration.py --run "MTT 10 plain=/work/runs_mtt1000/fashionmnist-mtt-ipc10-plain" \\
         --val-per-class 500 --val-seeds 1 --precision bf16 --test-seeds 3 --threads 1
@@ -63,7 +64,8 @@ def select(name: str, run: Path, real, a) -> dict:
     param, lr = sets[best]
     ev = evaluate_synset(param, real, EvalConfig(epochs=a.epochs, width=a.width), n_seeds=a.test_seeds, seed=1000, lr=lr)
     return dict(name=name, run=str(run), validation=per_it, chosen=best, last=max(per_it), test_mean=float(ev['mean']),
-                test_std=float(ev['std']), test_accs=[float(v) for v in ev['accs']], lr=lr, experts=experts)
+                test_std=float(ev['std']), test_accs=[float(v) for v in ev['accs']], lr=lr, experts=experts,
+                experts_held_out_this_split=None if not experts else experts.get('held_out') == held_out_of(val))
 
 
 def main():
