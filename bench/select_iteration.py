@@ -48,7 +48,8 @@ def select(name: str, run: Path, real, a) -> dict:
     if not ckpts: sys.exit(f"{run}: no checkpoints; run distill with checkpoint_every > 0 and keep_checkpoints large enough")
     val = real.split_validation(a.val_per_class, seed=a.val_seed)[1]          # test split := held-out training images
     experts = meta.get('experts')                                              # MTT: did the trajectories see this split?
-    if experts and experts.get('held_out') != held_out_of(val):
+    clean = None if not experts else experts.get('held_out') == held_out_of(val)
+    if clean is False:
         print(f"{name}: warning: its experts ({experts.get('expert_dir')}) held out {experts.get('held_out')}, not this validation "
               f"split {held_out_of(val)}: they trained on images the choice is scored on, so validation accuracy may run high", flush=True)
     vcfg = EvalConfig(epochs=a.epochs, width=a.width, precision=a.precision)
@@ -65,7 +66,7 @@ def select(name: str, run: Path, real, a) -> dict:
     ev = evaluate_synset(param, real, EvalConfig(epochs=a.epochs, width=a.width), n_seeds=a.test_seeds, seed=1000, lr=lr)
     return dict(name=name, run=str(run), validation=per_it, chosen=best, last=max(per_it), test_mean=float(ev['mean']),
                 test_std=float(ev['std']), test_accs=[float(v) for v in ev['accs']], lr=lr, experts=experts,
-                experts_held_out_this_split=None if not experts else experts.get('held_out') == held_out_of(val))
+                experts_held_out_this_split=clean)
 
 
 def main():
