@@ -17,6 +17,9 @@ Besides accuracy (mean ± std) each row records what the issue asks to see next 
 
 Records are appended to --out (default bench/results/ablate_haba_v2.json); a variant with the same
 key (dataset, objective, ipc, budget, variant, overrides, code commit) is skipped when re-run.
+--keep-sets DIR copies each final set (safetensors + meta.json, ~0.3 MB at Fashion-MNIST IPC 10) into DIR/<run name>:
+run folders live outside the repository and do not outlive a session's machine, so a set another bench needs later
+(bench/cross_arch.py) must be kept in the repository.
 """
 import argparse, ast, json, statistics, subprocess, sys, time
 from pathlib import Path
@@ -63,6 +66,11 @@ def run_variant(a, real, name, over):
     # instead of the reference protocol's one random view per basis
     ev = evaluate_synset((x, y) if a.eval_views == 'all' else param, real, EvalConfig(model='ConvNet', epochs=a.eval_epochs,
                          width=a.eval_width), n_seeds=a.seeds, seed=1000, lr=res.syn_lr)
+    if a.keep_sets:   # the final artifact, kept where a later session finds it (see the module docstring)
+        import shutil
+        kept = Path(a.keep_sets) / Path(cfg.out_dir).name
+        if kept.exists(): shutil.rmtree(kept)
+        shutil.copytree(Path(cfg.out_dir) / 'final', kept)
     rec = dict(mean=float(ev['mean']), std=float(ev['std']), accs=[float(v) for v in ev['accs']],
                items=len(param), stored_floats=int(param.stored_floats()),
                image_std_rel=float(x.detach().std() / real.x_train.std()), image_absmax_rel=float(x.detach().abs().max() / real.x_train.abs().max()),
@@ -70,6 +78,9 @@ def run_variant(a, real, name, over):
                distill_s=t1 - t0, resumed_from=done_before or None, eval_s=time.time() - t1,
                grad_ratio_bases=_median(hist, 'gratio_bases'), grad_ratio_hallucinators=_median(hist, 'gratio_hallucinators'),
                adv_cls_last=hist[-1].get('adv_cls') if hist else None)
+    if a.keep_sets:
+        k = kept.resolve()
+        rec['set_dir'] = str(k.relative_to(HERE.parent) if k.is_relative_to(HERE.parent) else k)
     if cfg.parameterisation == 'haba':
         st, _ = load_checkpoint(cfg.out_dir)
         adv = None
@@ -139,6 +150,8 @@ def main():
                     help="what an evaluation epoch trains on: 'epoch' (the set's epoch_images: every basis once through a random "
                          "hallucinator, the reference protocol) or 'all' (every view of every basis); 'all' is recorded as "
                          "variant NAME@all-views")
+    ap.add_argument('--keep-sets', default=None, metavar='DIR',
+                    help="copy each final set into DIR/<run name> (e.g. bench/results/sets) for later benches such as cross_arch.py")
     ap.add_argument('--table-only', action='store_true')
     ap.add_argument('--runs', default=str(HERE.parent / 'runs' / 'ablate_haba'))
     ap.add_argument('--out', default=str(HERE / 'results' / 'ablate_haba_v2.json'))

@@ -20,11 +20,12 @@ from .networks import get_network, flatten_params, functional_forward
 from .augment import dsa, DSA_STRATEGY
 
 # %% auto #0
-__all__ = ['VIEWS', 'DM_VIEWS', 'PRECISIONS', 'MTT_MEMORY', 'OBJECTIVES', 'draw_seed', 'fresh_network', 'synthetic_class',
-           'siamese_dsa', 'private_dsa', 'Objective', 'layer_distance', 'match_loss', 'dc_loops', 'DCConfig',
-           'class_gradients', 'GradientMatching', 'DMConfig', 'mean_embedding_distance', 'DistributionMatching',
-           'MTTConfig', 'native_bf16', 'resolve_precision', 'trajectory_loss', 'student_batch', 'student_grad',
-           'student_step', 'adjoint_unroll', 'unroll_student', 'student_plan', 'TrajectoryMatching', 'get_objective']
+__all__ = ['VIEWS', 'DM_VIEWS', 'GM_VIEWS', 'PRECISIONS', 'MTT_MEMORY', 'OBJECTIVES', 'draw_seed', 'fresh_network',
+           'synthetic_class', 'siamese_dsa', 'private_dsa', 'Objective', 'layer_distance', 'match_loss', 'dc_loops',
+           'DCConfig', 'class_gradients', 'GradientMatching', 'DMConfig', 'mean_embedding_distance',
+           'DistributionMatching', 'MTTConfig', 'native_bf16', 'resolve_precision', 'trajectory_loss', 'student_batch',
+           'student_grad', 'student_step', 'adjoint_unroll', 'unroll_student', 'student_plan', 'TrajectoryMatching',
+           'get_objective']
 
 # %% ../nbs/20_objectives.ipynb #890188ee
 def draw_seed(generator: torch.Generator # the objective's generator
@@ -110,6 +111,8 @@ def match_loss(g_real: list, # per-parameter gradients on real data (detached)
     return sum(layer_distance(a, b) for a, b in zip(g_real, g_syn))
 
 # %% ../nbs/20_objectives.ipynb #aadedcca
+GM_VIEWS = {'dc': 'all', 'dsa': 'random'}   # HaBa sets' views by measurement (see "Which synthetic images ..." above)
+
 _DC_LOOPS = {1: (1, 1), 10: (10, 50), 20: (20, 25), 30: (30, 20), 40: (40, 15), 50: (50, 10)}
 
 def dc_loops(ipc: int # images per class
@@ -134,7 +137,8 @@ class DCConfig:
     lr_img: float = 0.1          # reference lr for synthetic images / bases (DC and DSA)
     lr_hallucinator: float = 0.1 # hallucinators: same as bases (the HaBa reference uses equal lrs)
     momentum: float = 0.5        # reference SGD momentum of the synthetic-set optimiser
-    views: str = 'random'        # HaBa sets: 'random' (a random view of each basis, HaBa's code) or 'all' (every basis × hallucinator)
+    views: str | None = None     # HaBa sets: 'all' (every basis × hallucinator), 'random' (a random view of each basis, HaBa's code);
+                                 # None: the measured default of the objective, GM_VIEWS (DC 'all', DSA 'random'; see above)
     net_kw: dict = field(default_factory=dict) # get_network extras (width, depth, norm, ...)
 
 # %% ../nbs/20_objectives.ipynb #454639ef
@@ -153,9 +157,10 @@ class GradientMatching(Objective):
     "DC / DSA: match per-class network gradients on real and synthetic images."
     name = 'dc'
     def __init__(self, cfg: DCConfig, real, model='ConvNet', device='cpu', generator=None):
+        name = 'dsa' if cfg.dsa else 'dc'
+        cfg = dataclasses.replace(cfg, views=check_choice('views', cfg.views or GM_VIEWS[name], VIEWS))  # resolved, so records show it
         super().__init__(cfg, real, model, device, generator)
-        self.name = 'dsa' if cfg.dsa else 'dc'
-        self.views = check_choice('views', cfg.views, VIEWS)
+        self.name, self.views = name, cfg.views
         self.net, self.opt = None, None
 
     def _new_net(self, real):
