@@ -66,11 +66,6 @@ def run_variant(a, real, name, over):
     # instead of the reference protocol's one random view per basis
     ev = evaluate_synset((x, y) if a.eval_views == 'all' else param, real, EvalConfig(model='ConvNet', epochs=a.eval_epochs,
                          width=a.eval_width), n_seeds=a.seeds, seed=1000, lr=res.syn_lr)
-    if a.keep_sets:   # the final artifact, kept where a later session finds it (see the module docstring)
-        import shutil
-        kept = Path(a.keep_sets) / Path(cfg.out_dir).name
-        if kept.exists(): shutil.rmtree(kept)
-        shutil.copytree(Path(cfg.out_dir) / 'final', kept)
     rec = dict(mean=float(ev['mean']), std=float(ev['std']), accs=[float(v) for v in ev['accs']],
                items=len(param), stored_floats=int(param.stored_floats()),
                image_std_rel=float(x.detach().std() / real.x_train.std()), image_absmax_rel=float(x.detach().abs().max() / real.x_train.abs().max()),
@@ -78,9 +73,11 @@ def run_variant(a, real, name, over):
                distill_s=t1 - t0, resumed_from=done_before or None, eval_s=time.time() - t1,
                grad_ratio_bases=_median(hist, 'gratio_bases'), grad_ratio_hallucinators=_median(hist, 'gratio_hallucinators'),
                adv_cls_last=hist[-1].get('adv_cls') if hist else None)
-    if a.keep_sets:
-        k = kept.resolve()
-        rec['set_dir'] = str(k.relative_to(HERE.parent) if k.is_relative_to(HERE.parent) else k)
+    if a.keep_sets:   # the final artifact, kept where a later session finds it (see the module docstring)
+        import shutil
+        kept = (Path(a.keep_sets) / Path(cfg.out_dir).name).resolve()
+        shutil.copytree(Path(cfg.out_dir) / 'final', kept, dirs_exist_ok=True)
+        rec['set_dir'] = str(kept.relative_to(HERE.parent) if kept.is_relative_to(HERE.parent) else kept)
     if cfg.parameterisation == 'haba':
         st, _ = load_checkpoint(cfg.out_dir)
         adv = None
