@@ -9,10 +9,12 @@ seconds per epoch, ratios to the reference printed side by side:
              hallucinator (batch 1, as its `StyleTranslatorSharedDataset`; here under no_grad, which is kinder than
              the reference, whose items carry the hallucinators' graph), every batch standardised, DSA, forward,
              cross-entropy, accuracy via numpy, backward, SGD step
-  fp32       ours (`train_and_evaluate`): every basis through a random hallucinator in one batched bank call, DSA,
-             forward, backward, SGD step
-  bf16       the same with `EvalConfig(precision='bf16')`: forward passes under torch.autocast (bfloat16), weights
-             and SGD in float32
+  fp32       ours (`train_and_evaluate`, `compile='off'`, the default before compiling): every basis through a random
+             hallucinator in one batched bank call, DSA, forward, backward, SGD step
+  compiled   the same with the training step under torch.compile (`compile='on'`; what the default `'auto'` does for
+             a ConvNet-128 run of >= 300 epochs on a CPU with a C++ compiler). Its warm-up call pays the compile.
+  bf16       the fp32 loop with `EvalConfig(precision='bf16')`: forward passes under torch.autocast (bfloat16), weights
+             and SGD in float32; timed only on a CPU with native bf16 (AVX512-BF16/AMX), ~10x slower elsewhere
 
 Shapes: `fmnist` (1×28×28, 10 classes, 9 bases per class, 5 hallucinators: the IPC 10 HaBa set) and `cifar10`
 (3×32×32, the same counts); random bases (timing only). The evaluated network is ConvNet-128 (instance norm).
@@ -89,8 +91,13 @@ def time_shapes(a) -> dict:
         param, data = stand_in(name, a.bpc, a.hallucinators)
         base = EvalConfig(epochs=a.epochs_per_round, width=a.width, device='cpu')
         runs = {'reference': lambda s: reference_train(param, data, base, s),
-                'fp32': lambda s: train_and_evaluate(param, data, base, seed=s)['seconds'],
-                'bf16': lambda s: train_and_evaluate(param, data, dataclasses.replace(base, precision='bf16'), seed=s)['seconds']}
+                'fp32': lambda s: train_and_evaluate(param, data, dataclasses.replace(base, compile='off'), seed=s)['seconds'],
+                'compiled': lambda s: train_and_evaluate(param, data, dataclasses.replace(base, compile='on'), seed=s)['seconds']}
+        if 'bf16' in a.variants:
+            if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+                runs['bf16'] = lambda s: train_and_evaluate(param, data, dataclasses.replace(base, precision='bf16', compile='off'), seed=s)['seconds']
+            else: print(f"bf16 skipped: this CPU ({torch.backends.cpu.get_cpu_capability()}) has no native bf16, where autocast is ~10x slower")
+        runs = {k: f for k, f in runs.items() if k in a.variants or k == 'reference'}
         for f in runs.values(): f(0)                                   # warm-up: allocator, oneDNN kernels
         per_epoch = {k: [] for k in runs}
         for r in range(a.rounds):
@@ -133,6 +140,8 @@ def main():
     ap.add_argument('--rounds', type=int, default=5)
     ap.add_argument('--epochs-per-round', type=int, default=3)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--variants', nargs='*', default=['fp32', 'compiled', 'bf16'], choices=['fp32', 'compiled', 'bf16'],
+                    help='loops timed against the reference (bf16 only where the CPU has native bf16)')
     ap.add_argument('--accuracy', default=None, metavar='ARTIFACT', help="a saved set (run folder's final/) to evaluate in fp32 and bf16")
     ap.add_argument('--dataset', default='fashionmnist', help='the dataset of --accuracy')
     ap.add_argument('--seeds', type=int, default=5)

@@ -19,9 +19,11 @@ Fashion-MNIST (5 of 6 runs at chance, `cross_arch_mtt_*.json`); `--lr 0.005` fix
 `--precision bf16` with bf16 forward passes; both are part of a cell's key and shown in the table's protocol column.
 
 Records are appended to --out (default bench/results/cross_arch.json); a (set, folder, model,
-seeds, epochs) cell already there is skipped, so an interrupted run continues where it stopped.
+seeds, epochs) cell already there is skipped, so an interrupted run continues where it stopped. Each finished
+seed is kept at once in `<out>.seeds.json` (one record per seed, same key), so a cell stopped at its last seed
+re-trains only the seeds it had not finished; the cell's record is written when all its seeds are in.
 """
-import argparse, json, subprocess, sys, time
+import argparse, json, subprocess, sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -56,6 +58,23 @@ def _protocol(r) -> str:
     "The evaluation protocol of a record, in words (records before the switches existed: float32, raw batches)."
     return ', '.join([r.get('precision', 'fp32')] + (['batches standardised'] if r.get('standardize') else [])
                      + ([f"lr {r['lr_policy']}"] if r.get('lr_policy', 'learned') != 'learned' else []))
+
+
+def _seed_run(path: Path, key: dict, seed: int, train) -> dict:
+    "One evaluation seed of a cell: its kept record in `path` if an earlier run finished it, else `train(seed)`, kept at once."
+    from haba_nb.core import atomic_write_json
+    done = json.loads(path.read_text()) if path.exists() else []
+    for r in done:
+        if r['key'] == key and r['seed'] == seed:
+            print(f"{key['set']} / {key['model']} / seed {seed}: done before ({r['acc_test']:.1f}), reused", flush=True)
+            return r
+    run = train(seed)
+    r = {'key': key, 'seed': seed, 'acc_test': float(run['acc_test']), 'lr': float(run['lr']), 'seconds': float(run['seconds']),
+         'compiled': bool(run.get('compiled'))}
+    done = json.loads(path.read_text()) if path.exists() else []
+    atomic_write_json(path, done + [r])
+    print(f"{key['set']} / {key['model']} / seed {seed}: {r['acc_test']:.1f} in {r['seconds']:.0f} s", flush=True)
+    return r
 
 
 def print_table(records):
@@ -97,7 +116,8 @@ def main():
         from haba_nb.artifacts import load_artifact
         from haba_nb.core import atomic_write_json
         from haba_nb.data import load_dataset
-        from haba_nb.evaluate import EvalConfig, evaluate_synset
+        from haba_nb.evaluate import EvalConfig, mean_std, train_and_evaluate
+        seeds_out = out.with_suffix('.seeds.json')
         from haba_nb.networks import MODELS
         models = [m.strip() for m in a.models.split(',') if m.strip()]
         bad = [m for m in models if m not in MODELS]
@@ -116,12 +136,15 @@ def main():
                 if a.lr != 'learned': key['lr_policy'] = a.lr
                 if any({k: r.get(k) for k in key} == key and _protocol(r) == _protocol(key) for r in records):
                     print(f"{name} / {m}: done before, skipped"); continue
-                t0 = time.time()
-                ev = evaluate_synset(param.eval(), real, EvalConfig(model=m, epochs=a.epochs, standardize=a.standardize, precision=a.precision), n_seeds=a.seeds, seed=1000, lr=lr)
-                rec = {**key, 'mean': float(ev['mean']), 'std': float(ev['std']), 'accs': [float(v) for v in ev['accs']],
-                       'lr': float(ev['lr']), 'parameterisation': meta['distill_config'].get('parameterisation'),
+                cfg = EvalConfig(model=m, epochs=a.epochs, standardize=a.standardize, precision=a.precision)
+                runs = [_seed_run(seeds_out, key, s, lambda s: train_and_evaluate(param.eval(), real, cfg, seed=s, lr=lr))
+                        for s in range(1000, 1000 + a.seeds)]
+                mean, std = mean_std([r['acc_test'] for r in runs])
+                rec = {**key, 'mean': float(mean), 'std': float(std), 'accs': [float(r['acc_test']) for r in runs],
+                       'lr': float(runs[0]['lr']), 'parameterisation': meta['distill_config'].get('parameterisation'),
                        'objective': meta['distill_config'].get('objective'), 'ipc': meta['distill_config'].get('ipc'),
-                       'stored_floats': int(param.stored_floats()), 'seconds': time.time() - t0, 'commit': _commit(),
+                       'stored_floats': int(param.stored_floats()), 'seconds': sum(r['seconds'] for r in runs),
+                       'compiled': [r.get('compiled', False) for r in runs], 'commit': _commit(),
                        'command': ' '.join(['python'] + sys.argv)}
                 records = json.loads(out.read_text()) if out.exists() else []
                 records.append(rec)

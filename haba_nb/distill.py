@@ -25,7 +25,7 @@ from .hallucinator import BANK_MODES
 from .budget import max_bpc, haba_floats, plain_floats
 from .contrastive import ContrastiveConfig, Adversary, haba_dd_loss, adversary_step, diversity_summary, combine_gradients
 from .objectives import OBJECTIVES, MTTConfig, get_objective
-from .evaluate import EvalConfig, evaluate_synset, PRECISIONS
+from .evaluate import EvalConfig, evaluate_synset, PRECISIONS, COMPILE_MODES
 from .distributed import init_from_env, is_main, shard_objective, sharded_step
 from .artifacts import save_artifact
 from .runs import (RunFolderError, open_run, config_fingerprint, CHECKPOINT_FORMAT, _CKPT, _encode, _decode, list_checkpoints,
@@ -90,6 +90,7 @@ class DistillConfig:
     eval_dsa: bool = True               # DSA augmentation while evaluating (paper: on)
     eval_precision: str = 'fp32'        # evaluation forward passes: 'fp32' or 'bf16' (autocast; `EvalConfig.precision`)
     eval_standardize: bool = False      # evaluation standardises every batch, as HaBa's code does (`EvalConfig.standardize`)
+    eval_compile: str = 'auto'          # torch.compile the evaluation's training steps: 'auto', 'on', 'off' (`EvalConfig.compile`)
     val_per_class: int | None = None    # training images per class held out for in-loop selection (None: `auto_val_per_class`; 0: none, needs n_eval=0)
     val_seed: int = 0                   # seed of the validation draw (the same pool for every method and seed)
     checkpoint_every: int = 0           # also checkpoint every this many iterations (always: at the end, on interrupt, on divergence)
@@ -125,6 +126,7 @@ class DistillConfig:
         self.view_norm = check_choice("view_norm", self.view_norm, VIEW_NORMS)
         self.hallucinate_at = check_choice("hallucinate_at", self.hallucinate_at, HALLUCINATE_AT)
         self.eval_precision = check_choice("eval_precision", self.eval_precision, PRECISIONS)
+        self.eval_compile = check_choice("eval_compile", self.eval_compile, COMPILE_MODES)
         for n in ("ipc", "iterations", "n_hallucinators", "hallucinator_kernel", "downsample", "width", "depth",
                   "eval_epochs", "keep_checkpoints"):
             check_positive(n, getattr(self, n))
@@ -173,7 +175,7 @@ def resolve_bpc(cfg: DistillConfig, # the run's config
 # %% ../nbs/21_distill.ipynb #725679ae
 RESUMABLE_CHANGES = ("objective_kwargs.memory", "iterations", "lr_img", "lr_hallucinator", "lr_lr", "lr_adversary", "grad_clip", "hallucinator_clip", "max_loss_ratio",
                      "max_std_ratio", "max_abs_ratio",
-                     "eval_every", "eval_models", "eval_epochs", "n_eval", "eval_lr", "eval_dsa", "eval_precision", "eval_standardize", "checkpoint_every",
+                     "eval_every", "eval_models", "eval_epochs", "n_eval", "eval_lr", "eval_dsa", "eval_precision", "eval_standardize", "eval_compile", "checkpoint_every",
                      "keep_checkpoints", "diversity_every", "out_dir", "data_root", "device", "cpu_allocator", "bank_mode", "progress")
 
 def config_diff(saved: dict,           # the config stored in a checkpoint (a JSON dict)
@@ -437,7 +439,8 @@ def _evaluate(run: _Run, real, cfg: DistillConfig, device) -> dict:
     out = {}
     for m in cfg.eval_models:
         ec = EvalConfig(model=m, epochs=cfg.eval_epochs, lr=cfg.eval_lr, dsa=cfg.eval_dsa, device=str(device),
-                        width=cfg.width, depth=cfg.depth, precision=cfg.eval_precision, standardize=cfg.eval_standardize)
+                        width=cfg.width, depth=cfg.depth, precision=cfg.eval_precision, standardize=cfg.eval_standardize,
+                        compile=cfg.eval_compile)
         r = _observe(evaluate_synset, run.param, real, ec, n_seeds=cfg.n_eval, lr=lr, seed=cfg.seed)
         out[m] = {"mean": float(r["mean"]), "std": float(r["std"]), "lr": float(r.get("lr", lr or cfg.eval_lr))}
     return out

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_evaluate.ipynb #e172d99c
 from __future__ import annotations
-import contextlib, dataclasses, time
+import contextlib, dataclasses, shutil, time, warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,11 +16,12 @@ from .augment import DSA_STRATEGY, dsa, dc_augment
 from .networks import get_network
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'EvalConfig', 'accuracy', 'train_and_evaluate', 'mean_std', 'evaluate_synset', 'cross_arch',
-           'format_table', 'train_whole']
+__all__ = ['PRECISIONS', 'COMPILE_MODES', 'COMPILE_MIN_EPOCHS', 'EvalConfig', 'compiles', 'accuracy', 'train_and_evaluate',
+           'mean_std', 'evaluate_synset', 'cross_arch', 'format_table', 'train_whole']
 
 # %% ../nbs/04_evaluate.ipynb #c81e7392
 PRECISIONS = ('fp32', 'bf16')
+COMPILE_MODES = ('auto', 'on', 'off')
 
 @dataclass
 class EvalConfig:
@@ -41,6 +42,7 @@ class EvalConfig:
     test_batch: int = 1024          # batch size when scoring the test set
     precision: str = 'fp32'         # 'fp32', or 'bf16': forward passes under torch.autocast (weights and SGD stay fp32)
     standardize: bool = False       # HaBa's code: standardise every batch (train and test) to mean 0, std 1 before the net
+    compile: str = 'auto'           # torch.compile the training steps: 'on', 'off', or 'auto' (see `compiles`)
 
     def __post_init__(self):
         for k in ('epochs', 'batch', 'width', 'depth', 'test_batch'): check_positive(k, getattr(self, k))
@@ -49,6 +51,7 @@ class EvalConfig:
             raise ConfigError(f"momentum and weight_decay must be >= 0, got {self.momentum}, {self.weight_decay}",
                               "use the protocol's momentum=0.9, weight_decay=5e-4")
         check_choice('precision', self.precision, PRECISIONS)
+        check_choice('compile', self.compile, COMPILE_MODES)
         if self.dsa and self.dc_aug:
             raise ConfigError("both dsa=True and dc_aug=True: the protocol applies one augmentation",
                               "set dsa=False to use DC augmentation, or dc_aug=False to use DSA")
@@ -100,6 +103,36 @@ def _augment(x: torch.Tensor, cfg: EvalConfig, generator: torch.Generator) -> to
     if cfg.dc_aug: return dc_augment(x, generator=generator)
     return x
 
+# %% ../nbs/04_evaluate.ipynb #ff6c2de4
+COMPILE_MIN_EPOCHS = 300   # 'auto' compiles runs at least this long (the DC/DSA/DM protocol's length)
+
+def compiles(cfg: EvalConfig, device) -> bool:
+    "Whether `train_and_evaluate` compiles its training steps under `cfg.compile` on `device` (see the prose above)."
+    if cfg.compile != 'auto': return cfg.compile == 'on'
+    return (cfg.model.startswith('ConvNet') and cfg.width >= 64 and cfg.epochs >= COMPILE_MIN_EPOCHS
+            and cfg.precision == 'fp32' and torch.device(device).type == 'cpu'
+            and any(shutil.which(c) for c in ('g++', 'c++', 'clang++')))
+
+def _check_bf16(cfg: EvalConfig, device) -> None:
+    "Warn when bf16 autocast is asked for on a CPU without native bf16 (it is then ~10x slower, not faster)."
+    if cfg.precision == 'bf16' and torch.device(device).type == 'cpu' and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        warnings.warn(f"precision='bf16' on a CPU without native bf16 ({torch.backends.cpu.get_cpu_capability()}): "
+                      "autocast emulates it and runs ~10x slower than float32; use precision='fp32' here", stacklevel=3)
+
+def _compile_failed(err: Exception, cfg: EvalConfig):
+    "Raise (compile='on') or warn and return the eager path (compile='auto') after a failed torch.compile."
+    msg = f"torch.compile of the {cfg.model} training step failed ({type(err).__name__}: {str(err)[:300]})"
+    if cfg.compile == 'on': raise ConfigError(msg, "evaluate without compiling: EvalConfig(compile='off') (run parameter eval_compile='off')") from err
+    warnings.warn(msg + "; continuing without compiling (EvalConfig(compile='off') skips the attempt)", stacklevel=3)
+
+def _loss_backward(fwd, xb: torch.Tensor, yb: torch.Tensor, opt, cfg: EvalConfig, device):
+    "One training step up to its gradients (forward under `cfg.precision`, cross-entropy, backward): `(loss, logits)`."
+    with _autocast(cfg, device): out = fwd(xb)
+    loss = F.cross_entropy(out.float(), yb)
+    opt.zero_grad(set_to_none=True); loss.backward()
+    return loss, out
+
+
 # %% ../nbs/04_evaluate.ipynb #5c055f28
 @torch.no_grad()
 def accuracy(net: torch.nn.Module, # a trained classifier
@@ -141,6 +174,8 @@ def train_and_evaluate(syn,                  # `(x, y)` tensors or a parameteris
     if progress:
         from tqdm.auto import tqdm
         epochs = tqdm(epochs, desc=f"eval {cfg.model} seed {seed}", leave=False)
+    _check_bf16(cfg, device)
+    fwd = torch.compile(net) if compiles(cfg, device) else net   # shares `net`'s parameters
     start, net = time.time(), net.train()
     for ep in epochs:
         x, y = _epoch_images(syn, g)
@@ -150,9 +185,12 @@ def train_and_evaluate(syn,                  # `(x, y)` tensors or a parameteris
         for i in range(0, len(x), cfg.batch):
             idx = perm[i:i + cfg.batch]
             xb = _augment(x[idx], cfg, g)
-            with _autocast(cfg, device): out = net(xb)
-            loss = F.cross_entropy(out.float(), y[idx])
-            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+            try: loss, out = _loss_backward(fwd, xb, y[idx], opt, cfg, device)
+            except Exception as err:                      # a compile failure: redo this step eagerly
+                if fwd is net: raise
+                _compile_failed(err, cfg); fwd = net
+                loss, out = _loss_backward(fwd, xb, y[idx], opt, cfg, device)
+            opt.step()
             loss_sum += float(loss.detach()) * len(idx)
             correct += int((out.argmax(1) == (y[idx] if y.ndim == 1 else y[idx].argmax(1))).sum())
         sched.step()
@@ -160,7 +198,7 @@ def train_and_evaluate(syn,                  # `(x, y)` tensors or a parameteris
     seconds = time.time() - start
     return dict(acc_test=accuracy(net, data.x_test, data.y_test, cfg.test_batch, device, cfg),
                 acc_train=100.0 * correct / len(x), loss_train=loss_sum / len(x),
-                seconds=seconds, model=cfg.model, epochs=cfg.epochs, lr=lr, seed=seed, net=net)
+                seconds=seconds, model=cfg.model, epochs=cfg.epochs, lr=lr, seed=seed, compiled=fwd is not net, net=net)
 
 # %% ../nbs/04_evaluate.ipynb #641babec
 def mean_std(accs) -> tuple[float, float]:

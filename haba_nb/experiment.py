@@ -200,7 +200,8 @@ def _eval_cfg(c: ExperimentConfig):
     o = c.distill_options   # the in-loop evaluation's switches (validated, coerced) apply to the reported evaluation too
     return EvalConfig(epochs=c.eval_epochs, width=c.width, device=c.device,
                       precision=o.get('eval_precision', DistillConfig.eval_precision),
-                      standardize=o.get('eval_standardize', DistillConfig.eval_standardize))
+                      standardize=o.get('eval_standardize', DistillConfig.eval_standardize),
+                      compile=o.get('eval_compile', DistillConfig.eval_compile))
 
 def _distill_config(c: ExperimentConfig, run_dir: Path, expert_dir=None):
     "Map an experiment onto `haba_nb.distill.DistillConfig`: model selection inside the loop, final evaluation outside."
