@@ -19,11 +19,12 @@ seconds per epoch, ratios to the reference printed side by side:
 Shapes: `fmnist` (1×28×28, 10 classes, 9 bases per class, 5 hallucinators: the IPC 10 HaBa set) and `cifar10`
 (3×32×32, the same counts); random bases (timing only). The evaluated network is ConvNet-128 (instance norm).
 
-Accuracy (`--accuracy RUN/final`): the saved set evaluated by `--seeds` fresh ConvNet-128 networks per precision
-(seeds 2000.., `--epochs`, DSA, the run's learned lr for MTT sets), mean ± std each, and Welch's t-test.
+Accuracy (`--accuracy RUN/final`): the saved set evaluated by `--seeds` fresh ConvNet-128 networks per loop
+(fp32 eager, compiled, bf16 where native; seeds 2000.., `--epochs`, DSA, the run's learned lr for MTT sets), mean ± std
+each, and Welch's t-test against fp32 eager.
 
     .venv/bin/python bench/bench_eval.py                                  # timing, 2 threads, both shapes
-    .venv/bin/python bench/bench_eval.py --shapes fmnist --threads 1 --accuracy /work/runs_mtt1000/fashionmnist-mtt-ipc10-haba_new_rho0.2/final --seeds 5
+    .venv/bin/python bench/bench_eval.py --shapes --threads 1 --accuracy bench/results/sets/fashionmnist-dc-ipc10-haba_rho0.2_views_all --seeds 5 --out bench/results/bench_eval_compile_accuracy.json
 
 Only ratios are meaningful when other jobs share the cores (the JSON records the load average); absolute times
 belong to an idle machine or a GPU.
@@ -117,17 +118,21 @@ def accuracy_check(a) -> dict:
     param, meta = load_artifact(a.accuracy)
     lr = meta.get('syn_lr')                                  # MTT sets: evaluate with the learned lr
     real = load_dataset(a.dataset)
-    res = {}
-    for prec in ('fp32', 'bf16'):
-        ev = evaluate_synset(param.eval(), real, EvalConfig(epochs=a.epochs, width=a.width, precision=prec),
+    variants = {'fp32': dict(compile='off'), 'compiled': dict(compile='on'), 'bf16': dict(precision='bf16', compile='off')}
+    if not torch.ops.mkldnn._is_mkldnn_bf16_supported(): variants.pop('bf16')     # ~10x slower without native bf16
+    res = {'lr': lr, 'set': str(a.accuracy)}
+    for k, kw in variants.items():
+        if k not in a.variants and k != 'fp32': continue
+        ev = evaluate_synset(param.eval(), real, EvalConfig(epochs=a.epochs, width=a.width, **kw),
                              n_seeds=a.seeds, seed=2000, lr=lr)
-        res[prec] = dict(mean=ev['mean'], std=ev['std'], accs=ev['accs'], seconds=ev['seconds'])
-        print(f"{prec}: {ev['mean']:.2f} ± {ev['std']:.2f}  {['%.2f' % v for v in ev['accs']]}  ({ev['seconds']:.0f} s training)", flush=True)
+        res[k] = dict(mean=ev['mean'], std=ev['std'], accs=ev['accs'], seconds=ev['seconds'])
+        print(f"{k}: {ev['mean']:.2f} ± {ev['std']:.2f}  {['%.2f' % v for v in ev['accs']]}  ({ev['seconds']:.0f} s training)", flush=True)
     from scipy.stats import ttest_ind
-    t = ttest_ind(res['fp32']['accs'], res['bf16']['accs'], equal_var=False)
-    res['welch_p'] = float(t.pvalue)
-    res['lr'] = lr
-    print(f"Welch's t-test fp32 vs bf16: p = {t.pvalue:.3f} ({a.seeds} seeds each)")
+    for k in res:
+        if k in variants and k != 'fp32':
+            t = ttest_ind(res['fp32']['accs'], res[k]['accs'], equal_var=False)
+            res[k]['welch_p_vs_fp32'] = float(t.pvalue)
+            print(f"Welch's t-test fp32 vs {k}: p = {t.pvalue:.3f} ({a.seeds} seeds each)")
     return res
 
 
