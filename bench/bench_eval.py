@@ -120,19 +120,18 @@ def accuracy_check(a) -> dict:
     real = load_dataset(a.dataset)
     variants = {'fp32': dict(compile='off'), 'compiled': dict(compile='on'), 'bf16': dict(precision='bf16', compile='off')}
     if not torch.ops.mkldnn._is_mkldnn_bf16_supported(): variants.pop('bf16')     # ~10x slower without native bf16
+    variants = {k: kw for k, kw in variants.items() if k == 'fp32' or k in a.variants}   # fp32: the yardstick
     res = {'lr': lr, 'set': str(a.accuracy)}
     for k, kw in variants.items():
-        if k not in a.variants and k != 'fp32': continue
         ev = evaluate_synset(param.eval(), real, EvalConfig(epochs=a.epochs, width=a.width, **kw),
                              n_seeds=a.seeds, seed=2000, lr=lr)
         res[k] = dict(mean=ev['mean'], std=ev['std'], accs=ev['accs'], seconds=ev['seconds'])
         print(f"{k}: {ev['mean']:.2f} ± {ev['std']:.2f}  {['%.2f' % v for v in ev['accs']]}  ({ev['seconds']:.0f} s training)", flush=True)
     from scipy.stats import ttest_ind
-    for k in res:
-        if k in variants and k != 'fp32':
-            t = ttest_ind(res['fp32']['accs'], res[k]['accs'], equal_var=False)
-            res[k]['welch_p_vs_fp32'] = float(t.pvalue)
-            print(f"Welch's t-test fp32 vs {k}: p = {t.pvalue:.3f} ({a.seeds} seeds each)")
+    for k in list(variants)[1:]:
+        t = ttest_ind(res['fp32']['accs'], res[k]['accs'], equal_var=False)
+        res[k]['welch_p_vs_fp32'] = float(t.pvalue)
+        print(f"Welch's t-test fp32 vs {k}: p = {t.pvalue:.3f} ({a.seeds} seeds each)")
     return res
 
 
@@ -147,7 +146,7 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--variants', nargs='*', default=['fp32', 'compiled', 'bf16'], choices=['fp32', 'compiled', 'bf16'],
                     help='loops timed against the reference (bf16 only where the CPU has native bf16)')
-    ap.add_argument('--accuracy', default=None, metavar='ARTIFACT', help="a saved set (run folder's final/) to evaluate in fp32 and bf16")
+    ap.add_argument('--accuracy', default=None, metavar='ARTIFACT', help="a saved set (run folder's final/) to evaluate with each --variants loop (and fp32 eager)")
     ap.add_argument('--dataset', default='fashionmnist', help='the dataset of --accuracy')
     ap.add_argument('--seeds', type=int, default=5)
     ap.add_argument('--epochs', type=int, default=300, help='epochs of each --accuracy evaluation')
