@@ -48,27 +48,31 @@ HERE = Path(__file__).resolve().parent
 REF_S, REF_GB = 25.0, 12.8
 
 
-def _fake_cifar10(n_per_class: int = 50):
-    "A RealData with CIFAR10 shapes and random values, flagged as ZCA-whitened."
+def fake_real(name: str = 'cifar10', n_per_class: int = 50):
+    "A RealData with `name`'s shapes (channels, size, classes) and random values, flagged as ZCA-whitened."
     import torch
     from haba_nb.data import DATASETS, RealData
+    spec = DATASETS[name]
     g = torch.Generator().manual_seed(0)
-    y = torch.arange(10).repeat_interleave(n_per_class)
-    x = torch.randn(len(y), 3, 32, 32, generator=g)
+    y = torch.arange(spec.num_classes).repeat_interleave(n_per_class)
+    x = torch.randn(len(y), spec.channels, *spec.im_size, generator=g)
     class _ZCAFlag:  # only `real.zca is not None` matters to the objective
         def inverse(self, x): return x
-    return RealData(name='cifar10', spec=DATASETS['cifar10'], x_train=x, y_train=y, x_test=x[:10], y_test=y[:10],
-                    mean=torch.zeros(3), std=torch.ones(3), zca=_ZCAFlag())
+    return RealData(name=name, spec=spec, x_train=x, y_train=y, x_test=x[:10], y_test=y[:10],
+                    mean=torch.zeros(spec.channels), std=torch.ones(spec.channels), zca=_ZCAFlag())
 
 
-def _fake_trajectories(real, folder: Path, epochs: int, width: int):
+def _fake_cifar10(n_per_class: int = 50): return fake_real('cifar10', n_per_class)
+
+
+def _fake_trajectories(real, folder: Path, epochs: int, width: int, depth: int = 3):
     "One expert of random-walk trajectories with the right metadata (the timing does not depend on values)."
     import torch
     from safetensors.torch import save_file
     from haba_nb.core import atomic_write_json
     from haba_nb.networks import get_network, flatten_params
     from haba_nb.objectives import _expert_meta, expert_path
-    net = get_network('ConvNet', 3, 10, (32, 32), width=width, seed=0)
+    net = get_network('ConvNet', real.channels, real.num_classes, tuple(real.im_size), width=width, depth=depth, seed=0)
     th = flatten_params(net).detach().clone()
     g = torch.Generator().manual_seed(1)
     traj = {}
@@ -77,7 +81,7 @@ def _fake_trajectories(real, folder: Path, epochs: int, width: int):
         th = th + 1e-3 * torch.randn(th.shape, generator=g)
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_json(folder / 'trajectories.json',
-                      _expert_meta(real, 'ConvNet', {'width': width}, epochs, 0.01, 256, True, 0., 0., th.numel()))
+                      _expert_meta(real, 'ConvNet', {'width': width, 'depth': depth}, epochs, 0.01, 256, True, 0., 0., th.numel()))
     save_file(traj, str(expert_path(folder, 0)))
 
 
