@@ -26,6 +26,11 @@ each, and Welch's t-test against fp32 eager.
     .venv/bin/python bench/bench_eval.py                                  # timing, 2 threads, both shapes
     .venv/bin/python bench/bench_eval.py --shapes --threads 1 --accuracy bench/results/sets/fashionmnist-dc-ipc10-haba_rho0.2_views_all --seeds 5 --out bench/results/bench_eval_compile_accuracy.json
 
+Set wall time (`--set-seeds N`): evaluating one set as a table does (N seeds × `--set-epochs`), the reference's loop
+seed after seed on all threads, ours the same way, and ours with the seeds as parallel one-thread Ray tasks:
+
+    .venv/bin/python bench/bench_eval.py --shapes fmnist --rounds 0 --set-seeds 2 --out bench/results/bench_eval_set_wall.json
+
 Only ratios are meaningful when other jobs share the cores (the JSON records the load average); absolute times
 belong to an idle machine or a GPU.
 """
@@ -112,6 +117,39 @@ def time_shapes(a) -> dict:
     return out
 
 
+def set_wall(a) -> dict:
+    """Wall seconds to evaluate ONE set with `--set-seeds` N seeds × `--set-epochs` E epochs, as a table needs it:
+    the reference's loop seed after seed on all `--threads` threads (as HaBa's code does), ours the same way
+    (`evaluate_synset`, sequential, compiled), and ours with the seeds as parallel Ray tasks of one thread each
+    (`evaluate_synset(executor='ray')` under `torch.set_num_threads(1)`; Ray started beforehand, its start-up timed
+    apart). Every seed is the same training in every arm; only the scheduling differs."""
+    from haba_nb.parallel import ray_session
+    out = {}
+    for name in a.shapes:
+        param, data = stand_in(name, a.bpc, a.hallucinators)
+        cfg = EvalConfig(epochs=a.set_epochs, width=a.width, device='cpu', compile='on')
+        seeds = list(range(3000, 3000 + a.set_seeds))
+        t = time.perf_counter(); [reference_train(param, data, cfg, s) for s in seeds]; ref = time.perf_counter() - t
+        t = time.perf_counter(); seq = evaluate_synset(param, data, cfg, n_seeds=a.set_seeds, seed=seeds[0]); seq_s = time.perf_counter() - t
+        threads = torch.get_num_threads()
+        t = time.perf_counter()
+        with ray_session(num_cpus=threads, keep=True): start_s = time.perf_counter() - t
+        torch.set_num_threads(1)
+        try:
+            t = time.perf_counter(); par = evaluate_synset(param, data, cfg, n_seeds=a.set_seeds, seed=seeds[0], executor='ray')
+            par_s = time.perf_counter() - t
+        finally: torch.set_num_threads(threads)
+        out[name] = dict(seeds=a.set_seeds, epochs=a.set_epochs, threads=threads, reference_s=ref, ours_sequential_s=seq_s,
+                         ours_ray_1thread_tasks_s=par_s, ray_start_s=start_s, same_accs=seq['accs'] == par['accs'],
+                         speedup_sequential=ref / seq_s, speedup_ray=ref / par_s)
+        print(f"\n{name}: one set, {a.set_seeds} seeds × {a.set_epochs} epochs on {threads} threads (ConvNet-{a.width}, compiled)")
+        print("| schedule | wall s | speed-up vs reference |\n|---|---|---|")
+        for k, v in (('reference, seed after seed', ref), ('ours, seed after seed', seq_s), ('ours, seeds as 1-thread Ray tasks', par_s)):
+            print(f"| {k} | {v:.1f} | {ref / v:.2f}x |")
+        print(f"(Ray start-up {start_s:.1f} s, not included; per-seed accuracies equal between the two schedules: {seq['accs'] == par['accs']})")
+    return out
+
+
 def accuracy_check(a) -> dict:
     from haba_nb.artifacts import load_artifact
     from haba_nb.data import load_dataset
@@ -150,12 +188,15 @@ def main():
     ap.add_argument('--dataset', default='fashionmnist', help='the dataset of --accuracy')
     ap.add_argument('--seeds', type=int, default=5)
     ap.add_argument('--epochs', type=int, default=300, help='epochs of each --accuracy evaluation')
+    ap.add_argument('--set-seeds', type=int, default=0, help='also time evaluating one set with this many seeds (see set_wall)')
+    ap.add_argument('--set-epochs', type=int, default=300, help='epochs per seed of --set-seeds')
     ap.add_argument('--out', default=str(HERE / 'results' / 'bench_eval.json'))
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     rec = dict(bench='eval', config=vars(a), loadavg_1min_start=os.getloadavg()[0], torch=torch.__version__,
                commit=subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=HERE).stdout.strip())
-    if a.shapes: rec['timing'] = time_shapes(a)
+    if a.shapes and a.rounds: rec['timing'] = time_shapes(a)   # --rounds 0: only --set-seeds / --accuracy
+    if a.set_seeds: rec['set_wall'] = set_wall(a)
     if a.accuracy: rec['accuracy'] = accuracy_check(a)
     rec['loadavg_1min_end'] = os.getloadavg()[0]
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
