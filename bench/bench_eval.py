@@ -146,7 +146,7 @@ def set_wall(a) -> dict:
         print("| schedule | wall s | speed-up vs reference |\n|---|---|---|")
         for k, v in (('reference, seed after seed', ref), ('ours, seed after seed', seq_s), ('ours, seeds as 1-thread Ray tasks', par_s)):
             print(f"| {k} | {v:.1f} | {ref / v:.2f}x |")
-        print(f"(Ray start-up {start_s:.1f} s, not included; per-seed accuracies equal between the two schedules: {seq['accs'] == par['accs']})")
+        print(f"(Ray start-up {start_s:.1f} s, not included; per-seed accuracies equal between the two schedules: {out[name]['same_accs']})")
     return out
 
 
