@@ -27,15 +27,19 @@ each, and Welch's t-test against fp32 eager.
     .venv/bin/python bench/bench_eval.py --shapes --threads 1 --accuracy bench/results/sets/fashionmnist-dc-ipc10-haba_rho0.2_views_all --seeds 5 --out bench/results/bench_eval_compile_accuracy.json
 
 Set wall time (`--set-seeds N`): evaluating one set as a table does (N seeds × `--set-epochs`), the reference's loop
-seed after seed on all threads, ours the same way, and ours with the seeds as parallel one-thread Ray tasks:
+(with its lr decay at half-way) seed after seed on all threads, ours the same way, and ours with the seeds as parallel
+one-thread Ray tasks (skipped on one thread). Every epoch of the two seed-after-seed arms is timed, and the table gives
+the median seconds per epoch of the first epoch, the rest of the first half and the second half (an epoch's cost
+changes as the network trains), and the mean over the protocol:
 
     .venv/bin/python bench/bench_eval.py --shapes fmnist --rounds 0 --set-seeds 2 --out bench/results/bench_eval_set_wall.json
+    .venv/bin/python bench/bench_eval.py --shapes fmnist --rounds 0 --set-seeds 2 --threads 1 --out bench/results/bench_eval_set_wall_1thread_2seeds.json
 
 Only ratios are meaningful when other jobs share the cores (the JSON records the load average); absolute times
 belong to an idle machine or a GPU.
 """
 from __future__ import annotations
-import argparse, dataclasses, json, os, statistics, subprocess, sys, time
+import argparse, contextlib, dataclasses, json, os, statistics, subprocess, sys, time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -72,14 +76,18 @@ class _OneViewEach(torch.utils.data.Dataset):
             return self.param.views([i], [j])[0], self.param.labels[i]
 
 
-def reference_train(param, data, cfg: EvalConfig, seed: int) -> float:
-    "Seconds of `cfg.epochs` epochs of the reference's training loop (see the module doc); the network is discarded."
+def reference_train(param, data, cfg: EvalConfig, seed: int, trace: list | None = None) -> float:
+    """Seconds of `cfg.epochs` epochs of the reference's training loop (see the module doc); the network is discarded.
+    `trace`, when given, receives each epoch's seconds (to see how an epoch's cost changes over the protocol)."""
     torch.manual_seed(seed)
     net = get_network(cfg.model, data.channels, data.num_classes, data.im_size, width=cfg.width, depth=cfg.depth, norm=cfg.norm)
     opt = torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=5e-4)
     loader = torch.utils.data.DataLoader(_OneViewEach(param), batch_size=cfg.batch, shuffle=True, num_workers=0)
     t = time.perf_counter()
-    for _ in range(cfg.epochs):
+    for ep in range(cfg.epochs):
+        te = time.perf_counter()
+        if ep == cfg.epochs // 2:        # the reference's lr decay: lr × 0.1 and a fresh SGD (momentum reset) at half-way
+            opt = torch.optim.SGD(net.parameters(), lr=cfg.lr * 0.1, momentum=0.9, weight_decay=5e-4)
         net.train()
         for img, lab in loader:
             img = (img - img.mean()) / img.std()
@@ -88,6 +96,7 @@ def reference_train(param, data, cfg: EvalConfig, seed: int) -> float:
             loss = F.cross_entropy(out, lab)
             _ = np.sum(np.equal(np.argmax(out.detach().numpy(), axis=-1), lab.numpy()))
             opt.zero_grad(); loss.backward(); opt.step()
+        if trace is not None: trace.append(time.perf_counter() - te)
     return time.perf_counter() - t
 
 
@@ -117,6 +126,33 @@ def time_shapes(a) -> dict:
     return out
 
 
+@contextlib.contextmanager
+def _epoch_clock(trace: list):
+    """Append each epoch's seconds of `train_and_evaluate` to `trace`: it fetches one epoch's images at the start of
+    every epoch and calls `accuracy` once its last epoch ends, so the time between those calls is an epoch."""
+    import haba_nb.evaluate as ev
+    orig_images, orig_acc, last = ev._epoch_images, ev.accuracy, [None]
+    def tick():
+        now = time.perf_counter()
+        if last[0] is not None: trace.append(now - last[0])
+        return now
+    def timed_images(syn, generator):
+        last[0] = tick(); return orig_images(syn, generator)
+    def timed_accuracy(*args, **kw):
+        tick(); last[0] = None; return orig_acc(*args, **kw)
+    ev._epoch_images, ev.accuracy = timed_images, timed_accuracy
+    try: yield
+    finally: ev._epoch_images, ev.accuracy = orig_images, orig_acc
+
+
+def _phases(trace: list, epochs: int) -> dict:
+    "Median seconds per epoch of the first epoch, the rest of the first half (lr 0.01) and the second half (lr 0.001), over seeds."
+    per_seed = [trace[i:i + epochs] for i in range(0, len(trace), epochs)]
+    pick = lambda lo, hi: statistics.median(t for s in per_seed for t in s[lo:hi]) if any(s[lo:hi] for s in per_seed) else float('nan')
+    return {'first epoch': pick(0, 1), 'epochs 2 to half': pick(1, epochs // 2), 'second half': pick(epochs // 2, epochs),
+            'mean over all': sum(trace) / max(len(trace), 1)}
+
+
 def set_wall(a) -> dict:
     """Wall seconds to evaluate ONE set with `--set-seeds` N seeds × `--set-epochs` E epochs, as a table needs it:
     the reference's loop seed after seed on all `--threads` threads (as HaBa's code does), ours the same way
@@ -129,24 +165,36 @@ def set_wall(a) -> dict:
         param, data = stand_in(name, a.bpc, a.hallucinators)
         cfg = EvalConfig(epochs=a.set_epochs, width=a.width, device='cpu', compile='on')
         seeds = list(range(3000, 3000 + a.set_seeds))
-        t = time.perf_counter(); [reference_train(param, data, cfg, s) for s in seeds]; ref = time.perf_counter() - t
-        t = time.perf_counter(); seq = evaluate_synset(param, data, cfg, n_seeds=a.set_seeds, seed=seeds[0]); seq_s = time.perf_counter() - t
-        threads = torch.get_num_threads()
-        t = time.perf_counter()
-        with ray_session(num_cpus=threads, keep=True): start_s = time.perf_counter() - t
-        torch.set_num_threads(1)
-        try:
-            t = time.perf_counter(); par = evaluate_synset(param, data, cfg, n_seeds=a.set_seeds, seed=seeds[0], executor='ray')
-            par_s = time.perf_counter() - t
-        finally: torch.set_num_threads(threads)
+        ref_trace, our_trace = [], []
+        t = time.perf_counter(); [reference_train(param, data, cfg, s, ref_trace) for s in seeds]; ref = time.perf_counter() - t
+        with _epoch_clock(our_trace):
+            t = time.perf_counter(); seq = evaluate_synset(param, data, cfg, n_seeds=a.set_seeds, seed=seeds[0]); seq_s = time.perf_counter() - t
+        threads, par_s, start_s, same = torch.get_num_threads(), None, None, None
+        if threads > 1:                                      # one thread: the Ray schedule is the sequential one
+            t = time.perf_counter()
+            with ray_session(num_cpus=threads, keep=True): start_s = time.perf_counter() - t
+            torch.set_num_threads(1)
+            try:
+                t = time.perf_counter(); par = evaluate_synset(param, data, cfg, n_seeds=a.set_seeds, seed=seeds[0], executor='ray')
+                par_s = time.perf_counter() - t
+            finally: torch.set_num_threads(threads)
+            same = seq['accs'] == par['accs']
+        phases = {k: _phases(v, a.set_epochs) for k, v in (('reference', ref_trace), ('ours', our_trace))}
         out[name] = dict(seeds=a.set_seeds, epochs=a.set_epochs, threads=threads, reference_s=ref, ours_sequential_s=seq_s,
-                         ours_ray_1thread_tasks_s=par_s, ray_start_s=start_s, same_accs=seq['accs'] == par['accs'],
-                         speedup_sequential=ref / seq_s, speedup_ray=ref / par_s)
+                         ours_ray_1thread_tasks_s=par_s, ray_start_s=start_s, same_accs=same,
+                         speedup_sequential=ref / seq_s, speedup_ray=ref / par_s if par_s else None,
+                         s_per_epoch=phases, epoch_trace=dict(reference=ref_trace, ours=our_trace))
         print(f"\n{name}: one set, {a.set_seeds} seeds × {a.set_epochs} epochs on {threads} threads (ConvNet-{a.width}, compiled)")
         print("| schedule | wall s | speed-up vs reference |\n|---|---|---|")
-        for k, v in (('reference, seed after seed', ref), ('ours, seed after seed', seq_s), ('ours, seeds as 1-thread Ray tasks', par_s)):
-            print(f"| {k} | {v:.1f} | {ref / v:.2f}x |")
-        print(f"(Ray start-up {start_s:.1f} s, not included; per-seed accuracies equal between the two schedules: {out[name]['same_accs']})")
+        arms = [('reference, seed after seed', ref), ('ours, seed after seed', seq_s)]
+        if par_s: arms.append(('ours, seeds as 1-thread Ray tasks', par_s))
+        for k, v in arms: print(f"| {k} | {v:.1f} | {ref / v:.2f}x |")
+        if par_s: print(f"(Ray start-up {start_s:.1f} s, not included; per-seed accuracies equal between the two schedules: {same})")
+        print("\nseconds per epoch over the protocol (median of each phase; ours' first epoch pays the compile):")
+        print("| phase | reference | ours | speed-up |\n|---|---|---|---|")
+        for ph in phases['reference']:
+            r, o = phases['reference'][ph], phases['ours'][ph]
+            print(f"| {ph} | {r:.3f} | {o:.3f} | {r / o:.2f}x |")
     return out
 
 
