@@ -146,7 +146,7 @@ def _epoch_clock(trace: list):
 
 
 def _phases(trace: list, epochs: int) -> dict:
-    "Median seconds per epoch of the first epoch, the rest of the first half (lr 0.01) and the second half (lr 0.001), over seeds."
+    "Median seconds per epoch of the first epoch, the rest of the first half (the set lr) and the second half (lr × 0.1), over seeds."
     per_seed = [trace[i:i + epochs] for i in range(0, len(trace), epochs)]
     pick = lambda lo, hi: statistics.median(t for s in per_seed for t in s[lo:hi]) if any(s[lo:hi] for s in per_seed) else float('nan')
     return {'first epoch': pick(0, 1), 'epochs 2 to half': pick(1, epochs // 2), 'second half': pick(epochs // 2, epochs),
