@@ -184,4 +184,9 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    try: main()
+    except KeyboardInterrupt as e:   # Ctrl-C, or SIGTERM inside the distillation loop (which checkpoints first)
+        import shlex
+        again = sys.argv + ([] if '--resume' in sys.argv else ['--resume'])
+        sys.exit(f"\n{e or 'interrupted'}. Finished variants are saved (--out), "
+                 f"the run folder keeps its checkpoint; continue with:\n  {shlex.join([sys.executable] + again)}")

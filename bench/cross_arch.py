@@ -154,4 +154,8 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    try: main()
+    except KeyboardInterrupt as e:   # every finished seed is already in the seeds JSON
+        import shlex
+        sys.exit(f"\n{e or 'interrupted'}. Finished seeds are kept; the same command re-trains only the missing ones:\n  "
+                 f"{shlex.join([sys.executable] + sys.argv)}")
