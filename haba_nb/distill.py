@@ -4,7 +4,7 @@
 
 # %% ../nbs/21_distill.ipynb #fc8fe92b
 from __future__ import annotations
-import copy, dataclasses, hashlib, json, math, os, re, signal, statistics, threading, time, warnings
+import copy, dataclasses, json, math, signal, statistics, threading, time, warnings
 from collections import deque
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
@@ -18,6 +18,9 @@ from tqdm.auto import tqdm
 from .core import (HabaError, ConfigError, BudgetError, ArtifactError, DivergenceError, check_choice,
                           check_positive, seed_everything, rng_state, set_rng_state, get_device, training_device, CPU_ALLOCATORS, atomic_write,
                           atomic_write_json)
+from .config import (PARAMETERISATIONS, INITS, BudgetConfigError, DistillConfig, resolve_bpc, RESUMABLE_CHANGES, config_diff,
+                            distill_fingerprint, effective_grad_clip, effective_hallucinator_clip, _mtt_memory, effective_cpu_allocator,
+                            mtt_memory_warning, resolve_lrs, check_real_init)
 from .data import DATASETS, load_dataset
 from .networks import MODELS
 from .basis import PlainImages, FactorizedSet, VIEW_NORMS, HALLUCINATE_AT
@@ -31,163 +34,15 @@ from .artifacts import save_artifact
 from .runs import (RunFolderError, open_run, config_fingerprint, CHECKPOINT_FORMAT, _CKPT, _encode, _decode, list_checkpoints,
                           save_checkpoint, newest_checkpoint_it, read_checkpoint, load_checkpoint)
 from . import runs as _runs
+_all_ = ['PARAMETERISATIONS', 'INITS', 'RESUMABLE_CHANGES', 'BudgetConfigError', 'DistillConfig', 'resolve_bpc', 'config_diff',
+         'distill_fingerprint', 'effective_grad_clip', 'effective_hallucinator_clip', 'effective_cpu_allocator', 'mtt_memory_warning',
+         'resolve_lrs', 'check_real_init']   # re-exported from haba_nb.config, so `from haba_nb.distill import *` is unchanged
 
 # %% auto #0
-__all__ = ['PARAMETERISATIONS', 'INITS', 'RESUMABLE_CHANGES', 'BudgetConfigError', 'DistillConfig', 'resolve_bpc', 'config_diff',
-           'distill_fingerprint', 'loss_problem', 'param_norm', 'step_problem', 'scale_problem', 'effective_grad_clip',
-           'effective_hallucinator_clip', 'effective_cpu_allocator', 'mtt_memory_warning', 'resolve_lrs',
-           'selection_split', 'DistillResult', 'check_real_init', 'distill', 'same_state']
-
-# %% ../nbs/21_distill.ipynb #e67907a5
-PARAMETERISATIONS = ("plain", "haba")
-INITS = ("real", "noise")
-
-class BudgetConfigError(ConfigError, BudgetError):
-    "Bases + hallucinators that exceed the ipc storage budget under `strict_budget` (both a config and a budget error)."
-
-# %% ../nbs/21_distill.ipynb #509950ed
-@dataclass
-class DistillConfig:
-    "Every knob of one distillation run; the defaults run on `digits` on a CPU in seconds."
-    dataset: str = "digits"             # a key of `haba_nb.data.DATASETS`
-    data_root: str | None = None        # folder with the dataset files (None: the default cache)
-    zca: bool = False                   # ZCA-whiten the real data (MTT/HaBa do on CIFAR)
-    objective: str = "dm"               # one of `haba_nb.objectives.OBJECTIVES` (dc, dsa, dm, mtt)
-    parameterisation: str = "haba"      # 'plain' (one tensor per image) or 'haba' (bases × hallucinators)
-    ipc: int = 10                       # storage budget, in images per class
-    bpc: int | None = None              # bases per class; None: the most that fit the ipc budget (`max_bpc`)
-    strict_budget: bool = False         # refuse a bpc whose bases + hallucinators exceed the ipc budget
-    n_hallucinators: int = 5            # |H|, hallucinators shared by all classes
-    hallucinator_kernel: int = 3        # encoder/decoder kernel k of each hallucinator
-    hallucinator_channels: int | None = None # hallucinator mid channels (None: image channels, the reference)
-    hallucinator_init: str = "identity" # 'identity' (near-identity + noise, our default) or 'random' (the reference code's)
-    bank_mode: str = "grouped_cl"       # hallucinator bank implementation (`BANK_MODES`): 'compiled' = TorchInductor kernel
-    view_norm: str = "basis"            # 'basis': every view at its basis's per-channel mean/std (`basis.match_scale`); 'none': raw (reference)
-    basis_channels: int | None = None   # channels of a basis (None: image channels; 1: single-channel bases)
-    downsample: int = 1                 # IDC-style storage at 1/f size: HaBa's bases, or plain ipc·f² images per class
-    hallucinate_at: str = "image"       # HaBa with downsample > 1: 'image' (up-sample the bases, then hallucinate) or 'basis' (hallucinate at 1/f size, cheaper hallucinators)
-    init: str = "real"                  # 'real' (random real images of the class) or 'noise'
-    iterations: int = 20                # distillation iterations
-    model: str = "ConvNet"              # the network the objective matches through (a `MODELS` name)
-    width: int = 32                     # its width, also of the ConvNets evaluated (paper: 128)
-    depth: int = 3                      # its depth
-    lr_img: float | None = None         # lr of images / bases (None: `objective.default_lrs()`)
-    lr_hallucinator: float | None = None # lr of the hallucinators (None: objective default, else lr_img)
-    lr_lr: float | None = None          # lr of MTT's learned synthetic lr (None: objective default)
-    lr_adversary: float | None = None   # lr of the adversary (None: `contrastive.lr`, 1e-2)
-    momentum: float | None = None       # SGD momentum of images, bases, hallucinators, syn_lr (None: objective default; DC/DM/MTT use 0.5, MTT + HaBa 0.95 and 0.9 for syn_lr)
-    grad_clip: float | None = None      # clip the whole synthetic set's gradient norm (None or 0: off)
-    hallucinator_clip: float | None = None # clip the hallucinators' gradient norm alone (None: 1.0 for HaBa with DC/DSA/DM; 0: off)
-    use_contrastive: bool = True        # HaBa's adversarial contrastive constraints (factorised only)
-    contrastive: ContrastiveConfig = field(default_factory=ContrastiveConfig) # λ's, τ, adversary optimiser
-    adversary_width: int = 32           # adversary width (reference: 128)
-    adversary_depth: int = 3            # adversary depth (reference: 3)
-    eval_every: int = 0                 # evaluate every this many iterations (0: only at the end)
-    eval_models: tuple = ("ConvNet",)   # architectures trained on the synthetic set; the first picks `best`
-    eval_epochs: int = 20               # epochs of each evaluation run (paper: 300-1000)
-    n_eval: int = 1                     # seeds per evaluation (paper: 5); 0 switches evaluation off
-    eval_lr: float = 0.01               # evaluation lr (MTT: its learned lr is used instead)
-    eval_dsa: bool = True               # DSA augmentation while evaluating (paper: on)
-    eval_precision: str = 'fp32'        # evaluation forward passes: 'fp32' or 'bf16' (autocast; `EvalConfig.precision`)
-    eval_standardize: bool = False      # evaluation standardises every batch, as HaBa's code does (`EvalConfig.standardize`)
-    eval_compile: str = 'auto'          # torch.compile the evaluation's training steps: 'auto', 'on', 'off' (`EvalConfig.compile`)
-    val_per_class: int | None = None    # training images per class held out for in-loop selection (None: `auto_val_per_class`; 0: none, needs n_eval=0)
-    val_seed: int = 0                   # seed of the validation draw (the same pool for every method and seed)
-    checkpoint_every: int = 0           # also checkpoint every this many iterations (always: at the end, on interrupt, on divergence)
-    keep_checkpoints: int = 2           # how many checkpoints to keep on disk
-    diversity_every: int = 10           # record `diversity_summary` every this many iterations (0: never)
-    out_dir: str = "runs/distill"       # checkpoints, best/ and final/ artifacts, history.json
-    seed: int = 0                       # one seed for everything
-    device: str = "cpu"                 # 'cpu', 'cuda', 'auto', ...
-    cpu_allocator: str = "auto"         # on CPU: 'tuned' (fast, keeps memory), 'system' (glibc's), 'auto' (tuned unless MTT memory='checkpoint')
-    objective_kwargs: dict = field(default_factory=dict) # extra keyword arguments of `get_objective`
-    max_loss_ratio: float = 1e4         # a loss above this × the running median counts as an explosion
-    max_std_ratio: float = 10.0         # synthetic images whose std exceeds this × the real images' count as a blow-up
-    max_abs_ratio: float = 100.0        # ... or whose largest |value| exceeds this × the real images' (single pixels may legitimately grow more)
-    progress: bool = True               # show a tqdm bar
-
-    def __post_init__(self):
-        if isinstance(self.contrastive, dict): self.contrastive = ContrastiveConfig(**self.contrastive)
-        if isinstance(self.eval_models, str): self.eval_models = (self.eval_models,)
-        self.eval_models = tuple(self.eval_models)
-        self.validate()
-
-    def validate(self) -> "DistillConfig":
-        "Canonicalise names and raise a `ConfigError` (problem + fix) for anything that cannot work."
-        self.dataset = check_choice("dataset", self.dataset, DATASETS)
-        self.objective = check_choice("objective", self.objective, OBJECTIVES)
-        self.parameterisation = check_choice("parameterisation", self.parameterisation, PARAMETERISATIONS)
-        self.model = check_choice("model", self.model, MODELS)
-        self.eval_models = tuple(check_choice("eval model", m, MODELS) for m in self.eval_models)
-        self.init = check_choice("init", self.init, INITS)
-        self.hallucinator_init = check_choice("hallucinator_init", self.hallucinator_init, ("identity", "random"))
-        self.cpu_allocator = check_choice("cpu_allocator", self.cpu_allocator, ("auto", *CPU_ALLOCATORS))
-        self.bank_mode = check_choice("bank_mode", self.bank_mode, BANK_MODES)
-        self.view_norm = check_choice("view_norm", self.view_norm, VIEW_NORMS)
-        self.hallucinate_at = check_choice("hallucinate_at", self.hallucinate_at, HALLUCINATE_AT)
-        self.eval_precision = check_choice("eval_precision", self.eval_precision, PRECISIONS)
-        self.eval_compile = check_choice("eval_compile", self.eval_compile, COMPILE_MODES)
-        for n in ("ipc", "iterations", "n_hallucinators", "hallucinator_kernel", "downsample", "width", "depth",
-                  "eval_epochs", "keep_checkpoints"):
-            check_positive(n, getattr(self, n))
-        for n in ("eval_every", "checkpoint_every", "diversity_every", "n_eval"):
-            if not isinstance(getattr(self, n), int) or getattr(self, n) < 0:
-                raise ConfigError(f"{n} must be an int >= 0, got {getattr(self, n)!r}", f"pass {n}=0 to switch it off, or a positive int")
-        if self.bpc is not None: check_positive("bpc", self.bpc)
-        for n in ("lr_img", "lr_hallucinator", "lr_lr", "lr_adversary", "momentum"):
-            if getattr(self, n) is not None: check_positive(n, getattr(self, n), float)
-        for n in ("grad_clip", "hallucinator_clip"):
-            v = getattr(self, n)
-            if v is not None and (not isinstance(v, (int, float)) or not v >= 0):
-                raise ConfigError(f"{n} must be a number >= 0 (0: off) or None (the default), got {v!r}", f"e.g. {n}=1.0")
-        check_positive("max_loss_ratio", self.max_loss_ratio, float); check_positive("max_std_ratio", self.max_std_ratio, float); check_positive("max_abs_ratio", self.max_abs_ratio, float)
-        if self.factorised and self.use_contrastive and self.n_hallucinators < 2:
-            raise ConfigError(f"the contrastive loss compares two different hallucinators of one basis, but n_hallucinators={self.n_hallucinators}",
-                              "use n_hallucinators >= 2 (the paper uses 5), or switch the constraint off with use_contrastive=False")
-        spec = DATASETS[self.dataset]
-        if self.factorised and getattr(spec, "channels", None) and getattr(spec, "im_size", None) and spec.num_classes:
-            resolve_bpc(self, spec.num_classes, (spec.channels, *spec.im_size))
-        return self
-
-    @property
-    def factorised(self) -> bool:
-        "True for HaBa's bases × hallucinators."
-        return self.parameterisation == "haba"
-
-# %% ../nbs/21_distill.ipynb #42ad5de3
-def resolve_bpc(cfg: DistillConfig, # the run's config
-                num_classes: int,   # classes of the dataset
-                shape: tuple        # (C, H, W) of one image
-               ) -> int:
-    "Bases per class for a factorised run: `cfg.bpc`, or `max_bpc` at the storage of `cfg.ipc` images per class."
-    kw = dict(kernel=cfg.hallucinator_kernel, mid_channels=cfg.hallucinator_channels,
-              basis_channels=cfg.basis_channels, downsample=cfg.downsample, hallucinate_at=cfg.hallucinate_at)
-    try:
-        if cfg.bpc is None: return max_bpc(num_classes, cfg.ipc, shape, cfg.n_hallucinators, strict=cfg.strict_budget, **kw)
-    except BudgetError as e: raise BudgetConfigError(e.problem, e.fix) from e
-    if cfg.strict_budget:
-        need, have = haba_floats(num_classes, cfg.bpc, shape, cfg.n_hallucinators, **kw), plain_floats(num_classes, cfg.ipc, shape)
-        if need > have:
-            raise BudgetConfigError(f"bpc={cfg.bpc} with {cfg.n_hallucinators} hallucinators stores {need} floats, more than ipc={cfg.ipc} images per class ({have})",
-                                    "leave bpc=None to get the most bases that fit, lower bpc or n_hallucinators, or set strict_budget=False")
-    return cfg.bpc
-
-# %% ../nbs/21_distill.ipynb #725679ae
-RESUMABLE_CHANGES = ("objective_kwargs.memory", "iterations", "lr_img", "lr_hallucinator", "lr_lr", "lr_adversary", "grad_clip", "hallucinator_clip", "max_loss_ratio",
-                     "max_std_ratio", "max_abs_ratio",
-                     "eval_every", "eval_models", "eval_epochs", "n_eval", "eval_lr", "eval_dsa", "eval_precision", "eval_standardize", "eval_compile", "checkpoint_every",
-                     "keep_checkpoints", "diversity_every", "out_dir", "data_root", "device", "cpu_allocator", "bank_mode", "progress")
-
-def config_diff(saved: dict,           # the config stored in a checkpoint (a JSON dict)
-                cfg: DistillConfig     # the config of the run that resumes
-               ) -> list[str]:
-    "Fields (other than `RESUMABLE_CHANGES`) whose values differ between a checkpoint and `cfg`, as 'name: checkpoint X, now Y'."
-    return _runs.config_diff(saved, cfg, RESUMABLE_CHANGES)
-
-def distill_fingerprint(cfg: DistillConfig) -> str:
-    "`runs.config_fingerprint` of `cfg` without `RESUMABLE_CHANGES`: equal for the runs that may resume each other."
-    return config_fingerprint(cfg, RESUMABLE_CHANGES)
-
+__all__ = ['loss_problem', 'param_norm', 'step_problem', 'scale_problem', 'selection_split', 'DistillResult', 'distill',
+           'same_state', 'PARAMETERISATIONS', 'INITS', 'RESUMABLE_CHANGES', 'BudgetConfigError', 'DistillConfig',
+           'resolve_bpc', 'config_diff', 'distill_fingerprint', 'effective_grad_clip', 'effective_hallucinator_clip',
+           'effective_cpu_allocator', 'mtt_memory_warning', 'resolve_lrs', 'check_real_init']
 
 # %% ../nbs/21_distill.ipynb #6a574428
 def loss_problem(value: float,         # this iteration's loss
@@ -234,59 +89,6 @@ def scale_problem(param,                  # PlainImages / FactorizedSet after a 
         return (f"off the real data's scale: std {r_std:.3g}× and max-abs {r_max:.3g}× the real images' "
                 f"(limits max_std_ratio={max_ratio[0]:g}, max_abs_ratio={max_ratio[1]:g})")
     return None
-
-# %% ../nbs/21_distill.ipynb #c9980452
-def effective_grad_clip(cfg) -> float | None:
-    "The clip on the whole synthetic set's gradient norm: `cfg.grad_clip` (None or 0: off)."
-    return cfg.grad_clip or None
-
-# %% ../nbs/21_distill.ipynb #ba81a4c9
-def effective_hallucinator_clip(cfg) -> float | None:
-    "The clip on the hallucinators' own gradient norm: `cfg.hallucinator_clip` (0: off), else 1.0 for HaBa with DC/DSA/DM on raw views (view_norm='none')."
-    if cfg.hallucinator_clip is not None: return cfg.hallucinator_clip or None
-    return 1.0 if cfg.parameterisation == "haba" and cfg.objective in ("dc", "dsa", "dm") and cfg.view_norm == "none" else None
-
-# %% ../nbs/21_distill.ipynb #20e4f606
-def _mtt_memory(cfg) -> str | None:
-    "MTT's `memory` mode for this run (objective_kwargs', else `MTTConfig`'s default); None for other objectives."
-    return cfg.objective_kwargs.get("memory", MTTConfig.memory) if cfg.objective == "mtt" else None
-
-def effective_cpu_allocator(cfg) -> str:
-    "'tuned' or 'system': `cfg.cpu_allocator`, where 'auto' is 'system' for MTT with memory='checkpoint', else 'tuned'."
-    if cfg.cpu_allocator != "auto": return cfg.cpu_allocator
-    return "system" if _mtt_memory(cfg) == "checkpoint" else "tuned"
-
-# %% ../nbs/21_distill.ipynb #b688d0b1
-def mtt_memory_warning(cfg,                      # the run's `DistillConfig`
-                       ram_gb: float | None = None # physical memory (None: this machine's)
-                      ) -> str | None:
-    "The warning `distill` gives for MTT memory='full' on the tuned CPU allocator with < 32 GB of RAM, else None."
-    if _mtt_memory(cfg) != "full": return None
-    if effective_cpu_allocator(cfg) != "tuned" or get_device(cfg.device).type != "cpu": return None
-    if ram_gb is None:
-        try: ram_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-        except (ValueError, OSError, AttributeError): return None
-    if ram_gb >= 32: return None
-    return (f"MTT with memory='full' on the tuned CPU allocator peaked at ~20 GB at CIFAR10 shapes (1.6x glibc's 12 GB); "
-            f"this machine has {ram_gb:.0f} GB. If it runs out of memory, resume it with objective_kwargs={{'memory': 'adjoint'}} "
-            f"(memory flat in syn_steps, same gradient) or {{'memory': 'checkpoint'}} (~3 GB, same gradient), "
-            f"or with cpu_allocator='system'")
-
-# %% ../nbs/21_distill.ipynb #27cab3e1
-def resolve_lrs(cfg: DistillConfig, # the run's config
-                objective           # the objective (its `default_lrs()` fills what cfg leaves None)
-               ) -> dict:
-    "Learning rates of images/bases, hallucinators, MTT's syn_lr, the adversary, and the momenta (sets, syn_lr): cfg first, then the objective's defaults."
-    d = dict(objective.default_lrs()) if hasattr(objective, "default_lrs") else {}
-    lr_img = cfg.lr_img if cfg.lr_img is not None else d.get("lr_img", 1.0)
-    mom = d.get("momentum", 0.5)
-    mom_set, mom_lr = (d.get("haba_momentum", mom), d.get("haba_lr_momentum", mom)) if cfg.factorised else (mom, mom)  # MTT: each side its reference
-    return {"lr_img": float(lr_img),
-            "lr_hallucinator": float(cfg.lr_hallucinator if cfg.lr_hallucinator is not None else d.get("lr_hallucinator", lr_img)),
-            "lr_lr": float(cfg.lr_lr if cfg.lr_lr is not None else d.get("lr_lr", 1e-5)),
-            "lr_adversary": float(cfg.lr_adversary if cfg.lr_adversary is not None else cfg.contrastive.lr),
-            "momentum": float(cfg.momentum if cfg.momentum is not None else mom_set),
-            "momentum_lr": float(cfg.momentum if cfg.momentum is not None else mom_lr)}
 
 # %% ../nbs/21_distill.ipynb #51fc39f8
 @dataclass
@@ -536,26 +338,6 @@ def _divergence_error(d: _Diverged, it: int, snap: dict, path: Path, lrs: dict, 
         f"{lower} then distill(cfg, resume=True) — learning rates and clipping may change on resume; "
         + (f"raise max_std_ratio (now {cfg.max_std_ratio:g}) / max_abs_ratio (now {cfg.max_abs_ratio:g}) if such a scale is expected"
            if d.which == "synthetic set" and "scale" in d.why else f"raise max_loss_ratio (now {cfg.max_loss_ratio:g}) if such a jump is expected"))
-
-# %% ../nbs/21_distill.ipynb #6c2f9b31
-def check_real_init(cfg: DistillConfig, # the run's config
-                    real                # the `RealData` it distils
-                   ) -> None:
-    "A `ConfigError` naming ipc, bpc and the smallest class when `init='real'` needs more images of a class than it has."
-    if cfg.init != "real": return
-    c = min(range(real.num_classes), key=lambda k: len(real.indices_class[k])); have = len(real.indices_class[c])
-    short = f"class {c} of {real.name}, its smallest, has only {have} training images"
-    if cfg.factorised:
-        bpc = resolve_bpc(cfg, real.num_classes, (real.channels, *real.im_size))
-        if bpc <= have: return
-        why = f"bpc={bpc} bases per class" if cfg.bpc is not None else f"ipc={cfg.ipc} buys bpc={bpc} bases per class"
-        raise ConfigError(f"{why}, each initialised from a different real image, but {short}",
-                          f"use a smaller ipc (or bpc <= {have}), or init='noise'")
-    n, f = cfg.ipc * cfg.downsample ** 2, cfg.downsample
-    if n > have:
-        why = f"ipc={cfg.ipc} images per class" + (f" (stored as {n} at 1/{f} size: downsample={f})" if f > 1 else "")
-        raise ConfigError(f"{why} are initialised from different real images, but {short}",
-                          f"use ipc <= {have // f ** 2}{' or a smaller downsample' if f > 1 else ''}, or init='noise'")
 
 # %% ../nbs/21_distill.ipynb #0d4133db
 def distill(cfg: DistillConfig,                   # every knob of the run
