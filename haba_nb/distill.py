@@ -4,9 +4,9 @@
 
 # %% ../nbs/21_distill.ipynb #fc8fe92b
 from __future__ import annotations
-import copy, dataclasses, json, math, signal, statistics, threading, time, warnings
+import copy, json, math, signal, statistics, threading, time, warnings
 from collections import deque
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, asdict
 from pathlib import Path
 from typing import Any, Callable
 
@@ -15,34 +15,23 @@ import torch
 import safetensors.torch
 from tqdm.auto import tqdm
 
-from .core import (HabaError, ConfigError, BudgetError, ArtifactError, DivergenceError, check_choice,
-                          check_positive, seed_everything, rng_state, set_rng_state, get_device, training_device, CPU_ALLOCATORS, atomic_write,
-                          atomic_write_json)
-from .config import (PARAMETERISATIONS, INITS, BudgetConfigError, DistillConfig, resolve_bpc, RESUMABLE_CHANGES, config_diff,
-                            distill_fingerprint, effective_grad_clip, effective_hallucinator_clip, _mtt_memory, effective_cpu_allocator,
-                            mtt_memory_warning, resolve_lrs, check_real_init)
-from .data import DATASETS, load_dataset
-from .networks import MODELS
-from .basis import PlainImages, FactorizedSet, VIEW_NORMS, HALLUCINATE_AT
-from .hallucinator import BANK_MODES
-from .budget import max_bpc, haba_floats, plain_floats
-from .contrastive import ContrastiveConfig, Adversary, haba_dd_loss, adversary_step, diversity_summary, combine_gradients
-from .objectives import OBJECTIVES, MTTConfig, get_objective
-from .evaluate import EvalConfig, evaluate_synset, PRECISIONS, COMPILE_MODES
+from .core import (HabaError, ConfigError, ArtifactError, DivergenceError, seed_everything, rng_state, set_rng_state,
+                          training_device, atomic_write, atomic_write_json)
+from .config import *   # the run's configuration (21_config), re-exported: `from haba_nb.distill import DistillConfig` works
+from .data import load_dataset
+from .basis import PlainImages, FactorizedSet
+from .contrastive import Adversary, haba_dd_loss, adversary_step, diversity_summary, combine_gradients
+from .objectives import get_objective
+from .evaluate import EvalConfig, evaluate_synset
 from .distributed import init_from_env, is_main, shard_objective, sharded_step
 from .artifacts import save_artifact
-from .runs import (RunFolderError, open_run, config_fingerprint, CHECKPOINT_FORMAT, _CKPT, _encode, _decode, list_checkpoints,
+from .runs import (RunFolderError, open_run, CHECKPOINT_FORMAT, _CKPT, _encode, _decode, list_checkpoints,
                           save_checkpoint, newest_checkpoint_it, read_checkpoint, load_checkpoint)
 from . import runs as _runs
-_all_ = ['PARAMETERISATIONS', 'INITS', 'RESUMABLE_CHANGES', 'BudgetConfigError', 'DistillConfig', 'resolve_bpc', 'config_diff',
-         'distill_fingerprint', 'effective_grad_clip', 'effective_hallucinator_clip', 'effective_cpu_allocator', 'mtt_memory_warning',
-         'resolve_lrs', 'check_real_init']   # re-exported from haba_nb.config, so `from haba_nb.distill import *` is unchanged
 
 # %% auto #0
 __all__ = ['loss_problem', 'param_norm', 'step_problem', 'scale_problem', 'selection_split', 'DistillResult', 'distill',
-           'same_state', 'PARAMETERISATIONS', 'INITS', 'RESUMABLE_CHANGES', 'BudgetConfigError', 'DistillConfig',
-           'resolve_bpc', 'config_diff', 'distill_fingerprint', 'effective_grad_clip', 'effective_hallucinator_clip',
-           'effective_cpu_allocator', 'mtt_memory_warning', 'resolve_lrs', 'check_real_init']
+           'same_state']
 
 # %% ../nbs/21_distill.ipynb #6a574428
 def loss_problem(value: float,         # this iteration's loss

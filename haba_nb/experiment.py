@@ -16,19 +16,18 @@ from .data import DATASETS
 from .networks import MODELS
 from .coreset import CORESETS
 from .objectives import OBJECTIVES
-from .config import PARAMETERISATIONS
+from .config import PARAMETERISATIONS   # one tuple for the whole package
 
 # %% auto #0
 __all__ = ['OBJECTIVE_NAMES', 'METHODS', 'TIERS', 'TIER_DEFAULTS', 'EVAL_SEED_BASE', 'ExperimentConfig', 'distill_option_fields',
            'objective_option_fields', 'parameter_names', 'coerce', 'tier_experts', 'tier_objective_options',
            'experiment_config', 'notebook_parameters', 'storage_summary', 'run_title', 'storage_label',
            'resolve_experts', 'evaluation_seeds', 'run_experiment', 'compare_at_equal_storage', 'comparison_table',
-           'save_figures', 'PARAMETERISATIONS']
+           'save_figures']
 
 # %% ../nbs/22_experiment.ipynb #ae83fe07
 OBJECTIVE_NAMES = OBJECTIVES   # haba_nb.objectives' tuple itself, not a copy to keep in sync
 METHODS = (*OBJECTIVE_NAMES, *CORESETS, 'whole')   # what `objective` may name
-_all_ = ['PARAMETERISATIONS']   # haba_nb.config's, imported above and re-exported
 TIERS = ('quick', 'cpu', 'paper')
 
 # Budgets per tier. `paper` follows REFERENCE.md (iterations from the reference scripts,
