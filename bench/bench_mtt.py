@@ -110,7 +110,8 @@ def worker(a):
     tdir = Path(a.traj)
     param = FactorizedSet.from_real(real, a.bpc, n_hallucinators=a.hallucinators, generator=torch.Generator().manual_seed(0))
     obj = get_objective('mtt', real, ipc=10, expert_dir=str(tdir), memory=a.memory, batch_syn=a.batch_syn,
-                        syn_steps=a.syn_steps, width=a.width, precision=a.precision, generator=torch.Generator().manual_seed(0))
+                        syn_steps=a.syn_steps, width=a.width, precision=a.precision, analytic_norm=a.norm == 'analytic',
+                        generator=torch.Generator().manual_seed(0))
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     times, cpus, first = [], [], None
     for it in range(a.iters + a.warmup):
@@ -124,10 +125,10 @@ def worker(a):
             first = {'loss': loss.item(), 'grad_bases': param.bases.basis.grad.detach().clone(),
                      'grad_bank': torch.cat([p.grad.reshape(-1) for p in param.bank.parameters()]),
                      'grad_lr': obj.syn_lr.grad.item()}
-        print(f"  [{a.memory}/{a.precision}] iteration {it}: {dt:.2f} s wall, {dc:.2f} s CPU  loss {loss.item():.5f}", flush=True)
+        print(f"  [{a.memory}/{a.precision}/{a.norm} norm] iteration {it}: {dt:.2f} s wall, {dc:.2f} s CPU  loss {loss.item():.5f}", flush=True)
     torch.save(first, a.grads)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20   # KiB → GiB
-    print('RESULT ' + json.dumps({'memory': a.memory, 'precision': a.precision, 'allocator': a.allocator, 's_per_it': min(times), 's_per_it_all': times, 'cpu_s_per_it': min(cpus), 'cpu_s_per_it_over_threads': min(cpus) / a.threads,
+    print('RESULT ' + json.dumps({'memory': a.memory, 'precision': a.precision, 'allocator': a.allocator, 'norm': a.norm, 's_per_it': min(times), 's_per_it_all': times, 'cpu_s_per_it': min(cpus), 'cpu_s_per_it_over_threads': min(cpus) / a.threads,
                                    'peak_rss_gb': peak, 'rss_after_setup_gb': rss0, 'loss0': first['loss']}), flush=True)
 
 
@@ -166,6 +167,9 @@ def main():
     ap.add_argument('--precision', default='fp32', help=argparse.SUPPRESS)
     ap.add_argument('--allocators', default='tuned', help="comma list: 'tuned' (haba_nb's default on CPU) and/or 'system' (glibc's defaults)")
     ap.add_argument('--allocator', default='tuned', help=argparse.SUPPRESS)
+    ap.add_argument('--norms', default='analytic', help="comma list: 'analytic' (the default: instance norm's double backward by hand, "
+                    "MTTConfig.analytic_norm) and/or 'native' (PyTorch's; the previous default). The reference-like run is always native")
+    ap.add_argument('--norm', default='analytic', help=argparse.SUPPRESS)
     ap.add_argument('--out', default=str(HERE / 'results' / 'bench_mtt.json'))
     ap.add_argument('--profile', action='store_true'); ap.add_argument('--profile-steps', type=int, default=5)
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
@@ -182,17 +186,21 @@ def main():
         _fake_trajectories(real, Path(a.traj), epochs=22, width=a.width)
         if a.profile: return profile(a)
         rows = {}
-        runs = [(n, al, m, p) for n in steps_list for al in a.allocators.split(',') for p in a.precisions.split(',') for m in a.modes.split(',')]
-        if a.reference: runs += [(n, 'system', 'full', 'fp32') for n in steps_list if (n, 'system', 'full', 'fp32') not in runs]
-        for rnd, (steps, alloc, mode, prec) in [(r, run) for r in range(a.rounds) for run in runs]:   # rounds alternate the modes
+        runs = [(n, al, m, p, nm) for n in steps_list for al in a.allocators.split(',') for p in a.precisions.split(',')
+                for m in a.modes.split(',') for nm in a.norms.split(',')]
+        if a.reference: runs += [(n, 'system', 'full', 'fp32', 'native') for n in steps_list if (n, 'system', 'full', 'fp32', 'native') not in runs]
+        for rnd, (steps, alloc, mode, prec, norm) in [(r, run) for r in range(a.rounds) for run in runs]:   # rounds alternate the modes
             key = '/'.join([mode] + ([prec] if prec != 'fp32' else []) + (['system-malloc'] if alloc == 'system' else [])
+                           + (['native-norm'] if norm == 'native' and not (alloc == 'system' and mode == 'full') else [])   # the reference-like run is native
+                           + (['analytic-norm'] if norm == 'analytic' and alloc == 'system' and mode == 'full' else [])
                            + ([f'steps{steps}'] if len(steps_list) > 1 else []))
-            gpath = str(Path(d) / f'grads_{mode}_{prec}_{alloc}_{steps}.pt')
-            cmd = [sys.executable, __file__, '--worker', '--memory', mode, '--precision', prec, '--allocator', alloc, '--traj', a.traj, '--grads', gpath,
+            gpath = str(Path(d) / f'grads_{mode}_{prec}_{alloc}_{norm}_{steps}.pt')
+            cmd = [sys.executable, __file__, '--worker', '--memory', mode, '--precision', prec, '--allocator', alloc, '--norm', norm,
+                   '--traj', a.traj, '--grads', gpath,
                    '--iters', str(a.iters), '--warmup', str(a.warmup), '--bpc', str(a.bpc), '--hallucinators', str(a.hallucinators),
                    '--syn-steps', str(steps), '--batch-syn', str(a.batch_syn), '--width', str(a.width),
                    '--threads', str(a.threads)]
-            print(f"running memory={mode} precision={prec} allocator={alloc} syn_steps={steps} in a subprocess (round {rnd + 1}/{a.rounds}) ...", flush=True)
+            print(f"running memory={mode} precision={prec} allocator={alloc} norm={norm} syn_steps={steps} in a subprocess (round {rnd + 1}/{a.rounds}) ...", flush=True)
             rc, stdout, stderr, ru = _run_measured(cmd, Path(d))
             sys.stdout.write(''.join(l + '\n' for l in stdout.splitlines() if not l.startswith('RESULT ')))
             if rc: sys.exit(f"worker failed:\n{stderr[-3000:]}")
@@ -243,7 +251,7 @@ def main():
         r['cpu_over_threads_at_30_steps'] = r['cpu_s_per_it_over_threads'] * 30 / r['syn_steps']
     print("'CPU/thr' = process CPU seconds / threads: what the wall time would be on idle cores with perfect 2-thread scaling")
     print("'peak RSS GB' = the worker's ru_maxrss; 'wait4 GB' = the whole process's, from os.wait4 in this parent")
-    same_day = {r['syn_steps']: r for r in rows.values() if r['memory'] == 'full' and r['allocator'] == 'system' and r['precision'] == 'fp32'}
+    same_day = {r['syn_steps']: r for r in rows.values() if r['memory'] == 'full' and r['allocator'] == 'system' and r['precision'] == 'fp32' and r['norm'] == 'native'}
     print("'same-day' = the reference-like row (memory=full, glibc malloc) of this run at the same syn_steps: its time / this row's, this row's peak RSS / its")
     print(f"{'memory[/precision][/allocator][/steps]':<40}{'wall s/it':>10}{'@30 steps':>10}{'ref/wall':>9}{'CPU/thr':>9}{'@30 steps':>10}{'ref/CPU':>9}{'peak RSS GB':>13}{'wait4 GB':>10}{'vs ref 12.8':>13}{'same-day speed':>16}{'same-day RSS':>14}")
     for m, r in rows.items():
@@ -266,7 +274,7 @@ def main():
     for k, c in cmp.items(): print(f'full vs {k} on the same draw: ' + ', '.join(f"{n} {v:.3g}" for n, v in c.items()))
     if cmp16: print('bf16 vs fp32 (memory=full) on the same draw: ' + ', '.join(f"{k} {v:.4g}" for k, v in cmp16.items()))
     for m, c in cmp_alloc.items(): print(f'{m}: tuned vs system malloc, side by side: ' + ', '.join(f"{k} {v:.3g}" for k, v in c.items()))
-    res = {'bench': 'mtt', 'config': {k: getattr(a, k) for k in ('iters', 'rounds', 'warmup', 'bpc', 'hallucinators', 'syn_steps', 'batch_syn', 'width', 'threads', 'allocators', 'modes', 'reference')},
+    res = {'bench': 'mtt', 'config': {k: getattr(a, k) for k in ('iters', 'rounds', 'warmup', 'bpc', 'hallucinators', 'syn_steps', 'batch_syn', 'width', 'threads', 'allocators', 'modes', 'norms', 'reference')},
            'reference': {'s_per_it': REF_S, 'peak_rss_gb': REF_GB}, 'targets': {'full_s_per_it': REF_S / 1.5, 'checkpoint_peak_rss_gb': REF_GB / 3},
            'rows': rows, 'full_vs_other_modes': cmp,
            'peak_rss_gb_wait4_by_syn_steps': {'/'.join(k): v for k, v in by_steps.items()}, 'bf16_vs_fp32': cmp16, 'tuned_vs_system_malloc': cmp_alloc, 'command': ' '.join(['python'] + sys.argv), 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S')}
