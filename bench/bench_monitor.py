@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from haba_nb.core import atomic_write_json, versions
-from haba_nb.widgets import DiversityMonitor
+from haba_nb.monitor import DiversityMonitor
 
 HERE = Path(__file__).resolve().parent
 

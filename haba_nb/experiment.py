@@ -503,7 +503,8 @@ def save_figures(param, real, history, out: Path,
     import html as _h
     from PIL import Image
     from haba_nb.core import atomic_write, atomic_write_bytes
-    from haba_nb.widgets import DiversityMonitor, basis_grid, make_denormalizer, to_png, class_names_of
+    from haba_nb.monitor import DiversityMonitor
+    from haba_nb.widgets import basis_grid, make_denormalizer, to_png, class_names_of
     out, files = Path(out), []
     den, names = make_denormalizer(real), class_names_of(param, real)
     C, h, w = param.image_shape; zoom, pad = max(2, round(48 / h)), 2   # 8×8 digits: 48-pixel tiles

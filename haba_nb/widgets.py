@@ -4,22 +4,20 @@
 
 # %% ../nbs/30_widgets.ipynb #d8e0008e
 from __future__ import annotations
-import contextlib, io, math, os, shutil, time, warnings
-from pathlib import Path
+import io, os, warnings
 from typing import Callable, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageDraw
+from PIL import Image
 
-from .core import ConfigError, HabaError, ShapeError, atomic_write, check_positive
+from .core import ConfigError, ShapeError
 
 # %% auto #0
-__all__ = ['MONITOR_PANELS', 'MONITOR_ALIASES', 'MONITOR_KEYS', 'MONITOR_LABELS', 'MONITOR_YAXES', 'minmax', 'make_denormalizer',
-           'to_png', 'auto_zoom', 'class_basis_indices', 'views_of_basis', 'basis_of', 'pairwise_cosine',
-           'mean_offdiag', 'basis_grid', 'open_source', 'class_names_of', 'BasisExplorer', 'compare_artifacts',
-           'is_headless', 'save_figure', 'DiversityMonitor']
+__all__ = ['minmax', 'make_denormalizer', 'to_png', 'auto_zoom', 'class_basis_indices', 'views_of_basis', 'basis_of',
+           'pairwise_cosine', 'mean_offdiag', 'basis_grid', 'open_source', 'class_names_of', 'BasisExplorer',
+           'compare_artifacts']
 
 # %% ../nbs/30_widgets.ipynb #3b31c0ba
 def _meta_get(meta: dict | None, key: str):
@@ -144,7 +142,7 @@ def mean_offdiag(s: torch.Tensor # (..., N, N) similarity matrices
     return (s.sum((-1, -2)) - s.diagonal(dim1=-2, dim2=-1).sum(-1)) / (n * (n - 1))
 
 # %% ../nbs/30_widgets.ipynb #ed6200b2
-from .contrastive import effective_samples, feature_spread, diversity_summary
+from .contrastive import diversity_summary
 
 # %% ../nbs/30_widgets.ipynb #3cef4014
 @torch.no_grad()
@@ -288,286 +286,5 @@ def compare_artifacts(a,                       # FactorizedSet or artifact folde
     box = W.HBox(cols); box.add_class("haba-compare"); box.stats = stats
     return box
 
-# %% ../nbs/30_widgets.ipynb #cf8bc643
-def is_headless() -> bool:
-    "True when no Jupyter frontend can show widgets: env HABA_HEADLESS=1, plain Python, or a non-kernel IPython shell."
-    if os.environ.get("HABA_HEADLESS", "").strip() not in ("", "0"): return True
-    try: from IPython import get_ipython
-    except ImportError: return True
-    ip = get_ipython()
-    return ip is None or type(ip).__name__ != "ZMQInteractiveShell"
-
-# %% ../nbs/30_widgets.ipynb #652315e7
-MONITOR_PANELS = (
-    ("loss_curves", (("objective loss", ("loss",)),
-                     ("contrastive: L_cos and adversary", ("l_cos", "adv_loss", "adv_cls", "adv_lik", "adv_con")),
-                     ("synthetic lr", ("syn_lr",)),
-                     ("validation accuracy (%)", ("acc_mean",)))),
-    ("diversity", (("same-basis view similarity", ("sim_pixel", "sim_feature", "view_cos")),
-                   ("per-class feature spread", ("spread",)),
-                   ("effective samples per class", ("n_eff",)))),
-)
-MONITOR_ALIASES = {"div_sim_pixel": "sim_pixel", "div_sim_feature": "sim_feature", "div_pixel_cos": "sim_pixel", "div_adv_cos": "sim_feature", "div_spread": "spread", "div_n_eff": "n_eff"}
-MONITOR_KEYS = tuple(k for _, panels in MONITOR_PANELS for _, keys in panels for k in keys) + ("acc_std",)
-MONITOR_LABELS = {"loss": "objective loss", "l_cos": "HaBa L_cos (pushes a basis's views apart)",
-                  "adv_loss": "adversary loss (total)", "adv_cls": "adversary classification term",
-                  "adv_lik": "adversary likelihood term", "adv_con": "adversary supervised-contrastive term",
-                  "syn_lr": "learned synthetic lr", "acc_mean": "accuracy on the validation split",
-                  "sim_pixel": "views of one basis, pixel cosine", "sim_feature": "views of one basis, adversary-feature cosine",
-                  "view_cos": "views of one basis, cosine in L_cos", "spread": "feature spread within a class",
-                  "n_eff": "effective samples per class"}   # legends in words, not record keys
-MONITOR_YAXES = {"objective loss": "loss (log scale)", "contrastive: L_cos and adversary": "loss",
-                 "synthetic lr": "learning rate", "validation accuracy (%)": "accuracy (%)",
-                 "same-basis view similarity": "mean cosine similarity", "per-class feature spread": "mean distance to class mean",
-                 "effective samples per class": "effective samples"}
-
-# %% ../nbs/30_widgets.ipynb #1f3fd7aa
-def _empty_figure(panels, widget: bool):
-    "A plotly figure (FigureWidget when `widget`) with one subplot per panel, two per row, no traces yet."
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-    cols = 2 if len(panels) > 1 else 1                 # at most 2 side by side: fits a notebook column (~800 px)
-    rows = math.ceil(len(panels) / cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[t for t, _ in panels], vertical_spacing=0.3 / rows + 0.05)
-    fig.update_layout(height=280 * rows + 160, width=780, margin=dict(l=70, r=20, t=70, b=40),
-                      legend=dict(orientation="h", yanchor="top", y=-0.12 / rows))
-    fig.update_xaxes(title_text="iteration")
-    for p, (t, _) in enumerate(panels): fig.update_yaxes(title_text=MONITOR_YAXES.get(t, ""), row=p // cols + 1, col=p % cols + 1)
-    return go.FigureWidget(fig) if widget else fig
-
-# %% ../nbs/30_widgets.ipynb #3051ddef
-def _thin(n: int, max_points: int) -> np.ndarray:
-    "Indices of at most `max_points` of n items: a uniform stride that always keeps the last one."
-    if n <= max_points: return np.arange(n)
-    idx = np.linspace(0, n - 1, max_points).round().astype(int)
-    return np.unique(idx)
-
-# %% ../nbs/30_widgets.ipynb #0f7e5829
-class _Series:
-    "An append-only (x, y) curve in doubling numpy buffers: O(1) append, O(1) view of the whole curve."
-    def __init__(self): self.xy, self.n = np.empty((2, 64)), 0
-    def append(self, x: float, y: float):
-        if self.n == self.xy.shape[1]: self.xy = np.concatenate([self.xy, np.empty_like(self.xy)], axis=1)
-        self.xy[:, self.n] = (x, y); self.n += 1
-    @property
-    def x(self): return self.xy[0, :self.n]
-    @property
-    def y(self): return self.xy[1, :self.n]
-    def __len__(self): return self.n
-
-# %% ../nbs/30_widgets.ipynb #0c6a6498
-def _as_float(v):
-    "A record value as a float (tensors, numpy scalars), or None when it is missing or not a number."
-    try: f = float(v.item() if hasattr(v, "item") else v)
-    except (TypeError, ValueError, RuntimeError): return None
-    return f if math.isfinite(f) else None
-
-# %% ../nbs/30_widgets.ipynb #fdfb8741
-def _pil_plot(fig, width: int = 900, height: int = 600) -> Image.Image:
-    "A bare-bones PIL rendering of a figure's line traces (one panel per subplot): the PNG of last resort."
-    panels: dict[str, list] = {}
-    for tr in fig.data:
-        if tr.x is None or len(tr.x) == 0: continue
-        panels.setdefault(tr.xaxis or "x", []).append(tr)
-    img = Image.new("RGB", (width, height), "white"); d = ImageDraw.Draw(img)
-    if not panels:
-        d.text((10, 10), "no data", fill="black"); return img
-    cols = 2 if len(panels) > 1 else 1; rows = math.ceil(len(panels) / cols)
-    pw, ph = width // cols, height // rows
-    colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
-    titles = [a.text for a in fig.layout.annotations or ()]           # make_subplots: one title per subplot, in order
-    axis_no = lambda ax: int(ax[1:] or 1)                               # "x" -> 1, "x2" -> 2, ...
-    for k, (ax, traces) in enumerate(sorted(panels.items(), key=lambda kv: axis_no(kv[0]))):
-        x0, y0 = (k % cols) * pw + 40, (k // cols) * ph + 24; w, h = pw - 60, ph - 50
-        d.rectangle([x0, y0, x0 + w, y0 + h], outline="black")
-        allx = np.concatenate([np.asarray(t.x, float) for t in traces]); ally = np.concatenate([np.asarray(t.y, float) for t in traces])
-        (xa, xb), (ya, yb) = (allx.min(), allx.max()), (ally.min(), ally.max())
-        xb, yb = (xb if xb > xa else xa + 1), (yb if yb > ya else ya + 1)
-        d.text((x0, y0 - 14), titles[axis_no(ax) - 1] if axis_no(ax) <= len(titles) else ax, fill="black")
-        d.text((x0 - 38, y0), f"{yb:.3g}", fill="gray"); d.text((x0 - 38, y0 + h - 10), f"{ya:.3g}", fill="gray")
-        for j, t in enumerate(traces):
-            pts = [(x0 + (xi - xa) / (xb - xa) * w, y0 + h - (yi - ya) / (yb - ya) * h)
-                   for xi, yi in zip(np.asarray(t.x, float), np.asarray(t.y, float))]
-            col = colors[j % len(colors)]
-            if len(pts) > 1: d.line(pts, fill=col, width=2)
-            for p in pts[-1:]: d.ellipse([p[0] - 2, p[1] - 2, p[0] + 2, p[1] + 2], fill=col)
-            d.text((x0 + 6, y0 + 4 + 12 * j), t.name or "", fill=col)
-    return img
-
-# %% ../nbs/30_widgets.ipynb #a85a861b
-def _mpl_png(fig,              # a plotly figure of line subplots (make_subplots)
-             dpi: int = 100    # resolution of the PNG
-            ) -> bytes:
-    "A matplotlib rendering of a plotly figure's line traces, with its title, subplot titles, axis titles, log axes and legends: the PNG without a browser."
-    import matplotlib; matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    lay = fig.layout; titles = [a.text for a in lay.annotations or ()]
-    axes = sorted({tr.xaxis or "x" for tr in fig.data if tr.x is not None and len(tr.x)}, key=lambda a: int(a[1:] or 1))
-    if not axes: axes = ["x"]
-    cols = 2 if len(axes) > 1 else 1; rows = math.ceil(len(axes) / cols)
-    f, axs = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.4 * rows + 0.6), squeeze=False)
-    for k, ax_name in enumerate(axes):
-        ax, n = axs[k // cols][k % cols], int(ax_name[1:] or 1)
-        xa, ya = lay[f"xaxis{'' if n == 1 else n}"], lay[f"yaxis{'' if n == 1 else n}"]
-        for tr in fig.data:
-            if (tr.xaxis or "x") != ax_name or tr.x is None or not len(tr.x): continue
-            err = tr.error_y.array if tr.error_y is not None and tr.error_y.array is not None else None
-            style = "o-" if tr.mode and "markers" in tr.mode else "-"
-            ax.errorbar(np.asarray(tr.x, float), np.asarray(tr.y, float), yerr=None if err is None else np.asarray(err, float),
-                        fmt=style, ms=3, lw=1.4, capsize=2, label=tr.name)
-        if ya.type == "log": ax.set_yscale("log")
-        ax.set_title(titles[n - 1] if n <= len(titles) else "", fontsize=10)
-        ax.set_xlabel(xa.title.text or ""); ax.set_ylabel(ya.title.text or "")
-        ax.grid(alpha=0.3)
-        if ax.get_legend_handles_labels()[0]: ax.legend(fontsize=7, loc="best")
-    for k in range(len(axes), rows * cols): axs[k // cols][k % cols].axis("off")
-    if lay.title.text: f.suptitle(lay.title.text, fontsize=11)
-    f.tight_layout(); buf = io.BytesIO(); f.savefig(buf, format="png", dpi=dpi); plt.close(f)
-    return buf.getvalue()
-
-
-# %% ../nbs/30_widgets.ipynb #66978b5a
-def save_figure(fig,                     # a plotly Figure / FigureWidget
-                stem: str | os.PathLike, # path without suffix; writes stem.html and stem.png
-                png: bool = True,        # also write a PNG (kaleido + Chromium, else a PIL fallback)
-                include_plotlyjs=True    # True: self-contained HTML (offline); 'directory': plotly.min.js beside it
-               ) -> dict:
-    "Write a figure as standalone HTML and PNG (atomically); a PNG problem warns, it never raises."
-    import plotly.graph_objects as go
-    stem = Path(stem); out = {}
-    fig = go.Figure(fig) if not isinstance(fig, go.Figure) else fig
-    with atomic_write(stem.with_suffix(".html")) as tmp:
-        fig.write_html(str(tmp), include_plotlyjs=include_plotlyjs, full_html=True)
-    out["html"] = stem.with_suffix(".html")
-    if png:
-        if not os.environ.get("BROWSER_PATH"):
-            for name in ("chromium", "chromium-browser", "google-chrome"):
-                if shutil.which(name): os.environ["BROWSER_PATH"] = shutil.which(name); break
-        try:
-            data = fig.to_image(format="png")
-        except Exception as e:  # kaleido missing, no Chrome, browser crash: all mean "no vector PNG today"
-            warnings.warn(f"could not render {stem.name}.png with kaleido ({type(e).__name__}: {str(e)[:200]}); wrote a "
-                          "matplotlib plot instead. For the plotly figure install a browser (apt-get install chromium) "
-                          "or set BROWSER_PATH to Chrome/Chromium")
-            data = _mpl_png(fig)
-        with atomic_write(stem.with_suffix(".png")) as tmp: Path(tmp).write_bytes(data)
-        out["png"] = stem.with_suffix(".png")
-    return out
-
-# %% ../nbs/30_widgets.ipynb #7d39249a
-class DiversityMonitor:
-    "Distillation callback: live plotly dashboard of losses, lr, accuracy and diversity; saves HTML/PNG headless."
-    def __init__(self, every: int = 5,            # push to the figure every `every` records
-                 headless: bool | None = None,    # None: `is_headless()`; True: no widget, only `save`
-                 max_points: int = 1000,          # at most this many points per curve are sent to the browser
-                 max_overhead: float = 0.02,      # most of the loop's wall time that refreshing may take (defer otherwise)
-                 auto_display: bool = True):      # show the dashboard at the first record if nobody displayed it
-        self.every, self.max_points = check_positive("every", every), check_positive("max_points", max_points)
-        if not 0 <= max_overhead < 1:
-            raise ConfigError(f"max_overhead must be a fraction in [0, 1), got {max_overhead!r}", "pass e.g. max_overhead=0.02 (2 %)")
-        self.max_overhead, self._t0, self._spent, self._due = float(max_overhead), None, 0.0, False
-        self.headless = is_headless() if headless is None else bool(headless)
-        self.auto_display, self._displayed = auto_display, False
-        self.history: list[dict] = []
-        self._series: dict[str, _Series] = {}              # key -> (iterations, values), appended per call: O(1)
-        self._pushed: dict[str, int] = {}                  # key -> series length at the last push
-        self.figures = {name: _empty_figure(panels, widget=not self.headless) for name, panels in MONITOR_PANELS}
-        self._traces: dict[str, object] = {}
-
-    def __call__(self, record: dict):
-        "Record one iteration's numbers; every `every` calls, push them to the figures (when live)."
-        record = {MONITOR_ALIASES.get(k, k): v for k, v in record.items()}
-        row = {k: f for k in MONITOR_KEYS if k in record and (f := _as_float(record[k])) is not None}
-        row["it"] = _as_float(record.get("it")) if record.get("it") is not None else float(len(self.history))
-        self.history.append(row)
-        for k, v in row.items():
-            if k != "it":
-                self._series.setdefault(k, _Series()).append(row["it"], v)
-        if self.headless: return
-        now = time.perf_counter()
-        if self._t0 is None: self._t0 = now
-        self._due = self._due or len(self.history) % self.every == 0
-        if self._due and self._spent <= self.max_overhead * (now - self._t0):   # time budget: defer when over it
-            if self.auto_display and not self._displayed:
-                from IPython.display import display
-                display(self)
-            self.update()
-            self._spent += time.perf_counter() - now; self._due = False
-
-    def series(self, key: str) -> tuple[list, list]:
-        "(iterations, values) of one key over the whole history (records without the key are skipped)."
-        s = self._series.get(key, _Series())
-        return s.x.tolist(), s.y.tolist()
-
-    def _trace(self, name: str, fig, row: int, col: int, key: str):
-        if key not in self._traces:
-            import plotly.graph_objects as go
-            mode = "markers+lines" if key == "acc_mean" else "lines"
-            fig.add_trace(go.Scatter(x=[], y=[], mode=mode, name=MONITOR_LABELS.get(key, key)), row=row, col=col)
-            self._traces[key] = fig.data[-1]
-            if key in ("loss",): fig.update_yaxes(type="log", row=row, col=col)
-        return self._traces[key]
-
-    def update(self):
-        "Push the history to the figures now (one `batch_update` per figure)."
-        for name, panels in MONITOR_PANELS:
-            fig = self.figures[name]
-            cols = 2 if len(panels) > 1 else 1              # as _empty_figure lays them out
-            ctx = fig.batch_update() if hasattr(fig, "batch_update") else contextlib.nullcontext()
-            with ctx:
-                for p, (_, keys) in enumerate(panels):
-                    for key in keys:
-                        s = self._series.get(key)
-                        if s is None or len(s) == self._pushed.get(key, 0): continue   # nothing new for this curve
-                        tr = self._trace(name, fig, p // cols + 1, p % cols + 1, key)
-                        keep = _thin(len(s), self.max_points)
-                        tr.x, tr.y = s.x[keep], s.y[keep]
-                        self._pushed[key] = len(s)
-                        if key == "acc_mean":
-                            sd = self._series.get("acc_std")
-                            if sd is not None and len(sd) == len(s): tr.error_y = dict(type="data", array=sd.y[keep])
-        return self
-
-    def figure(self, name: str,             # 'loss_curves' or 'diversity'
-               title: str | None = None):   # the run's name, shown above the panels
-        "A static plotly figure of `name` holding only the panels this run recorded (None when it recorded none)."
-        import plotly.graph_objects as go
-        panels = [(t, keys) for t, keys in dict(MONITOR_PANELS)[name] if any(k in self._series for k in keys)]
-        if not panels: return None
-        fig, cols = _empty_figure(panels, widget=False), (2 if len(panels) > 1 else 1)
-        for p, (_, keys) in enumerate(panels):
-            for key in keys:
-                s = self._series.get(key)
-                if s is None: continue
-                keep = _thin(len(s), self.max_points); sd = self._series.get("acc_std") if key == "acc_mean" else None
-                fig.add_trace(go.Scatter(x=s.x[keep], y=s.y[keep], mode="markers+lines" if key == "acc_mean" else "lines",
-                                         name=MONITOR_LABELS.get(key, key),
-                                         error_y=dict(type="data", array=sd.y[keep]) if sd is not None and len(sd) == len(s) else None),
-                              row=p // cols + 1, col=p % cols + 1)
-                if key == "loss": fig.update_yaxes(type="log", row=p // cols + 1, col=p % cols + 1)
-        if title: fig.update_layout(title=dict(text=f"{title} — {name.replace('_', ' ')}", font=dict(size=14)))
-        return fig
-
-    def save(self, out_dir: str | os.PathLike, # folder for loss_curves.* and diversity.*
-             png: bool = True,                 # also write PNGs
-             title: str | None = None,         # the run's name, carried by every figure
-             include_plotlyjs="directory"):    # 'directory': one plotly.min.js beside the pages; True: inline in each
-        "Write loss_curves.html/png and diversity.html/png (only panels with data; a figure with none is skipped); returns {name: {'html': path, 'png': path}}."
-        out = {}
-        for name in self.figures:
-            fig = self.figure(name, title)
-            if fig is not None: out[name] = save_figure(fig, Path(out_dir)/name, png=png, include_plotlyjs=include_plotlyjs)
-        return out
-
-    @property
-    def widget(self):
-        "The dashboard as one ipywidgets VBox (live mode only)."
-        import ipywidgets as W
-        if self.headless:
-            raise ConfigError("this monitor is headless and has no widget", "create it with headless=False in JupyterLab, or use monitor.save(out_dir)")
-        return W.VBox(list(self.figures.values()))
-
-    def _repr_mimebundle_(self, **kw):
-        self._displayed = True
-        if self.headless: return {"text/plain": f"DiversityMonitor(headless, {len(self.history)} records)"}
-        return self.widget._repr_mimebundle_(**kw)
+# %% ../nbs/30_widgets.ipynb #cb371f90
+from .monitor import *   # re-export: DiversityMonitor, save_figure, is_headless, MONITOR_* (32_monitor)

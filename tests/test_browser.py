@@ -23,7 +23,8 @@ NB_CELLS = [
     "import torch\n"
     "from haba_nb.data import load_dataset\n"
     "from haba_nb.basis import FactorizedSet\n"
-    "from haba_nb.widgets import BasisExplorer, DiversityMonitor\n"
+    "from haba_nb.widgets import BasisExplorer\n"
+    "from haba_nb.monitor import DiversityMonitor\n"
     "real = load_dataset('digits')\n"
     f"param = FactorizedSet.from_real(real, bpc=3, n_hallucinators={N_HAL}, generator=torch.Generator().manual_seed(0))",
     "explorer = BasisExplorer(param, real=real)\n"
