@@ -4,13 +4,11 @@
 
 # %% ../nbs/22_experiment.ipynb #994142a7
 from __future__ import annotations
-import dataclasses, json, time, traceback
+import dataclasses, json, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
-import torch
-
-from .core import (ConfigError, HabaError, check_choice, check_positive, atomic_write_json,
+from .core import (ConfigError, check_choice, check_positive, atomic_write_json,
                           seed_everything, versions)
 from .data import DATASETS
 from .networks import MODELS
@@ -22,8 +20,7 @@ from .config import PARAMETERISATIONS   # one tuple for the whole package
 __all__ = ['OBJECTIVE_NAMES', 'METHODS', 'TIERS', 'TIER_DEFAULTS', 'EVAL_SEED_BASE', 'ExperimentConfig', 'distill_option_fields',
            'objective_option_fields', 'parameter_names', 'coerce', 'tier_experts', 'tier_objective_options',
            'experiment_config', 'notebook_parameters', 'storage_summary', 'run_title', 'storage_label',
-           'resolve_experts', 'evaluation_seeds', 'run_experiment', 'compare_at_equal_storage', 'comparison_table',
-           'save_figures']
+           'resolve_experts', 'evaluation_seeds', 'run_experiment', 'compare_at_equal_storage', 'comparison_table']
 
 # %% ../nbs/22_experiment.ipynb #ae83fe07
 OBJECTIVE_NAMES = OBJECTIVES   # haba_nb.objectives' tuple itself, not a copy to keep in sync
@@ -458,90 +455,5 @@ def comparison_table(rows: list[dict], c: ExperimentConfig) -> str:
     return "\n".join(lines + ["", verdict])
 
 
-# %% ../nbs/22_experiment.ipynb #27a7118e
-def _image_page(png: Path, title: str) -> bytes:
-    "A standalone HTML page showing a PNG inline (no external files, works offline)."
-    import base64, html
-    b64 = base64.b64encode(png.read_bytes()).decode()
-    return (f"<html><head><title>{html.escape(title)}</title></head><body><h3>{html.escape(title)}</h3>"
-            f"<img src='data:image/png;base64,{b64}' style='image-rendering:pixelated'></body></html>").encode()
-
-def _font(size: int):
-    from PIL import ImageFont
-    try: return ImageFont.load_default(size=size)
-    except TypeError: return ImageFont.load_default()   # Pillow < 10.1: one small bitmap font
-
-def _labelled_block(img, name: str, zoom: int, h: int, w: int, pad: int, n_rows: int, n_cols: int, col_label, row_label):
-    "One class's tile grid with its name above, column labels (h0, h1, ...) on top and row labels (b0, b1, ...) on the left."
-    from PIL import Image, ImageDraw
-    top, left = 44, 34
-    block = Image.new('RGB', (img.width + left, img.height + top), 'white'); block.paste(img.convert('RGB'), (left, top))
-    d = ImageDraw.Draw(block); f, small = _font(18), _font(13)
-    d.text((left, 2), name, fill='black', font=f)
-    for j in range(n_cols):
-        if col_label: d.text((left + (pad + j * (w + pad) + w // 2) * zoom, top - 4), col_label(j), fill='dimgray', font=small, anchor='ms')
-    for r in range(n_rows):
-        if row_label: d.text((left - 4, top + (pad + r * (h + pad) + h // 2) * zoom), row_label(r), fill='dimgray', font=small, anchor='rm')
-    return block
-
-def _sheet(blocks, title: str, caption: str, per_row: int = 5, gap: int = 16):
-    "Class blocks in a grid (`per_row` a row) under a title line and a caption line."
-    from PIL import Image, ImageDraw
-    cols = min(per_row, len(blocks)); rows = -(-len(blocks) // cols)
-    bw, bh = max(b.width for b in blocks), max(b.height for b in blocks)
-    head = 64
-    sheet = Image.new('RGB', (max(cols * (bw + gap) + gap, 640), rows * (bh + gap) + head), 'white')
-    d = ImageDraw.Draw(sheet)
-    d.text((gap, 8), title, fill='black', font=_font(22)); d.text((gap, 36), caption, fill='dimgray', font=_font(15))
-    for i, b in enumerate(blocks): sheet.paste(b, (gap + (i % cols) * (bw + gap), head + (i // cols) * (bh + gap)))
-    return sheet
-
-def save_figures(param, real, history, out: Path,
-                 title: str | None = None    # the run's name (`run_title`), carried by every figure
-                ) -> list[str]:
-    "Labelled synthetic-set grid (classes, bases, hallucinators) and loss/diversity curves (HTML + PNG), one shared plotly.js, and figures.html showing them all."
-    import html as _h
-    from PIL import Image
-    from haba_nb.core import atomic_write, atomic_write_bytes
-    from haba_nb.monitor import DiversityMonitor
-    from haba_nb.widgets import basis_grid, make_denormalizer, to_png, class_names_of
-    out, files = Path(out), []
-    den, names = make_denormalizer(real), class_names_of(param, real)
-    C, h, w = param.image_shape; zoom, pad = max(2, round(48 / h)), 2   # 8×8 digits: 48-pixel tiles
-    title = title or 'synthetic set'
-    if hasattr(param, 'bank'):   # factorized: every basis of each class through every hallucinator
-        H = int(param.bank.n)
-        blocks = []
-        for c in range(param.num_classes):
-            g = basis_grid(param, c, denormalize=den, zoom=zoom, pad=pad)
-            blocks.append(_labelled_block(g, f"class {names[c]}", zoom, h, w, pad, len(param.labels[param.labels == c]), H,
-                                          lambda j: f"h{j}", lambda r: f"b{r}"))
-        what = f'every basis (rows b0, b1, ...) of each class through each of the {H} hallucinators (columns h0 ... h{H - 1})'
-    else:                        # plain: the images of each class in a row
-        x, y = param.materialize(); blocks = []
-        for c in range(param.num_classes):
-            xc = den(x[y == c].detach())
-            g = Image.open(__import__('io').BytesIO(to_png(_row(xc, pad), zoom)))
-            blocks.append(_labelled_block(g, f"class {names[c]}", zoom, h, w, pad, 1, len(xc), None, None))
-        what = 'the synthetic images of each class'
-    sheet = _sheet(blocks, title, what, per_row=5 if hasattr(param, 'bank') else 2)   # plain rows are long: 2 classes a row
-    png = out/'synthetic_grid.png'
-    with atomic_write(png) as tmp: sheet.save(tmp, format='PNG')
-    atomic_write_bytes(out/'synthetic_grid.html', _image_page(png, f"{title} — {what}"))
-    files += [str(png), str(out/'synthetic_grid.html')]
-    pages = [('synthetic set', 'synthetic_grid.png', None)]
-    if history:
-        mon = DiversityMonitor(every=10**9, headless=True, auto_display=False)
-        for r in history: mon(r)
-        saved = mon.save(out, title=title, include_plotlyjs='directory')
-        files += [str(f) for paths in saved.values() for f in paths.values()]
-        pages += [(n.replace('_', ' '), None, Path(p['html']).name) for n, p in saved.items()]
-    body = ''.join(f"<h3>{_h.escape(n)}</h3>" + (f"<img src='{img}' style='max-width:100%'>" if img else
-                   f"<iframe src='{page}' style='width:820px;height:900px;border:0'></iframe>") for n, img, page in pages)
-    atomic_write_bytes(out/'figures.html', f"<html><head><title>{_h.escape(title)}</title></head><body><h2>{_h.escape(title)}</h2>{body}</body></html>".encode())
-    return files + [str(out/'figures.html')]
-
-def _row(x, pad: int = 1):
-    "Images (N, C, h, w) side by side after a `pad`-pixel white gap each: (C, h + 2 pad, N*(w+pad) + pad)."
-    import torch.nn.functional as F
-    return F.pad(torch.cat([F.pad(im, (pad, 0), value=1.0) for im in x], dim=-1), (0, pad, pad, pad), value=1.0)
+# %% ../nbs/22_experiment.ipynb #f018b182
+from .figures import save_figures   # the run's figures (33_figures); kept importable from here
