@@ -24,6 +24,9 @@ AND ≤ 4.3 GB (⅓) at once, with full's loss/gradient up to float error; 'full
     .venv/bin/python bench/bench_mtt.py --rounds 3 --out bench/results/bench_mtt_same_day.json   # alternated 3 times
         # measured (idle VM): adjoint median 30.0 s vs reference-like 45.0 s (1.50x; fastest 1.36x), 1.9 vs 11.9 GB;
         # again on 2026-12-01 (VM ~1.8x slower that day): 55.0 vs 79.0 s (1.44x; fastest 1.20x), bench_mtt_same_day_2.json
+    .venv/bin/python bench/bench_mtt.py --modes adjoint --norms analytic,native --rounds 3 --out bench/results/bench_mtt_analytic_norm.json
+        # the default (analytic instance norm) vs the previous default (PyTorch's) vs reference-like, 2026-12-01:
+        # medians 47.7 / 49.6 / 66.6 s (1.40x / 1.34x; fastest 1.18x / 1.13x), 1.79 / 1.93 / 12.6 GB
     .venv/bin/python bench/bench_mtt.py --iters 1 --bpc 9
     .venv/bin/python bench/bench_mtt.py --profile       # torch.profiler table of one iteration (full)
     .venv/bin/python bench/bench_mtt.py --precisions fp32,bf16   # also the opt-in bfloat16 student forward
