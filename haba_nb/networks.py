@@ -301,9 +301,7 @@ class _InstanceNormBackward(torch.autograd.Function):
         shape = (N, C) + (1,) * (x.dim() - 2)
         r, g = rstd.view(shape), w.view(1, C, *shape[2:])
         xhat = torch.addcmul(-mean.view(shape) * r, x, r)
-        vw = torch.zeros_like(g) if vw is None else vw.view(g.shape)
-        vb = torch.zeros_like(g) if vb is None else vb.view(g.shape)
-        v = torch.zeros_like(x) if vx is None else vx
+        v, vw, vb = vx, vw.view(g.shape), vb.view(g.shape)   # autograd materialises unused cotangents as zeros (ctx default)
         m = lambda a, b=None: _inst_mean(a, b).view(shape)
         Gm, Vm, gh, A, VG = m(gy), m(v), m(gy, xhat), m(v, xhat), m(v, gy)
         gr = g * r
