@@ -27,6 +27,9 @@ AND ≤ 4.3 GB (⅓) at once, with full's loss/gradient up to float error; 'full
     .venv/bin/python bench/bench_mtt.py --modes adjoint --norms analytic,native --rounds 3 --out bench/results/bench_mtt_analytic_norm.json
         # the default (analytic instance norm) vs the previous default (PyTorch's) vs reference-like, 2026-12-01:
         # medians 47.7 / 49.6 / 66.6 s (1.40x / 1.34x; fastest 1.18x / 1.13x), 1.79 / 1.93 / 12.6 GB
+    .venv/bin/python bench/bench_mtt.py --modes adjoint --norms all,analytic --rounds 3 --out bench/results/bench_mtt_analytic_layers.json
+        # the default (norm, ReLU and pooling by hand) vs the norm alone vs reference-like, 2026-12-01 (session 17):
+        # medians 45.9 / 54.7 / 72.8 s (1.59x / 1.33x; fastest 1.47x / 1.28x), 1.96 / 2.03 / 12.1 GB
     .venv/bin/python bench/bench_mtt.py --iters 1 --bpc 9
     .venv/bin/python bench/bench_mtt.py --profile       # torch.profiler table of one iteration (full)
     .venv/bin/python bench/bench_mtt.py --precisions fp32,bf16   # also the opt-in bfloat16 student forward
@@ -113,7 +116,7 @@ def worker(a):
     tdir = Path(a.traj)
     param = FactorizedSet.from_real(real, a.bpc, n_hallucinators=a.hallucinators, generator=torch.Generator().manual_seed(0))
     obj = get_objective('mtt', real, ipc=10, expert_dir=str(tdir), memory=a.memory, batch_syn=a.batch_syn,
-                        syn_steps=a.syn_steps, width=a.width, precision=a.precision, analytic_norm=a.norm == 'analytic',
+                        syn_steps=a.syn_steps, width=a.width, precision=a.precision, analytic_norm=a.norm in ('all', 'analytic'), analytic_relu_pool=a.norm == 'all',
                         generator=torch.Generator().manual_seed(0))
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     times, cpus, first = [], [], None
@@ -170,9 +173,10 @@ def main():
     ap.add_argument('--precision', default='fp32', help=argparse.SUPPRESS)
     ap.add_argument('--allocators', default='tuned', help="comma list: 'tuned' (haba_nb's default on CPU) and/or 'system' (glibc's defaults)")
     ap.add_argument('--allocator', default='tuned', help=argparse.SUPPRESS)
-    ap.add_argument('--norms', default='analytic', help="comma list: 'analytic' (the default: instance norm's double backward by hand, "
-                    "MTTConfig.analytic_norm) and/or 'native' (PyTorch's; the previous default). The reference-like run is always native")
-    ap.add_argument('--norm', default='analytic', help=argparse.SUPPRESS)
+    ap.add_argument('--norms', default='all', help="comma list: 'all' (the default: instance norm, ReLU and 2x2 average pooling "
+                    "differentiated by hand, MTTConfig.analytic_norm + analytic_relu_pool), 'analytic' (the norm only: the default "
+                    "until 2026-12-01's seventeenth session) and/or 'native' (PyTorch's ops). The reference-like run is always native")
+    ap.add_argument('--norm', default='all', help=argparse.SUPPRESS)
     ap.add_argument('--out', default=str(HERE / 'results' / 'bench_mtt.json'))
     ap.add_argument('--profile', action='store_true'); ap.add_argument('--profile-steps', type=int, default=5)
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
@@ -195,7 +199,8 @@ def main():
         for rnd, (steps, alloc, mode, prec, norm) in [(r, run) for r in range(a.rounds) for run in runs]:   # rounds alternate the modes
             key = '/'.join([mode] + ([prec] if prec != 'fp32' else []) + (['system-malloc'] if alloc == 'system' else [])
                            + (['native-norm'] if norm == 'native' and not (alloc == 'system' and mode == 'full') else [])   # the reference-like run is native
-                           + (['analytic-norm'] if norm == 'analytic' and alloc == 'system' and mode == 'full' else [])
+                           + (['analytic-norm-only'] if norm == 'analytic' and not (alloc == 'system' and mode == 'full') else [])
+                           + ([{'analytic': 'analytic-norm', 'all': 'analytic-layers'}[norm]] if norm != 'native' and alloc == 'system' and mode == 'full' else [])
                            + ([f'steps{steps}'] if len(steps_list) > 1 else []))
             gpath = str(Path(d) / f'grads_{mode}_{prec}_{alloc}_{norm}_{steps}.pt')
             cmd = [sys.executable, __file__, '--worker', '--memory', mode, '--precision', prec, '--allocator', alloc, '--norm', norm,

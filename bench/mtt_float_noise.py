@@ -6,6 +6,15 @@ maths), and 'adjoint' on 1 and 2 threads against the same reference. CIFAR10 sha
 (`bench_mtt.py`'s fakes): IPC 10, 5 hallucinators, batch_syn 100, ConvNet of --width, --steps student steps.
 
     .venv/bin/python bench/mtt_float_noise.py --steps 10 --width 128     # ~3 min, ~7 GB for 'full'
+
+`--float64 --draws 3`: the yardstick is the exact gradient instead — memory='adjoint' in float64 (the student network,
+the synthetic set and the expert parameters in double) on each of --draws iterations' draws — and the rows are the
+float32 default (instance norm, ReLU and pooling differentiated by hand: `analytic_norm`, `analytic_relu_pool`), the norm
+alone, and PyTorch's own ops, 2 threads; the float64 run with PyTorch's ops is compared too (the hand-written layers are
+exact, so it agrees to ~1e-15). Says whether a kernel change moves the float32 gradient further from the truth than
+float rounding already does:
+
+    .venv/bin/python bench/mtt_float_noise.py --float64 --draws 3 --out bench/results/mtt_float_noise_float64.json   # ~10 min
 """
 import argparse, json, sys, tempfile
 from pathlib import Path
@@ -18,8 +27,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--steps', type=int, default=10)
     ap.add_argument('--width', type=int, default=128)
+    ap.add_argument('--float64', action='store_true', help='compare float32 variants with the float64 gradient (see above)')
+    ap.add_argument('--draws', type=int, default=3, help='--float64: iterations (draws) to compare on')
     ap.add_argument('--out', default=str(HERE / 'results' / 'mtt_float_noise.json'))
     a = ap.parse_args()
+    if a.float64: return against_float64(a)
     import torch
     from bench_mtt import _fake_cifar10, _fake_trajectories
     from haba_nb.basis import FactorizedSet
@@ -46,6 +58,47 @@ def main():
     for k, r in rows.items(): print(f"| {k} | {r['loss']:.1e} | {r['bases']:.1e} | {r['bank']:.1e} | {r['syn_lr']:.1e} |")
     atomic_write_json(Path(a.out), {'steps': a.steps, 'width': a.width, 'reference': "memory='full', 1 thread", 'rows': rows,
                                     'command': ' '.join(['python'] + sys.argv)})
+
+
+VARIANTS = {'default (analytic norm, ReLU, pooling)': dict(analytic_norm=True, analytic_relu_pool=True),
+            'analytic norm only': dict(analytic_norm=True, analytic_relu_pool=False),
+            "PyTorch's ops": dict(analytic_norm=False, analytic_relu_pool=False)}
+
+
+def against_float64(a):
+    "Each float32 variant's gradient against the float64 one, on --draws draws (see the module docstring)."
+    import torch
+    from bench_mtt import _fake_cifar10, _fake_trajectories
+    from haba_nb.basis import FactorizedSet
+    from haba_nb.core import atomic_write_json
+    from haba_nb.objectives import get_objective
+    torch.set_num_threads(2)
+    real = _fake_cifar10(); tdir = Path(tempfile.mkdtemp()); _fake_trajectories(real, tdir, 25, a.width)
+
+    def grads(draw, dtype, **kw):
+        torch.manual_seed(0)
+        param = FactorizedSet.from_real(real, 10, n_hallucinators=5, generator=torch.Generator().manual_seed(0)).to(dtype)
+        obj = get_objective('mtt', real, ipc=10, expert_dir=str(tdir), memory='adjoint', batch_syn=100, syn_steps=a.steps,
+                            width=a.width, generator=torch.Generator().manual_seed(draw), **kw)
+        obj.net.to(dtype)
+        read = obj.expert_params
+        obj.expert_params = lambda e, t: read(e, t).to(dtype)
+        loss = obj.loss(param, real, 0); loss.backward()
+        return torch.cat([param.bases.basis.grad.reshape(-1).double(), *[p.grad.reshape(-1).double() for p in param.bank.parameters()]])
+
+    rel = lambda x, y: float((x - y).norm() / y.norm())
+    rows = {k: [] for k in [*VARIANTS, "float64, PyTorch's ops"]}
+    for draw in range(a.draws):
+        truth = grads(draw, torch.float64)
+        rows["float64, PyTorch's ops"].append(rel(grads(draw, torch.float64, **VARIANTS["PyTorch's ops"]), truth))
+        for name, kw in VARIANTS.items(): rows[name].append(rel(grads(draw, torch.float32, **kw), truth))
+        print(f"draw {draw}: " + ', '.join(f"{k} {v[-1]:.2e}" for k, v in rows.items()), flush=True)
+    print(f"\nrelative distance of the gradient (bases and hallucinators) from the float64 one (adjoint, syn_steps {a.steps}, "
+          f"width {a.width}, 2 threads), per draw:\n")
+    print("| run | " + " | ".join(f"draw {d}" for d in range(a.draws)) + " |\n|---|" + "---|" * a.draws)
+    for k, v in rows.items(): print(f"| {k} | " + " | ".join(f"{x:.1e}" for x in v) + " |")
+    atomic_write_json(Path(a.out), {'steps': a.steps, 'width': a.width, 'reference': "memory='adjoint' in float64",
+                                    'rows': rows, 'command': ' '.join(['python'] + sys.argv)})
 
 
 if __name__ == '__main__':

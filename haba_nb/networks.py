@@ -5,7 +5,6 @@
 # %% ../nbs/02_networks.ipynb #b734bd7c
 from __future__ import annotations
 import torch, torch.nn as nn, torch.nn.functional as F
-from torch.autograd.function import once_differentiable
 from torch.func import functional_call
 from torchvision.models.resnet import BasicBlock
 from .core import ConfigError, ShapeError, check_choice, check_positive
@@ -16,8 +15,7 @@ POOLS = ('avgpooling', 'maxpooling', 'none')
 
 # %% auto #0
 __all__ = ['NORMS', 'ACTS', 'POOLS', 'MODELS', 'norm_layer', 'act_layer', 'ConvNet', 'ResNet18', 'VGG11', 'AlexNet', 'LeNet',
-           'MLP', 'get_network', 'flatten_params', 'unflatten_params', 'functional_forward', 'AnalyticInstanceNorm',
-           'analytic_instance_norm']
+           'MLP', 'get_network', 'flatten_params', 'unflatten_params', 'functional_forward']
 
 # %% ../nbs/02_networks.ipynb #3e36378e
 def norm_layer(norm: str, # one of NORMS
@@ -275,69 +273,5 @@ def functional_forward(net: nn.Module, # supplies the architecture and buffers
     "`net(x)` evaluated with the parameters in `flat` instead of its own (via `torch.func.functional_call`)."
     return functional_call(net, unflatten_params(net, flat), (x,))
 
-# %% ../nbs/02_networks.ipynb #cf9cad98
-def _instances(x): return x.shape[0], x.shape[1], x[0, 0].numel()   # N, C, positions per instance
-
-def _inst_mean(a, b=None):
-    "Per-instance mean over positions of `a` (or of a·b, as one batched dot product), shaped (N, C, 1, 1)."
-    N, C, HW = _instances(a)
-    if b is None: return a.mean(dim=tuple(range(2, a.dim())), keepdim=True).view(N, C, 1, 1)
-    return torch.bmm(a.reshape(N * C, 1, HW), b.reshape(N * C, HW, 1)).view(N, C, 1, 1) / HW
-
-class _InstanceNormBackward(torch.autograd.Function):
-    "(dx, dγ, dβ) of instance norm by PyTorch's fused kernel; its own backward is the hand-written double backward."
-    @staticmethod
-    def forward(ctx, gy, x, w, mean, rstd):
-        N, C, HW = _instances(x)
-        dx, dw, db = torch.ops.aten.native_group_norm_backward(gy, x, mean, rstd, w, N, C, HW, C, [True, True, True])
-        ctx.save_for_backward(gy, x, w, mean, rstd)
-        return dx, dw, db
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, vx, vw, vb):
-        gy, x, w, mean, rstd = ctx.saved_tensors
-        N, C, HW = _instances(x)
-        shape = (N, C) + (1,) * (x.dim() - 2)
-        r, g = rstd.view(shape), w.view(1, C, *shape[2:])
-        xhat = torch.addcmul(-mean.view(shape) * r, x, r)
-        v, vw, vb = vx, vw.view(g.shape), vb.view(g.shape)   # autograd materialises unused cotangents as zeros (ctx default)
-        m = lambda a, b=None: _inst_mean(a, b).view(shape)
-        Gm, Vm, gh, A, VG = m(gy), m(v), m(gy, xhat), m(v, xhat), m(v, gy)
-        gr = g * r
-        g_gy = (v * gr).addcmul_(xhat, vw - gr * A).add_(vb - gr * Vm)
-        g_w = (HW * r * (VG - A * gh - Vm * Gm)).sum(dim=0).view(C)
-        b1, b2 = -gr * gh, vw - gr * A                   # G = b1·v + b2·g_y
-        Gbar, B = b1 * Vm + b2 * Gm, b1 * A + b2 * gh    # mean(G), mean(G·x̂)
-        S = g * (VG - Gm * Vm - gh * A)
-        g_x = (v * (r * b1)).addcmul_(gy, r * b2).addcmul_(xhat, -r * B - r * r * S).sub_(r * Gbar)
-        return g_gy, g_x, g_w, None, None
-
-class _InstanceNorm(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, w, b, eps):
-        N, C, HW = _instances(x)
-        y, mean, rstd = torch.native_group_norm(x, w, b, N, C, HW, C, eps)
-        ctx.save_for_backward(x, w, mean, rstd)
-        return y
-
-    @staticmethod
-    def backward(ctx, gy):
-        return (*_InstanceNormBackward.apply(gy, *ctx.saved_tensors), None)
-
-class AnalyticInstanceNorm(nn.GroupNorm):
-    "`GroupNorm(C, C)` (instance norm, affine) whose gradient's own gradient is computed by hand: same values, faster double backward."
-    def __init__(self, channels: int, eps: float = 1e-5):
-        super().__init__(channels, channels, eps=eps, affine=True)
-    def forward(self, x): return _InstanceNorm.apply(x, self.weight, self.bias, self.eps)
-
-def analytic_instance_norm(net: nn.Module # modified in place
-                          ) -> nn.Module:
-    "`net` with every affine `GroupNorm(C, C)` replaced by an `AnalyticInstanceNorm` holding the same tensors."
-    for name, m in net.named_children():
-        if type(m) is nn.GroupNorm and m.num_groups == m.num_channels and m.affine:
-            new = AnalyticInstanceNorm(m.num_channels, m.eps)
-            new.weight, new.bias = m.weight, m.bias   # the same Parameters: optimisers and flat layouts are unchanged
-            setattr(net, name, new)
-        else: analytic_instance_norm(m)
-    return net
+# %% ../nbs/02_networks.ipynb #6ccaf3fd
+from .analytic import AnalyticInstanceNorm, AnalyticReLU, AnalyticAvgPool2d, analytic_instance_norm, analytic_layers   # moved; importable here as before

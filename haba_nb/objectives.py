@@ -16,7 +16,8 @@ from torch.utils.checkpoint import checkpoint
 
 from .core import (ConfigError, HabaError, TrajectoryError, atomic_write, atomic_write_json,
                            check_choice, check_positive, get_device, training_device)
-from .networks import get_network, flatten_params, functional_forward, analytic_instance_norm
+from .networks import get_network, flatten_params, functional_forward
+from .analytic import analytic_layers
 from .augment import dsa, DSA_STRATEGY
 
 # %% auto #0
@@ -280,7 +281,8 @@ class MTTConfig:
     dsa_strategy: str = DSA_STRATEGY
     memory: str = 'adjoint'      # one of MTT_MEMORY: 'adjoint' (default: peak memory flat in syn_steps), 'full' (~10 % faster on CPU, ~10x the memory) or 'checkpoint'; all the same gradient
     precision: str = 'fp32'      # student forward: 'fp32', 'bf16' (bfloat16 autocast, opt-in) or 'auto' (bf16 where native)
-    analytic_norm: bool = True   # fp32 students: instance norm's double backward by hand (`networks.AnalyticInstanceNorm`; same values, faster); False: PyTorch's
+    analytic_norm: bool = True   # fp32 students: instance norm's double backward by hand (`analytic.AnalyticInstanceNorm`; same values, faster); False: PyTorch's
+    analytic_relu_pool: bool = True # fp32 students: ReLU and 2×2 average pooling whose double backward makes no zero tensors (`analytic.analytic_layers`); False: PyTorch's
     lr_img: float = 100.         # reference lr for images / bases (ZCA'd data)
     lr_hallucinator: float = 100.
     lr_lr: float = 1e-5          # lr of syn_lr
@@ -452,7 +454,7 @@ class TrajectoryMatching(Objective):
             raise TrajectoryError(f"trajectories in {cfg.expert_dir} hold {self.meta['n_params']} parameters but "
                                   f"{model} {cfg.net_kw} has {flatten_params(self.net).numel()}",
                                   f"make trajectories for this network: {experts_command(real.name, cfg.expert_dir, model, real.zca is not None, cfg.net_kw, held_out=held_out_of(real))}")
-        if cfg.analytic_norm and self.precision == 'fp32': analytic_instance_norm(self.net)   # bf16 keeps autocast's own norm
+        if self.precision == 'fp32': analytic_layers(self.net, cfg.analytic_norm, cfg.analytic_relu_pool)   # bf16 keeps autocast's own ops
         self.syn_lr = nn.Parameter(torch.tensor(float(cfg.lr_teacher), device=self.device))
 
     def parameters(self) -> list: return [self.syn_lr]
