@@ -140,6 +140,7 @@ class DCConfig:
     momentum: float = 0.5        # reference SGD momentum of the synthetic-set optimiser
     views: str | None = None     # HaBa sets: 'all' (every basis × hallucinator), 'random' (a random view of each basis, HaBa's code);
                                  # None: the measured default of the objective, GM_VIEWS (DC 'all', DSA 'random'; see above)
+    analytic_relu_pool: bool = True # ReLU and 2×2 average pooling with cheaper derivatives (`analytic.analytic_layers`; same values up to float rounding); False: PyTorch's
     net_kw: dict = field(default_factory=dict) # get_network extras (width, depth, norm, ...)
 
 # %% ../nbs/20_objectives.ipynb #454639ef
@@ -167,6 +168,7 @@ class GradientMatching(Objective):
     def _new_net(self, real):
         "Fresh network (from the generator) and its inner-loop optimiser."
         self.net = fresh_network(self.model, real, self.cfg.net_kw, self.gen, self.device).train()
+        analytic_layers(self.net, norm=False, relu_pool=self.cfg.analytic_relu_pool)   # the norm's own is no faster here (measured)
         self.opt = torch.optim.SGD(self.net.parameters(), lr=self.cfg.lr_net)
 
     def loss(self, param, real, step: int) -> torch.Tensor:
@@ -208,6 +210,7 @@ class GradientMatching(Objective):
         if sd.get('net') is None: self.net = self.opt = None
         else:
             net = get_network(self.model, self.channels, self.num_classes, self.im_size, **self.cfg.net_kw)
+            net = analytic_layers(net, norm=False, relu_pool=self.cfg.analytic_relu_pool)   # the same kernels as `_new_net`: resume is bit-exact
             self.net = net.to(self.device).train(); self.net.load_state_dict(sd['net'])
             self.opt = torch.optim.SGD(self.net.parameters(), lr=self.cfg.lr_net)
             if sd.get('opt') is not None: self.opt.load_state_dict(sd['opt'])
@@ -225,6 +228,7 @@ class DMConfig:
     momentum: float = 0.5
     views: str = 'all'           # HaBa sets: 'all' (every basis × hallucinator; see above), 'random' (a random view of each basis, HaBa's code)
                                  # or 'per_hallucinator' (each hallucinator's views matched on their own, averaged over hallucinators)
+    analytic_relu_pool: bool = True # ReLU and 2×2 average pooling with cheaper derivatives (`analytic.analytic_layers`; same values up to float rounding); False: PyTorch's
     net_kw: dict = field(default_factory=dict)
 
 # %% ../nbs/20_objectives.ipynb #fd916e6e
@@ -249,7 +253,8 @@ class DistributionMatching(Objective):
 
     def loss(self, param, real, step: int) -> torch.Tensor:
         "Σ over classes of ‖mean embed(real) − mean embed(syn)‖² under a fresh random network."
-        net = fresh_network(self.model, real, self.cfg.net_kw, self.gen, self.device).train()
+        net = analytic_layers(fresh_network(self.model, real, self.cfg.net_kw, self.gen, self.device).train(),
+                              norm=False, relu_pool=self.cfg.analytic_relu_pool)
         for p in net.parameters(): p.requires_grad_(False)
         total = 0.
         for c in range(param.num_classes):
