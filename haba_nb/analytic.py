@@ -143,7 +143,7 @@ def analytic_layers(net: nn.Module, # modified in place
         parent, _, child = name.rpartition('.')
         owner = net.get_submodule(parent) if parent else net
         if type(m) is nn.ReLU and not m.inplace: setattr(owner, child, AnalyticReLU())
-        elif type(m) is nn.AvgPool2d and (m.kernel_size, m.stride, m.padding, m.ceil_mode) == (2, 2, 0, False):
+        elif type(m) is nn.AvgPool2d and (m.kernel_size, m.stride, m.padding, m.ceil_mode, m.divisor_override) == (2, 2, 0, False, None):
             setattr(owner, child, AnalyticAvgPool2d())
     return net
 
