@@ -31,6 +31,7 @@ AND ≤ 4.3 GB (⅓) at once, with full's loss/gradient up to float error; 'full
         # the default (norm, ReLU and pooling by hand) vs the norm alone vs reference-like, 2026-12-01 (session 17):
         # medians 45.9 / 54.7 / 72.8 s (1.59x / 1.33x; fastest 1.47x / 1.28x), 1.96 / 2.03 / 12.1 GB
         # again an hour later (--modes adjoint, bench_mtt_analytic_layers_2.json): 53.9 vs 80.7 s (1.50x; fastest 1.39x), 1.81 vs 12.4 GB
+        # and a third (bench_mtt_analytic_layers_3.json): 53.4 vs 74.1 s (1.39x; fastest 1.30x), 1.86 vs 12.7 GB
     .venv/bin/python bench/bench_mtt.py --iters 1 --bpc 9
     .venv/bin/python bench/bench_mtt.py --profile       # torch.profiler table of one iteration (full)
     .venv/bin/python bench/bench_mtt.py --precisions fp32,bf16   # also the opt-in bfloat16 student forward
