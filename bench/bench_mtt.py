@@ -199,11 +199,11 @@ def main():
                 for m in a.modes.split(',') for nm in a.norms.split(',')]
         if a.reference: runs += [(n, 'system', 'full', 'fp32', 'native') for n in steps_list if (n, 'system', 'full', 'fp32', 'native') not in runs]
         for rnd, (steps, alloc, mode, prec, norm) in [(r, run) for r in range(a.rounds) for run in runs]:   # rounds alternate the modes
+            ref_like = alloc == 'system' and mode == 'full'   # unlabelled: native for the reference-like run, 'all' for the others
+            layers = ({'native': None, 'analytic': 'analytic-norm', 'all': 'analytic-layers'} if ref_like else
+                      {'native': 'native-norm', 'analytic': 'analytic-norm-only', 'all': None})[norm]
             key = '/'.join([mode] + ([prec] if prec != 'fp32' else []) + (['system-malloc'] if alloc == 'system' else [])
-                           + (['native-norm'] if norm == 'native' and not (alloc == 'system' and mode == 'full') else [])   # the reference-like run is native
-                           + (['analytic-norm-only'] if norm == 'analytic' and not (alloc == 'system' and mode == 'full') else [])
-                           + ([{'analytic': 'analytic-norm', 'all': 'analytic-layers'}[norm]] if norm != 'native' and alloc == 'system' and mode == 'full' else [])
-                           + ([f'steps{steps}'] if len(steps_list) > 1 else []))
+                           + ([layers] if layers else []) + ([f'steps{steps}'] if len(steps_list) > 1 else []))
             gpath = str(Path(d) / f'grads_{mode}_{prec}_{alloc}_{norm}_{steps}.pt')
             cmd = [sys.executable, __file__, '--worker', '--memory', mode, '--precision', prec, '--allocator', alloc, '--norm', norm,
                    '--traj', a.traj, '--grads', gpath,

@@ -16,7 +16,7 @@ float rounding already does:
 
     .venv/bin/python bench/mtt_float_noise.py --float64 --draws 3 --out bench/results/mtt_float_noise_float64.json   # ~10 min
 """
-import argparse, json, sys, tempfile
+import argparse, sys, tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -32,22 +32,9 @@ def main():
     ap.add_argument('--out', default=str(HERE / 'results' / 'mtt_float_noise.json'))
     a = ap.parse_args()
     if a.float64: return against_float64(a)
-    import torch
-    from bench_mtt import _fake_cifar10, _fake_trajectories
-    from haba_nb.basis import FactorizedSet
+    real, tdir = _setup(a)
+    grads = lambda memory, threads: _grads(a, real, tdir, memory=memory, threads=threads)
     from haba_nb.core import atomic_write_json
-    from haba_nb.objectives import get_objective
-    real = _fake_cifar10(); tdir = Path(tempfile.mkdtemp()); _fake_trajectories(real, tdir, 25, a.width)
-
-    def grads(memory, threads):
-        torch.set_num_threads(threads); torch.manual_seed(0)
-        param = FactorizedSet.from_real(real, 10, n_hallucinators=5, generator=torch.Generator().manual_seed(0))
-        obj = get_objective('mtt', real, ipc=10, expert_dir=str(tdir), memory=memory, batch_syn=100, syn_steps=a.steps,
-                            width=a.width, generator=torch.Generator().manual_seed(0))
-        loss = obj.loss(param, real, 0); loss.backward()
-        return (loss.item(), param.bases.basis.grad.clone(),
-                torch.cat([p.grad.reshape(-1) for p in param.bank.parameters()]), obj.syn_lr.grad.clone())
-
     rel = lambda x, y: float((x - y).norm() / y.norm())
     ref, rows = grads('full', 1), {}
     for name, (m, t) in {'full, 2 threads': ('full', 2), 'adjoint, 1 thread': ('adjoint', 1), 'adjoint, 2 threads': ('adjoint', 2)}.items():
@@ -65,26 +52,40 @@ VARIANTS = {'default (analytic norm, ReLU, pooling)': dict(analytic_norm=True, a
             "PyTorch's ops": dict(analytic_norm=False, analytic_relu_pool=False)}
 
 
+def _setup(a):
+    "CIFAR10-shaped fake data and one fake expert (bench_mtt's), in a temporary folder."
+    from bench_mtt import _fake_cifar10, _fake_trajectories
+    real = _fake_cifar10(); tdir = Path(tempfile.mkdtemp()); _fake_trajectories(real, tdir, 25, a.width)
+    return real, tdir
+
+
+def _grads(a, real, tdir, memory='adjoint', threads=2, draw=0, dtype=None, **kw):
+    "(loss, bases grad, hallucinator grads flat, syn_lr grad) of one MTT iteration on draw `draw`, in `dtype` (None: float32)."
+    import torch
+    from haba_nb.basis import FactorizedSet
+    from haba_nb.objectives import get_objective
+    torch.set_num_threads(threads); torch.manual_seed(0)
+    param = FactorizedSet.from_real(real, 10, n_hallucinators=5, generator=torch.Generator().manual_seed(0))
+    obj = get_objective('mtt', real, ipc=10, expert_dir=str(tdir), memory=memory, batch_syn=100, syn_steps=a.steps,
+                        width=a.width, generator=torch.Generator().manual_seed(draw), **kw)
+    if dtype is not None:   # the student, the set and the expert parameters in `dtype`
+        param.to(dtype); obj.net.to(dtype)
+        read = obj.expert_params
+        obj.expert_params = lambda e, t: read(e, t).to(dtype)
+    loss = obj.loss(param, real, 0); loss.backward()
+    return (loss.item(), param.bases.basis.grad.clone(),
+            torch.cat([p.grad.reshape(-1) for p in param.bank.parameters()]), obj.syn_lr.grad.clone())
+
+
 def against_float64(a):
     "Each float32 variant's gradient against the float64 one, on --draws draws (see the module docstring)."
     import torch
-    from bench_mtt import _fake_cifar10, _fake_trajectories
-    from haba_nb.basis import FactorizedSet
     from haba_nb.core import atomic_write_json
-    from haba_nb.objectives import get_objective
-    torch.set_num_threads(2)
-    real = _fake_cifar10(); tdir = Path(tempfile.mkdtemp()); _fake_trajectories(real, tdir, 25, a.width)
+    real, tdir = _setup(a)
 
     def grads(draw, dtype, **kw):
-        torch.manual_seed(0)
-        param = FactorizedSet.from_real(real, 10, n_hallucinators=5, generator=torch.Generator().manual_seed(0)).to(dtype)
-        obj = get_objective('mtt', real, ipc=10, expert_dir=str(tdir), memory='adjoint', batch_syn=100, syn_steps=a.steps,
-                            width=a.width, generator=torch.Generator().manual_seed(draw), **kw)
-        obj.net.to(dtype)
-        read = obj.expert_params
-        obj.expert_params = lambda e, t: read(e, t).to(dtype)
-        loss = obj.loss(param, real, 0); loss.backward()
-        return torch.cat([param.bases.basis.grad.reshape(-1).double(), *[p.grad.reshape(-1).double() for p in param.bank.parameters()]])
+        _, gb, gh, _ = _grads(a, real, tdir, draw=draw, dtype=dtype, **kw)
+        return torch.cat([gb.reshape(-1).double(), gh.double()])
 
     rel = lambda x, y: float((x - y).norm() / y.norm())
     rows = {k: [] for k in [*VARIANTS, "float64, PyTorch's ops"]}

@@ -87,6 +87,9 @@ class Objective:
     def loss(self, param, real, step: int) -> torch.Tensor: raise NotImplementedError
     def parameters(self) -> list: return []
     def after_step(self, param, real, step: int) -> None: return None
+    def with_layers(self, net: nn.Module) -> nn.Module:
+        "`net` with the layers this objective differentiates by hand (`analytic.analytic_layers`; every network it builds goes through here)."
+        return analytic_layers(net, norm=False, relu_pool=getattr(self.cfg, 'analytic_relu_pool', False))   # the norm's own is no faster for DC/DSA (measured)
     def state_dict(self) -> dict: return {'name': self.name, 'generator': self.gen.get_state()}
     def load_state_dict(self, sd: dict) -> None:
         if sd.get('name') != self.name:
@@ -167,8 +170,7 @@ class GradientMatching(Objective):
 
     def _new_net(self, real):
         "Fresh network (from the generator) and its inner-loop optimiser."
-        self.net = fresh_network(self.model, real, self.cfg.net_kw, self.gen, self.device).train()
-        analytic_layers(self.net, norm=False, relu_pool=self.cfg.analytic_relu_pool)   # the norm's own is no faster here (measured)
+        self.net = self.with_layers(fresh_network(self.model, real, self.cfg.net_kw, self.gen, self.device).train())
         self.opt = torch.optim.SGD(self.net.parameters(), lr=self.cfg.lr_net)
 
     def loss(self, param, real, step: int) -> torch.Tensor:
@@ -209,8 +211,7 @@ class GradientMatching(Objective):
         "Restore the generator, the network and its optimiser."
         if sd.get('net') is None: self.net = self.opt = None
         else:
-            net = get_network(self.model, self.channels, self.num_classes, self.im_size, **self.cfg.net_kw)
-            net = analytic_layers(net, norm=False, relu_pool=self.cfg.analytic_relu_pool)   # the same kernels as `_new_net`: resume is bit-exact
+            net = self.with_layers(get_network(self.model, self.channels, self.num_classes, self.im_size, **self.cfg.net_kw))
             self.net = net.to(self.device).train(); self.net.load_state_dict(sd['net'])
             self.opt = torch.optim.SGD(self.net.parameters(), lr=self.cfg.lr_net)
             if sd.get('opt') is not None: self.opt.load_state_dict(sd['opt'])
@@ -253,8 +254,7 @@ class DistributionMatching(Objective):
 
     def loss(self, param, real, step: int) -> torch.Tensor:
         "Σ over classes of ‖mean embed(real) − mean embed(syn)‖² under a fresh random network."
-        net = analytic_layers(fresh_network(self.model, real, self.cfg.net_kw, self.gen, self.device).train(),
-                              norm=False, relu_pool=self.cfg.analytic_relu_pool)
+        net = self.with_layers(fresh_network(self.model, real, self.cfg.net_kw, self.gen, self.device).train())
         for p in net.parameters(): p.requires_grad_(False)
         total = 0.
         for c in range(param.num_classes):
@@ -459,10 +459,14 @@ class TrajectoryMatching(Objective):
             raise TrajectoryError(f"trajectories in {cfg.expert_dir} hold {self.meta['n_params']} parameters but "
                                   f"{model} {cfg.net_kw} has {flatten_params(self.net).numel()}",
                                   f"make trajectories for this network: {experts_command(real.name, cfg.expert_dir, model, real.zca is not None, cfg.net_kw, held_out=held_out_of(real))}")
-        if self.precision == 'fp32': analytic_layers(self.net, cfg.analytic_norm, cfg.analytic_relu_pool)   # bf16 keeps autocast's own ops
+        self.net = self.with_layers(self.net)
         self.syn_lr = nn.Parameter(torch.tensor(float(cfg.lr_teacher), device=self.device))
 
     def parameters(self) -> list: return [self.syn_lr]
+
+    def with_layers(self, net: nn.Module) -> nn.Module:
+        "fp32 students: instance norm, ReLU and pooling by hand as configured; bf16 keeps autocast's own ops."
+        return analytic_layers(net, self.cfg.analytic_norm, self.cfg.analytic_relu_pool) if self.precision == 'fp32' else net
 
     def after_step(self, param, real, step: int) -> None:
         "HaBa sets: clamp syn_lr at >= `haba_min_syn_lr` (HaBa's code); plain sets leave it free (MTT's code)."
