@@ -1,4 +1,5 @@
-"""DC, DSA and DM with and without the hand-written ReLU and 2×2 average pooling (`analytic_relu_pool`), side by side.
+"""DC, DSA and DM with and without the hand-written ReLU, 2×2 average pooling and convolutions (`analytic_relu_pool`,
+`analytic_conv`), side by side.
 
 One iteration here is the objective's `loss` + `backward` on a fresh objective (a fresh network from the round's seed;
 DC/DSA's inner loop is not included), Fashion-MNIST (digits when its files are missing), IPC 10, ConvNet-128-3, CPU.
@@ -8,6 +9,7 @@ compared too (float rounding only: the layers are exact in float64, see nbs/06_a
 
     .venv/bin/python bench/bench_analytic.py                                   # dsa, dc, dm x plain, haba; 3 rounds
     .venv/bin/python bench/bench_analytic.py --objectives dsa --params plain --rounds 5
+    .venv/bin/python bench/bench_analytic.py --no-conv        # ReLU and pooling only (the layers of 2026-12-01's seventeenth session)
 """
 from __future__ import annotations
 import argparse, os, statistics, sys, time
@@ -24,6 +26,7 @@ def main():
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--dataset', default='fashionmnist')
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--conv', action=argparse.BooleanOptionalAction, default=True, help='the analytic side also gets AnalyticConv2d (analytic_conv)')
     ap.add_argument('--out', default=str(HERE / 'results' / 'bench_analytic.json'))
     a = ap.parse_args()
     import torch
@@ -45,7 +48,7 @@ def main():
             for r in range(a.rounds):
                 grads = {}
                 for on in (False, True):
-                    obj = get_objective(name, real, ipc=10, analytic_relu_pool=on, generator=torch.Generator().manual_seed(r))
+                    obj = get_objective(name, real, ipc=10, analytic_relu_pool=on, analytic_conv=on and a.conv, generator=torch.Generator().manual_seed(r))
                     for p in param.parameters(): p.grad = None
                     t0 = time.perf_counter(); loss = obj.loss(param, real, 0); loss.backward(); times[on].append(time.perf_counter() - t0)
                     grads[on] = torch.cat([p.grad.reshape(-1) for p in param.parameters() if p.grad is not None])
@@ -59,7 +62,7 @@ def main():
     print(f"{'objective/set':<14}{'PyTorch s':>11}{'analytic s':>12}{'speed-up':>10}{'grad rel diff (max)':>21}")
     for k, r in rows.items():
         print(f"{k:<14}{r['median_pytorch']:>11.2f}{r['median_analytic']:>12.2f}{r['speedup_medians']:>9.2f}x{max(r['grad_rel_diff']):>21.1e}")
-    atomic_write_json(Path(a.out), {'bench': 'analytic_relu_pool', 'dataset': real.name, 'threads': a.threads, 'rounds': a.rounds,
+    atomic_write_json(Path(a.out), {'bench': 'analytic_layers', 'analytic_conv': a.conv, 'dataset': real.name, 'threads': a.threads, 'rounds': a.rounds,
                                     'rows': rows, 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S'),
                                     'command': ' '.join(['python'] + sys.argv)})
     print(f"saved {a.out}")

@@ -118,7 +118,7 @@ def worker(a):
     tdir = Path(a.traj)
     param = FactorizedSet.from_real(real, a.bpc, n_hallucinators=a.hallucinators, generator=torch.Generator().manual_seed(0))
     obj = get_objective('mtt', real, ipc=10, expert_dir=str(tdir), memory=a.memory, batch_syn=a.batch_syn,
-                        syn_steps=a.syn_steps, width=a.width, precision=a.precision, analytic_norm=a.norm in ('all', 'analytic'), analytic_relu_pool=a.norm == 'all',
+                        syn_steps=a.syn_steps, width=a.width, precision=a.precision, analytic_norm=a.norm in ('all', 'noconv', 'analytic'), analytic_relu_pool=a.norm in ('all', 'noconv'), analytic_conv=a.norm == 'all',
                         generator=torch.Generator().manual_seed(0))
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     times, cpus, first = [], [], None
@@ -175,9 +175,10 @@ def main():
     ap.add_argument('--precision', default='fp32', help=argparse.SUPPRESS)
     ap.add_argument('--allocators', default='tuned', help="comma list: 'tuned' (haba_nb's default on CPU) and/or 'system' (glibc's defaults)")
     ap.add_argument('--allocator', default='tuned', help=argparse.SUPPRESS)
-    ap.add_argument('--norms', default='all', help="comma list: 'all' (the default: instance norm, ReLU and 2x2 average pooling "
-                    "differentiated by hand, MTTConfig.analytic_norm + analytic_relu_pool), 'analytic' (the norm only: the default "
-                    "until 2026-12-01's seventeenth session) and/or 'native' (PyTorch's ops). The reference-like run is always native")
+    ap.add_argument('--norms', default='all', help="comma list of which layers are differentiated by hand: 'all' (the default: "
+                    "instance norm, ReLU, 2x2 average pooling and convolutions; MTTConfig.analytic_norm + analytic_relu_pool + analytic_conv), "
+                    "'noconv' (all but the convolutions: the default of 2026-12-01's seventeenth session), 'analytic' (the norm only: "
+                    "the default before it) and/or 'native' (PyTorch's ops). The reference-like run is always native")
     ap.add_argument('--norm', default='all', help=argparse.SUPPRESS)
     ap.add_argument('--out', default=str(HERE / 'results' / 'bench_mtt.json'))
     ap.add_argument('--profile', action='store_true'); ap.add_argument('--profile-steps', type=int, default=5)
@@ -200,8 +201,8 @@ def main():
         if a.reference: runs += [(n, 'system', 'full', 'fp32', 'native') for n in steps_list if (n, 'system', 'full', 'fp32', 'native') not in runs]
         for rnd, (steps, alloc, mode, prec, norm) in [(r, run) for r in range(a.rounds) for run in runs]:   # rounds alternate the modes
             ref_like = alloc == 'system' and mode == 'full'   # unlabelled: native for the reference-like run, 'all' for the others
-            layers = ({'native': None, 'analytic': 'analytic-norm', 'all': 'analytic-layers'} if ref_like else
-                      {'native': 'native-norm', 'analytic': 'analytic-norm-only', 'all': None})[norm]
+            layers = ({'native': None, 'analytic': 'analytic-norm', 'noconv': 'analytic-layers-no-conv', 'all': 'analytic-layers'} if ref_like else
+                      {'native': 'native-norm', 'analytic': 'analytic-norm-only', 'noconv': 'no-analytic-conv', 'all': None})[norm]
             key = '/'.join([mode] + ([prec] if prec != 'fp32' else []) + (['system-malloc'] if alloc == 'system' else [])
                            + ([layers] if layers else []) + ([f'steps{steps}'] if len(steps_list) > 1 else []))
             gpath = str(Path(d) / f'grads_{mode}_{prec}_{alloc}_{norm}_{steps}.pt')

@@ -89,7 +89,8 @@ class Objective:
     def after_step(self, param, real, step: int) -> None: return None
     def with_layers(self, net: nn.Module) -> nn.Module:
         "`net` with the layers this objective differentiates by hand (`analytic.analytic_layers`; every network it builds goes through here)."
-        return analytic_layers(net, norm=False, relu_pool=getattr(self.cfg, 'analytic_relu_pool', False))   # the norm's own is no faster for DC/DSA (measured)
+        cfg = self.cfg   # the norm's own is no faster for DC/DSA (measured)
+        return analytic_layers(net, norm=False, relu_pool=getattr(cfg, 'analytic_relu_pool', False), conv=getattr(cfg, 'analytic_conv', False))
     def state_dict(self) -> dict: return {'name': self.name, 'generator': self.gen.get_state()}
     def load_state_dict(self, sd: dict) -> None:
         if sd.get('name') != self.name:
@@ -144,6 +145,7 @@ class DCConfig:
     views: str | None = None     # HaBa sets: 'all' (every basis × hallucinator), 'random' (a random view of each basis, HaBa's code);
                                  # None: the measured default of the objective, GM_VIEWS (DC 'all', DSA 'random'; see above)
     analytic_relu_pool: bool = True # ReLU and 2×2 average pooling with cheaper derivatives (`analytic.analytic_layers`; same values up to float rounding); False: PyTorch's
+    analytic_conv: bool = True   # convolutions whose backward and its derivative use PyTorch's fused kernels (`analytic.AnalyticConv2d`; same values up to float rounding); False: PyTorch's
     net_kw: dict = field(default_factory=dict) # get_network extras (width, depth, norm, ...)
 
 # %% ../nbs/20_objectives.ipynb #454639ef
@@ -230,6 +232,7 @@ class DMConfig:
     views: str = 'all'           # HaBa sets: 'all' (every basis × hallucinator; see above), 'random' (a random view of each basis, HaBa's code)
                                  # or 'per_hallucinator' (each hallucinator's views matched on their own, averaged over hallucinators)
     analytic_relu_pool: bool = True # ReLU and 2×2 average pooling with cheaper derivatives (`analytic.analytic_layers`; same values up to float rounding); False: PyTorch's
+    analytic_conv: bool = True   # convolutions whose backward and its derivative use PyTorch's fused kernels (`analytic.AnalyticConv2d`; same values up to float rounding); False: PyTorch's
     net_kw: dict = field(default_factory=dict)
 
 # %% ../nbs/20_objectives.ipynb #fd916e6e
@@ -288,6 +291,7 @@ class MTTConfig:
     precision: str = 'fp32'      # student forward: 'fp32', 'bf16' (bfloat16 autocast, opt-in) or 'auto' (bf16 where native)
     analytic_norm: bool = True   # fp32 students: instance norm's double backward by hand (`analytic.AnalyticInstanceNorm`; same values, faster); False: PyTorch's
     analytic_relu_pool: bool = True # fp32 students: ReLU and 2×2 average pooling whose double backward makes no zero tensors (`analytic.analytic_layers`); False: PyTorch's
+    analytic_conv: bool = True   # fp32 students: convolutions whose double backward uses PyTorch's fused kernels (`analytic.AnalyticConv2d`); False: PyTorch's
     lr_img: float = 100.         # reference lr for images / bases (ZCA'd data)
     lr_hallucinator: float = 100.
     lr_lr: float = 1e-5          # lr of syn_lr
@@ -466,7 +470,8 @@ class TrajectoryMatching(Objective):
 
     def with_layers(self, net: nn.Module) -> nn.Module:
         "fp32 students: instance norm, ReLU and pooling by hand as configured; bf16 keeps autocast's own ops."
-        return analytic_layers(net, self.cfg.analytic_norm, self.cfg.analytic_relu_pool) if self.precision == 'fp32' else net
+        cfg = self.cfg
+        return analytic_layers(net, cfg.analytic_norm, cfg.analytic_relu_pool, cfg.analytic_conv) if self.precision == 'fp32' else net
 
     def after_step(self, param, real, step: int) -> None:
         "HaBa sets: clamp syn_lr at >= `haba_min_syn_lr` (HaBa's code); plain sets leave it free (MTT's code)."
