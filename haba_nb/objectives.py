@@ -4,29 +4,22 @@
 
 # %% ../nbs/20_objectives.ipynb #6f377442
 from __future__ import annotations
-import argparse, contextlib, copy, dataclasses, json, os, socket, sys, time
+import copy, dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.checkpoint import checkpoint
 
-from .core import (ConfigError, HabaError, TrajectoryError, atomic_write, atomic_write_json,
-                           check_choice, check_positive, get_device, training_device)
+from .core import ConfigError, check_choice, check_positive, get_device
 from .networks import get_network, flatten_params, functional_forward
 from .analytic import analytic_layers
 from .augment import dsa, DSA_STRATEGY
 
 # %% auto #0
-__all__ = ['VIEWS', 'DM_VIEWS', 'GM_VIEWS', 'PRECISIONS', 'MTT_MEMORY', 'OBJECTIVES', 'draw_seed', 'fresh_network',
-           'synthetic_class', 'siamese_dsa', 'private_dsa', 'Objective', 'layer_distance', 'match_loss', 'dc_loops',
-           'DCConfig', 'class_gradients', 'GradientMatching', 'DMConfig', 'mean_embedding_distance',
-           'DistributionMatching', 'MTTConfig', 'native_bf16', 'resolve_precision', 'trajectory_loss', 'student_batch',
-           'student_grad', 'student_step', 'adjoint_unroll', 'unroll_student', 'student_plan', 'TrajectoryMatching',
-           'get_objective']
+__all__ = ['VIEWS', 'DM_VIEWS', 'GM_VIEWS', 'OBJECTIVES', 'draw_seed', 'fresh_network', 'synthetic_class', 'siamese_dsa',
+           'private_dsa', 'Objective', 'layer_distance', 'match_loss', 'dc_loops', 'DCConfig', 'class_gradients',
+           'GradientMatching', 'DMConfig', 'mean_embedding_distance', 'DistributionMatching', 'get_objective']
 
 # %% ../nbs/20_objectives.ipynb #890188ee
 def draw_seed(generator: torch.Generator # the objective's generator
@@ -270,243 +263,6 @@ class DistributionMatching(Objective):
             total = total + self._distance(param, er, net.embed(xs))
         return total
 
-# %% ../nbs/20_objectives.ipynb #b7e1a0c2
-from .experts import (TRAJ_FORMAT, expert_path, experts_command, _pid_alive, lock_is_stale, claim_expert,
-                             canonical_net_kw, _expert_meta, train_expert, _check_or_write_meta, train_experts,
-                             _progress_bar, experts_main, check_trajectories, held_out_of, experts_info)
-
-# %% ../nbs/20_objectives.ipynb #00e56bf4
-@dataclass
-class MTTConfig:
-    "Trajectory matching (MTT); defaults are HaBa's CIFAR10 IPC 10 settings."
-    expert_dir: str | None = None # trajectory folder (from `train_experts`/`haba-experts`)
-    syn_steps: int = 30          # student SGD steps per iteration (N)
-    expert_epochs: int = 2       # target is M expert epochs after the start (M)
-    max_start_epoch: int = 20    # start epoch t drawn from {0, …, max_start_epoch − 1}
-    lr_teacher: float = 0.001    # initial synthetic lr (syn_lr)
-    batch_syn: int | None = None # synthetic items per student step (None: all)
-    dsa: bool = True
-    dsa_strategy: str = DSA_STRATEGY
-    memory: str = 'adjoint'      # one of MTT_MEMORY: 'adjoint' (default: peak memory flat in syn_steps), 'full' (~10 % faster on CPU, ~10x the memory) or 'checkpoint'; all the same gradient
-    precision: str = 'fp32'      # student forward: 'fp32', 'bf16' (bfloat16 autocast, opt-in) or 'auto' (bf16 where native)
-    analytic_norm: bool = True   # fp32 students: instance norm's double backward by hand (`analytic.AnalyticInstanceNorm`; same values, faster); False: PyTorch's
-    analytic_relu_pool: bool = True # fp32 students: ReLU and 2×2 average pooling whose double backward makes no zero tensors (`analytic.analytic_layers`); False: PyTorch's
-    analytic_conv: bool = True   # fp32 students: convolutions whose double backward uses PyTorch's fused kernels (`analytic.AnalyticConv2d`); False: PyTorch's
-    lr_img: float = 100.         # reference lr for images / bases (ZCA'd data)
-    lr_hallucinator: float = 100.
-    lr_lr: float = 1e-5          # lr of syn_lr
-    momentum: float = 0.5        # plain MTT's momentum for images and syn_lr (MTT's code)
-    haba_momentum: float = 0.95  # HaBa sets: momentum of bases and hallucinators (HaBa's code)
-    haba_lr_momentum: float = 0.9 # HaBa sets: momentum of syn_lr (HaBa's code)
-    haba_min_syn_lr: float = 0.001 # HaBa sets: syn_lr clamped at >= this after each step (HaBa's code; 0: off)
-    hal_draw: str = 'batch'      # HaBa sets: 'batch' = one random hallucinator per student step (HaBa's code), 'image' = one per image
-    net_kw: dict = field(default_factory=dict)
-
-_MTT_IPC = {1: dict(syn_steps=50, expert_epochs=2, max_start_epoch=2, lr_lr=1e-7, lr_teacher=0.01),
-            10: dict(syn_steps=30, expert_epochs=2, max_start_epoch=20, lr_lr=1e-5, lr_teacher=0.001),
-            50: dict(syn_steps=30, expert_epochs=2, max_start_epoch=20, lr_lr=1e-5, lr_teacher=0.01)}
-
-# %% ../nbs/20_objectives.ipynb #078eae62
-PRECISIONS = ('auto', 'fp32', 'bf16')
-
-def native_bf16(device: str = 'cpu') -> bool:
-    "Whether `device` computes bfloat16 natively (CUDA with bf16 support; CPUs with AVX512-BF16 or AMX)."
-    device = torch.device(device)
-    if device.type == 'cuda': return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    if device.type != 'cpu': return False
-    probes = [getattr(torch.cpu, n, None) for n in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')]
-    return any(bool(p()) for p in probes if p is not None)
-
-def resolve_precision(precision: str, # one of PRECISIONS
-                      device='cpu') -> str:
-    "'fp32' or 'bf16': what `precision` means on `device`."
-    precision = check_choice('precision', precision, PRECISIONS)
-    if precision == 'auto': return 'bf16' if native_bf16(device) else 'fp32'
-    return precision
-
-# %% ../nbs/20_objectives.ipynb #bf033018
-def trajectory_loss(theta: torch.Tensor,  # student parameters after N synthetic steps
-                    start: torch.Tensor,  # expert parameters θ*ₜ the student started from
-                    target: torch.Tensor): # expert parameters θ*ₜ₊ₘ
-    "MTT's ‖θ − θ*ₜ₊ₘ‖² / ‖θ*ₜ − θ*ₜ₊ₘ‖²."
-    return ((theta - target) ** 2).sum() / ((start - target) ** 2).sum()
-
-# %% ../nbs/20_objectives.ipynb #436bbc57
-MTT_MEMORY = ('full', 'checkpoint', 'adjoint')   # how the unrolled student is differentiated (see `unroll_student`)
-
-def student_batch(param,               # PlainImages / FactorizedSet
-                  idx: torch.Tensor,   # synthetic items of this minibatch
-                  hal_seed: int,       # hallucinator choice (factorised sets)
-                  dsa_seed: int | None, # per-image DSA draw; None = no augmentation
-                  strategy: str = DSA_STRATEGY,
-                  hal_draw: str = 'image'): # factorised sets: 'batch' = one random hallucinator for the whole step (HaBa's code), 'image' = one per image
-    "`(x, y)` of one student step: items `idx` of `param`, hallucinators drawn by `hal_seed`, augmented by `dsa_seed`."
-    g_hal = torch.Generator().manual_seed(hal_seed)
-    if hal_draw == 'batch' and hasattr(param, 'views'):
-        j = int(torch.randint(param.n_hallucinators, (1,), generator=g_hal))
-        x, y = param.views(idx, torch.full((len(idx),), j)), param.labels[idx.to(param.labels.device)]
-    else: x, y = param.sample(indices=idx, generator=g_hal)
-    if dsa_seed is not None: x = private_dsa(x, dsa_seed, strategy)
-    return x, y.to(x.device)
-
-def student_grad(net: nn.Module, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
-                 precision: str = 'fp32',    # 'fp32' or 'bf16' (the forward under bfloat16 autocast)
-                 create_graph: bool = False): # True: the gradient stays differentiable (w.r.t. θ and x)
-    "∇θ CE(student(θ; x), y) for a `theta` that requires grad."
-    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=precision == 'bf16'):
-        logits = functional_forward(net, theta, x)
-    g, = torch.autograd.grad(F.cross_entropy(logits.float(), y), theta, create_graph=create_graph)
-    return g
-
-def student_step(net: nn.Module,      # architecture only; weights come from `theta`
-                 param,               # PlainImages / FactorizedSet
-                 theta: torch.Tensor, # (P,) current student parameters
-                 syn_lr: torch.Tensor, # () learnable synthetic learning rate
-                 idx: torch.Tensor,   # synthetic items of this minibatch
-                 hal_seed: int,       # hallucinator choice (factorised sets)
-                 dsa_seed: int | None, # per-image DSA draw; None = no augmentation
-                 strategy: str = DSA_STRATEGY,
-                 precision: str = 'fp32', # 'fp32' or 'bf16' (the forward under bfloat16 autocast)
-                 hal_draw: str = 'image'): # factorised sets: 'batch' = one random hallucinator for the whole step (HaBa's code), 'image' = one per image
-    "θ − syn_lr · ∇θ CE(student(θ; augment(param.sample(idx))), labels), with the graph kept."
-    x, y = student_batch(param, idx, hal_seed, dsa_seed, strategy, hal_draw)
-    return theta - syn_lr * student_grad(net, theta, x, y, precision, create_graph=True)
-
-# %% ../nbs/20_objectives.ipynb #c84f61d5
-class _AdjointUnroll(torch.autograd.Function):
-    "θ_N of the student unroll; its backward is the reverse-mode adjoint over the stored θᵢ (see above)."
-    @staticmethod
-    def forward(ctx, run: dict, theta0, syn_lr, *leaves):   # run: net, param, plan, strategy, precision, hal_draw
-        theta, thetas, lr = theta0.detach(), [], syn_lr.detach()
-        for idx, hs, ds in run['plan']:
-            thetas.append(theta)
-            x, y = student_batch(run['param'], idx, hs, ds, run['strategy'], run['hal_draw'])   # grad mode is off in forward
-            with torch.enable_grad():   # bf16: first-order backward kernels round differently from the full unroll's (7 % of the
-                bf16 = run['precision'] == 'bf16'   # displacement on digits), so there the step keeps its graph as the full unroll does
-                g = student_grad(run['net'], theta.detach().requires_grad_(True), x, y, run['precision'], create_graph=bf16)
-            theta = theta.detach() - lr * g.detach()
-        ctx.run, ctx.thetas, ctx.leaves = run, thetas, leaves   # θ₀ … θ_{N−1}: P floats each
-        ctx.save_for_backward(syn_lr)
-        return theta
-
-    @staticmethod
-    def backward(ctx, a):
-        run, leaves = ctx.run, ctx.leaves
-        syn_lr = ctx.saved_tensors[0].detach().requires_grad_(True)
-        wrt = [p for p in leaves if p.requires_grad]
-        g_lr, g_set = None, [None] * len(wrt)
-        add = lambda s, g: g if s is None else (s if g is None else s + g)
-        for (idx, hs, ds), theta in zip(reversed(run['plan']), reversed(ctx.thetas)):
-            with torch.enable_grad():
-                t = theta.detach().requires_grad_(True)
-                nxt = student_step(run['net'], run['param'], t, syn_lr, idx, hs, ds, run['strategy'], run['precision'], run['hal_draw'])
-                a, gl, *gs = torch.autograd.grad(nxt, [t, syn_lr, *wrt], a, allow_unused=True)
-            g_lr, g_set = add(g_lr, gl), [add(s, g) for s, g in zip(g_set, gs)]
-        it = iter(g_set)
-        return (None, a if ctx.needs_input_grad[1] else None, g_lr, *[next(it) if p.requires_grad else None for p in leaves])
-
-def adjoint_unroll(net, param, theta0: torch.Tensor, syn_lr: torch.Tensor, plan: list, strategy: str = DSA_STRATEGY,
-                   precision: str = 'fp32', hal_draw: str = 'image') -> torch.Tensor:
-    "θ_N of `unroll_student(..., memory='adjoint')`: no graph kept between steps, the exact gradient by the adjoint."
-    run = dict(net=net, param=param, plan=list(plan), strategy=strategy, precision=precision, hal_draw=hal_draw)
-    return _AdjointUnroll.apply(run, theta0, syn_lr, *param.parameters())
-
-# %% ../nbs/20_objectives.ipynb #37f21786
-def unroll_student(net, param, theta0: torch.Tensor, syn_lr: torch.Tensor,
-                   plan: list,            # [(idx, hal_seed, dsa_seed)] per student step
-                   strategy: str = DSA_STRATEGY,
-                   memory: str = 'full',  # one of MTT_MEMORY: 'full' keeps every step's graph; 'checkpoint' and 'adjoint' recompute
-                   precision: str = 'fp32', # 'fp32' or 'bf16' (see `resolve_precision`)
-                   hal_draw: str = 'image'): # 'batch' or 'image' (see `student_step`)
-    "Unroll the student over `plan`; differentiable w.r.t. the synthetic set and `syn_lr`."
-    memory = check_choice('memory', memory, MTT_MEMORY)
-    precision = check_choice('precision', precision, ('fp32', 'bf16'))
-    if memory == 'adjoint': return adjoint_unroll(net, param, theta0, syn_lr, plan, strategy, precision, hal_draw)
-    theta = theta0.detach().clone().requires_grad_(True)
-    for idx, hs, ds in plan:
-        if memory == 'full': theta = student_step(net, param, theta, syn_lr, idx, hs, ds, strategy, precision, hal_draw)
-        else: theta = checkpoint(student_step, net, param, theta, syn_lr, idx, hs, ds, strategy, precision, hal_draw, use_reentrant=False)
-    return theta
-
-# %% ../nbs/20_objectives.ipynb #93ac7f8d
-def student_plan(n_items: int,           # len(param)
-                 syn_steps: int,
-                 batch_syn: int | None,  # None: every item each step
-                 generator: torch.Generator,
-                 dsa_on: bool = True):
-    "Random minibatches (reshuffled when used up), hallucinator and DSA seeds for each student step."
-    b, plan, chunks = batch_syn or n_items, [], []
-    for _ in range(syn_steps):
-        if not chunks: chunks = list(torch.randperm(n_items, generator=generator).split(b))
-        plan.append((chunks.pop(0), draw_seed(generator), draw_seed(generator) if dsa_on else None))
-    return plan
-
-# %% ../nbs/20_objectives.ipynb #9b9df354
-class TrajectoryMatching(Objective):
-    "MTT: the student trained on synthetic data must follow an expert's trajectory."
-    name = 'mtt'
-    _lr_keys = ('lr_img', 'lr_hallucinator', 'lr_lr', 'lr_teacher', 'momentum', 'haba_momentum', 'haba_lr_momentum')
-    def __init__(self, cfg: MTTConfig, real, model='ConvNet', device='cpu', generator=None):
-        super().__init__(cfg, real, model, device, generator)
-        check_choice('hal_draw', cfg.hal_draw, ('batch', 'image'))
-        self.memory = check_choice('memory', cfg.memory, MTT_MEMORY)
-        self.precision = resolve_precision(cfg.precision, self.device)
-        if cfg.expert_dir is None:
-            raise TrajectoryError("MTT needs expert trajectories but no expert_dir was given",
-                                  f"make them, then pass expert_dir: {experts_command(real.name, '<folder>', model, real.zca is not None, cfg.net_kw, held_out=held_out_of(real))}")
-        self.meta, files = check_trajectories(cfg.expert_dir, real, model, cfg.net_kw,
-                                              cfg.max_start_epoch - 1 + cfg.expert_epochs)
-        self.experts = [f.name for f in files]
-        self.experts_info = experts_info(cfg.expert_dir, self.meta, real)
-        self.net = get_network(model, real.channels, real.num_classes, self.im_size, **cfg.net_kw).to(self.device).train()
-        if flatten_params(self.net).numel() != self.meta['n_params']:
-            raise TrajectoryError(f"trajectories in {cfg.expert_dir} hold {self.meta['n_params']} parameters but "
-                                  f"{model} {cfg.net_kw} has {flatten_params(self.net).numel()}",
-                                  f"make trajectories for this network: {experts_command(real.name, cfg.expert_dir, model, real.zca is not None, cfg.net_kw, held_out=held_out_of(real))}")
-        self.net = self.with_layers(self.net)
-        self.syn_lr = nn.Parameter(torch.tensor(float(cfg.lr_teacher), device=self.device))
-
-    def parameters(self) -> list: return [self.syn_lr]
-
-    def with_layers(self, net: nn.Module) -> nn.Module:
-        "fp32 students: instance norm, ReLU and pooling by hand as configured; bf16 keeps autocast's own ops."
-        cfg = self.cfg
-        return analytic_layers(net, cfg.analytic_norm, cfg.analytic_relu_pool, cfg.analytic_conv) if self.precision == 'fp32' else net
-
-    def after_step(self, param, real, step: int) -> None:
-        "HaBa sets: clamp syn_lr at >= `haba_min_syn_lr` (HaBa's code); plain sets leave it free (MTT's code)."
-        if hasattr(param, 'bank') and self.cfg.haba_min_syn_lr:
-            with torch.no_grad(): self.syn_lr.clamp_(min=self.cfg.haba_min_syn_lr)
-
-    def expert_params(self, expert: int, epoch: int) -> torch.Tensor:
-        "Flat parameters of one expert at one epoch, read lazily from its file."
-        from safetensors import safe_open
-        path = Path(self.cfg.expert_dir) / self.experts[expert]
-        try:   # safetensors never unpickles: a planted pickle or a torn file is just unreadable
-            with safe_open(str(path), 'pt') as f: return f.get_tensor(f'epoch_{epoch:04d}').to(self.device)
-        except Exception as e:
-            raise TrajectoryError(f"expert trajectory {path} is unreadable or incomplete ({type(e).__name__}: {str(e)[:120]})",
-                                  f"delete {path.name} and run again: {experts_command(self.meta['dataset'], self.cfg.expert_dir, self.meta['model'], self.meta['zca'], self.meta['net_kw'], self.meta['epochs'], held_out=self.meta.get('held_out'))} "
-                                  "(finished experts are skipped, the missing one is retrained)") from None
-
-    def loss(self, param, real, step: int) -> torch.Tensor:
-        "Normalised distance between the unrolled student and the expert M epochs later."
-        cfg = self.cfg
-        e = int(torch.randint(len(self.experts), (1,), generator=self.gen))
-        t = int(torch.randint(cfg.max_start_epoch, (1,), generator=self.gen))
-        start, target = self.expert_params(e, t), self.expert_params(e, t + cfg.expert_epochs)
-        plan = student_plan(len(param), cfg.syn_steps, cfg.batch_syn, self.gen, cfg.dsa)
-        theta = unroll_student(self.net, param, start, self.syn_lr, plan, cfg.dsa_strategy, self.memory, self.precision, cfg.hal_draw)
-        return trajectory_loss(theta, start, target)
-
-    def state_dict(self) -> dict:
-        return {**Objective.state_dict(self), 'syn_lr': self.syn_lr.detach().clone(), 'experts': list(self.experts)}
-
-    def load_state_dict(self, sd: dict) -> None:
-        Objective.load_state_dict(self, sd)
-        with torch.no_grad(): self.syn_lr.copy_(sd['syn_lr'])   # in place: optimisers keep their reference
-        self.experts = list(sd['experts'])
-
 # %% ../nbs/20_objectives.ipynb #08f2f650
 OBJECTIVES = ('dc', 'dsa', 'dm', 'mtt')
 
@@ -524,6 +280,7 @@ def get_objective(name: str,               # one of OBJECTIVES
                   **kw) -> Objective:      # config fields (see DCConfig, DMConfig, MTTConfig) or network args
     "Build a distillation objective with the reference defaults for `ipc`."
     name = check_choice('objective', name, OBJECTIVES)
+    from haba_nb.mtt import TrajectoryMatching, MTTConfig, _MTT_IPC   # imported here: haba_nb.mtt builds on this module
     net_kw = dict(kw.pop('net_kw', {}) or {}); net_kw.update({k: kw.pop(k) for k in _NET_KEYS if k in kw})
     cls, base = {'dc': (GradientMatching, DCConfig), 'dsa': (GradientMatching, DCConfig),
                  'dm': (DistributionMatching, DMConfig), 'mtt': (TrajectoryMatching, MTTConfig)}[name]
@@ -547,3 +304,18 @@ def get_objective(name: str,               # one of OBJECTIVES
     bad = sorted(set(kw) - fields)
     if bad: raise ConfigError(f"unknown option(s) {bad} for objective {name!r}", f"use some of: {', '.join(sorted(fields | set(_NET_KEYS)))}")
     return cls(base(**{**defaults, **kw, 'net_kw': net_kw}), real, model, device, generator)
+
+# %% ../nbs/20_objectives.ipynb #5b1e0a0a
+_MTT_NAMES = ('MTTConfig', '_MTT_IPC', 'PRECISIONS', 'MTT_MEMORY', 'native_bf16', 'resolve_precision', 'trajectory_loss',
+              'student_batch', 'student_grad', 'student_step', 'adjoint_unroll', 'unroll_student', 'student_plan', 'TrajectoryMatching')
+
+def __getattr__(name: str):
+    "MTT's names stay importable from here, looked up in `haba_nb.mtt` on first use (it imports this module, so not at load)."
+    if name in _MTT_NAMES:
+        from haba_nb import mtt
+        return getattr(mtt, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+from .experts import (TRAJ_FORMAT, expert_path, experts_command, _pid_alive, lock_is_stale, claim_expert,
+                             canonical_net_kw, _expert_meta, train_expert, _check_or_write_meta, train_experts,
+                             _progress_bar, experts_main, check_trajectories, held_out_of, experts_info)
+
