@@ -155,7 +155,7 @@ def _will_run(node) -> bool:
     "Whether the running backward pass will call `node` (True where autograd cannot say, so nothing needed is skipped)."
     if node is None: return False
     try: return torch._C._will_engine_execute_node(node)
-    except RuntimeError: return True   # a leaf tensor under autograd.grad(): not answerable
+    except RuntimeError: return True   # raised for a leaf that autograd.grad() was asked for (measured): it is needed
 
 class _ConvBackward(torch.autograd.Function):
     "(dx, dW, db) of a convolution by PyTorch's kernels; its own backward is four convolutions (see above)."
