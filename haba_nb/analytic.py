@@ -143,9 +143,11 @@ def _conv_backward(gy, x, W, conf, mask, bias: bool = False):
     s, p, d = conf
     return torch.ops.aten.convolution_backward(gy, x, W, [W.shape[0]] if bias else None, s, p, d, False, [0] * len(s), 1, list(mask))
 
+def _by_fold(W) -> bool: return W.shape[1] <= _FOLD_MAX_CHANNELS   # input gradients by GEMM + fold, not oneDNN
+
 def _conv_input_grad(gy, x, W, conf):
     "dx of `conv2d(x, W, ·, *conf)` at output gradient `gy` (a transposed convolution; `x` gives the shape)."
-    if W.shape[1] > _FOLD_MAX_CHANNELS: return _conv_backward(gy, x, W, conf, (True, False, False))[0]
+    if not _by_fold(W): return _conv_backward(gy, x, W, conf, (True, False, False))[0]
     s, p, d = conf
     N, O = gy.shape[:2]
     cols = W.reshape(O, -1).t() @ gy.reshape(N, O, -1)            # (N, C·kh·kw, positions)
@@ -162,7 +164,7 @@ class _ConvBackward(torch.autograd.Function):
     @staticmethod
     def forward(ctx, gy, x, W, bias: bool, need_x: bool, conf):
         ctx.set_materialize_grads(False)   # an unused dx / db gets no cotangent, not a tensor of zeros
-        if need_x and W.shape[1] > _FOLD_MAX_CHANNELS: gx, gW, gb = _conv_backward(gy, x, W, conf, (True, True, bias), bias)
+        if need_x and not _by_fold(W): gx, gW, gb = _conv_backward(gy, x, W, conf, (True, True, bias), bias)
         else:
             gx = _conv_input_grad(gy, x, W, conf) if need_x else None
             _, gW, gb = _conv_backward(gy, x, W, conf, (False, True, bias), bias)
@@ -185,7 +187,7 @@ class _ConvBackward(torch.autograd.Function):
             g_gy = vb.expand_as(gy).clone() if g_gy is None else g_gy.add_(vb)
         want_x, want_W = vW is not None and ctx.needs_input_grad[1], vx is not None and ctx.needs_input_grad[2]
         g_x = g_W = None
-        if want_x and want_W and W.shape[1] > _FOLD_MAX_CHANNELS:   # one call: dx with weights v_W, dW with input v_x
+        if want_x and want_W and not _by_fold(W):   # one call: dx with weights v_W, dW with input v_x
             g_x, g_W, _ = _conv_backward(gy, vx, vW, conf, (True, True, False))
         else:
             if want_x: g_x = _conv_input_grad(gy, x, vW, conf)
