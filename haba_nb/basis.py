@@ -13,7 +13,7 @@ from .hallucinator import HallucinatorBank, frame_mask
 from .budget import basis_shape
 
 # %% auto #0
-__all__ = ['VIEW_NORMS', 'HALLUCINATE_AT', 'PlainImages', 'Bases', 'match_scale', 'FactorizedSet', 'param_from_config']
+__all__ = ['VIEW_NORMS', 'HALLUCINATE_AT', 'FRAMES', 'PlainImages', 'Bases', 'match_scale', 'FactorizedSet', 'param_from_config']
 
 # %% ../nbs/11_basis.ipynb #8358679e
 def _class_major_labels(num_classes: int, per_class: int) -> torch.Tensor:
@@ -160,6 +160,9 @@ def match_scale(v: torch.Tensor,  # views (..., C, h, w)
     um, us = u.mean((-2, -1), keepdim=True), u.std((-2, -1), keepdim=True)
     return (v - vm) / (vs + eps) * us + um
 
+# %% ../nbs/11_basis.ipynb #4e8bf597
+FRAMES = ("basis", "hallucinated")   # where a view's outer kernel//2 ring comes from
+
 # %% ../nbs/11_basis.ipynb #3a50427f
 class FactorizedSet(nn.Module):
     "HaBa's synthetic set: bases (BPC per class) × a bank of H hallucinators shared by all classes."
@@ -167,10 +170,12 @@ class FactorizedSet(nn.Module):
     def __init__(self, bases: Bases,             # the learnable bases
                  bank: HallucinatorBank,          # the hallucinators (at the image size, or at the bases' size)
                  view_norm: str = "basis",        # "basis": each view takes its basis's per-channel mean/std; "none": raw (the reference)
-                 image_size=None):                # (H, W) of the images; None: the bank's size
+                 image_size=None,                 # (H, W) of the images; None: the bank's size
+                 frame: str = "basis"):           # the outer kernel//2 ring of a view: "basis" (passed through) or "hallucinated" (the reference)
         super().__init__()
         self.bases, self.bank = bases, bank
         self.view_norm = check_choice("view_norm", view_norm, VIEW_NORMS)
+        self.frame = check_choice("frame", frame, FRAMES)
         c, h, w = bases.basis.shape[1:]
         H, W = bank.im_size if image_size is None else (int(image_size[0]), int(image_size[1]))
         if c != bank.in_channels or H % h or W % w or H // h != W // w or bank.im_size not in ((h, w), (H, W)):
@@ -203,7 +208,8 @@ class FactorizedSet(nn.Module):
                   hallucinator_init: str = "identity", # "identity" (near-identity, default) or "random" (the reference)
                   bank_mode: str = "grouped_cl", # the bank's implementation (`BANK_MODES`; "compiled": TorchInductor)
                   view_norm: str = "basis",   # "basis" (views at their basis's scale) or "none" (the reference)
-                  hallucinate_at: str = "image"): # with downsample > 1: "image" (up-sample, then hallucinate) or "basis" (the reverse)
+                  hallucinate_at: str = "image", # with downsample > 1: "image" (up-sample, then hallucinate) or "basis" (the reverse)
+                  frame: str = "basis"):      # "basis": the view's outer ring is its basis's; "hallucinated": the bank's (the reference)
         "BPC bases per class initialised from real images, plus H fresh hallucinators."
         bpc, init = check_positive("bpc", bpc), check_choice("init", init, ["real", "noise"])
         hallucinate_at = check_choice("hallucinate_at", hallucinate_at, HALLUCINATE_AT)
@@ -220,7 +226,7 @@ class FactorizedSet(nn.Module):
         at = (h, w) if hallucinate_at == "basis" else shape[1:]
         return cls(bases, HallucinatorBank(n_hallucinators, c, shape[0], at, kernel, mid_channels,
                                            mode=bank_mode, init=hallucinator_init, generator=generator, border=border),
-                   view_norm=view_norm, image_size=shape[1:])
+                   view_norm=view_norm, image_size=shape[1:], frame=frame)
 
     def _upsample(self, b):
         "Images (n, C, h, w) at the image size (bilinear up-sampling when the bases are down-sampled)."
@@ -237,10 +243,10 @@ class FactorizedSet(nn.Module):
         return self._norm(self.bank(u, hal_idx), u)
 
     def _norm(self, v, u):
-        "Views `v` (n, [H,] C, h, w) at the per-channel mean/std of their up-sampled bases `u` (n, c, h, w), when `view_norm='basis'`."
-        if self.view_norm == "none": return v
+        "Views `v` (n, [H,] C, h, w) with their bases' frame (`frame='basis'`), at the bases' per-channel mean/std (`view_norm='basis'`); `u` (n, c, h, w)."
         if v.dim() == 5: u = u[:, None]                                        # all views of each basis
-        return match_scale(v, u)
+        if self.frame == "basis": v = torch.where(frame_mask(v.shape[-2:], self.bank.kernel).to(v.device), u, v)
+        return v if self.view_norm == "none" else match_scale(v, u)
 
     def basis_views(self, idx=None):
         "All H views of the bases `idx` (all when None), differentiable: (n, H, C, h, w)."
@@ -290,7 +296,7 @@ class FactorizedSet(nn.Module):
                 "image_shape": list(self.image_shape), "num_classes": self.num_classes, "bpc": self.bpc,
                 "n_hallucinators": b.n, "kernel": b.kernel, "mid_channels": b.mid_channels,
                 "basis_channels": b.in_channels, "downsample": self.downsample, "view_norm": self.view_norm,
-                "hallucinate_at": self.hallucinate_at}
+                "hallucinate_at": self.hallucinate_at, "frame": self.frame}
 
 # %% ../nbs/11_basis.ipynb #7b6ab89d
 def param_from_config(cfg: dict) -> nn.Module: # the dict written by `.config()`
@@ -305,7 +311,8 @@ def param_from_config(cfg: dict) -> nn.Module: # the dict written by `.config()`
             bases = Bases(torch.zeros(n, *cfg["basis_shape"]), torch.zeros(n, dtype=torch.long), k)
             at = tuple(cfg["basis_shape"][1:]) if cfg.get("hallucinate_at", "image") == "basis" else (H, W)
             return FactorizedSet(bases, HallucinatorBank(cfg["n_hallucinators"], cfg["basis_channels"], C, at, cfg["kernel"], cfg["mid_channels"]),
-                                 view_norm=cfg.get("view_norm", "none"), image_size=(H, W))    # artifacts from before view_norm existed were raw
+                                 view_norm=cfg.get("view_norm", "none"), image_size=(H, W),    # artifacts from before view_norm existed were raw
+                                 frame=cfg.get("frame", "hallucinated"))                        # ... and from before `frame`, hallucinated
     except (KeyError, TypeError, ValueError) as e:
         raise ConfigError(f"parameterisation config is incomplete or malformed ({type(e).__name__}: {e})",
                           "pass the dict produced by PlainImages/FactorizedSet.config()") from e

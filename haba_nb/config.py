@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, asdict
 from .core import ConfigError, BudgetError, check_choice, check_positive, get_device, CPU_ALLOCATORS
 from .data import DATASETS
 from .networks import MODELS
-from .basis import VIEW_NORMS, HALLUCINATE_AT
+from .basis import VIEW_NORMS, HALLUCINATE_AT, FRAMES
 from .hallucinator import BANK_MODES
 from .budget import max_bpc, haba_floats, plain_floats
 from .contrastive import ContrastiveConfig
@@ -20,12 +20,14 @@ from .runs import config_fingerprint
 from . import runs as _runs
 
 # %% auto #0
-__all__ = ['PARAMETERISATIONS', 'INITS', 'RESUMABLE_CHANGES', 'BudgetConfigError', 'DistillConfig', 'resolve_bpc', 'config_diff',
-           'distill_fingerprint', 'effective_grad_clip', 'effective_hallucinator_clip', 'effective_cpu_allocator',
-           'mtt_memory_warning', 'resolve_lrs', 'check_real_init']
+__all__ = ['PARAMETERISATIONS', 'HALLUCINATOR_OPTIMIZERS', 'INITS', 'RESUMABLE_CHANGES', 'HALLUCINATOR_ADAM_LR',
+           'BudgetConfigError', 'DistillConfig', 'resolve_bpc', 'config_diff', 'distill_fingerprint',
+           'effective_grad_clip', 'effective_hallucinator_clip', 'effective_cpu_allocator', 'mtt_memory_warning',
+           'resolve_lrs', 'check_real_init']
 
 # %% ../nbs/21_config.ipynb #e67907a5
 PARAMETERISATIONS = ("plain", "haba")
+HALLUCINATOR_OPTIMIZERS = ("adam", "sgd")
 INITS = ("real", "noise")
 
 class BudgetConfigError(ConfigError, BudgetError):
@@ -49,6 +51,7 @@ class DistillConfig:
     hallucinator_init: str = "identity" # 'identity' (near-identity + noise, our default) or 'random' (the reference code's)
     bank_mode: str = "grouped_cl"       # hallucinator bank implementation (`BANK_MODES`): 'compiled' = TorchInductor kernel
     view_norm: str = "basis"            # 'basis': every view at its basis's per-channel mean/std (`basis.match_scale`); 'none': raw (reference)
+    frame: str = "basis"                # a view's outer kernel//2 ring: 'basis' (passed through, `basis.FRAMES`) or 'hallucinated' (reference)
     basis_channels: int | None = None   # channels of a basis (None: image channels; 1: single-channel bases)
     downsample: int = 1                 # IDC-style storage at 1/f size: HaBa's bases, or plain ipc·f² images per class
     hallucinate_at: str = "image"       # HaBa with downsample > 1: 'image' (up-sample the bases, then hallucinate) or 'basis' (hallucinate at 1/f size, cheaper hallucinators)
@@ -58,7 +61,8 @@ class DistillConfig:
     width: int = 32                     # its width, also of the ConvNets evaluated (paper: 128)
     depth: int = 3                      # its depth
     lr_img: float | None = None         # lr of images / bases (None: `objective.default_lrs()`)
-    lr_hallucinator: float | None = None # lr of the hallucinators (None: objective default, else lr_img)
+    lr_hallucinator: float | None = None # lr of the hallucinators (None: `HALLUCINATOR_ADAM_LR` for 'adam'; for 'sgd' the objective's default)
+    hallucinator_optimizer: str = "adam" # 'adam': per-weight steps of ~lr whatever the gradient's size (see "Learning rates"); 'sgd': the image optimiser's, as HaBa's code
     lr_lr: float | None = None          # lr of MTT's learned synthetic lr (None: objective default)
     lr_adversary: float | None = None   # lr of the adversary (None: `contrastive.lr`, 1e-2)
     momentum: float | None = None       # SGD momentum of images, bases, hallucinators, syn_lr (None: objective default; DC/DM/MTT use 0.5, MTT + HaBa 0.95 and 0.9 for syn_lr)
@@ -107,9 +111,11 @@ class DistillConfig:
         self.eval_models = tuple(check_choice("eval model", m, MODELS) for m in self.eval_models)
         self.init = check_choice("init", self.init, INITS)
         self.hallucinator_init = check_choice("hallucinator_init", self.hallucinator_init, ("identity", "random"))
+        self.hallucinator_optimizer = check_choice("hallucinator_optimizer", self.hallucinator_optimizer, HALLUCINATOR_OPTIMIZERS)
         self.cpu_allocator = check_choice("cpu_allocator", self.cpu_allocator, ("auto", *CPU_ALLOCATORS))
         self.bank_mode = check_choice("bank_mode", self.bank_mode, BANK_MODES)
         self.view_norm = check_choice("view_norm", self.view_norm, VIEW_NORMS)
+        self.frame = check_choice("frame", self.frame, FRAMES)
         self.hallucinate_at = check_choice("hallucinate_at", self.hallucinate_at, HALLUCINATE_AT)
         self.eval_precision = check_choice("eval_precision", self.eval_precision, PRECISIONS)
         self.eval_compile = check_choice("eval_compile", self.eval_compile, COMPILE_MODES)
@@ -175,6 +181,7 @@ def distill_fingerprint(cfg: DistillConfig) -> str:
     return config_fingerprint(cfg, RESUMABLE_CHANGES)
 
 
+
 # %% ../nbs/21_config.ipynb #c9980452
 def effective_grad_clip(cfg) -> float | None:
     "The clip on the whole synthetic set's gradient norm: `cfg.grad_clip` (None or 0: off)."
@@ -213,6 +220,8 @@ def mtt_memory_warning(cfg,                      # the run's `DistillConfig`
             f"or with cpu_allocator='system'")
 
 # %% ../nbs/21_config.ipynb #27cab3e1
+HALLUCINATOR_ADAM_LR = 1e-3   # per-weight step of the hallucinators' Adam (chosen on the validation split; see above)
+
 def resolve_lrs(cfg: DistillConfig, # the run's config
                 objective           # the objective (its `default_lrs()` fills what cfg leaves None)
                ) -> dict:
@@ -221,12 +230,15 @@ def resolve_lrs(cfg: DistillConfig, # the run's config
     lr_img = cfg.lr_img if cfg.lr_img is not None else d.get("lr_img", 1.0)
     mom = d.get("momentum", 0.5)
     mom_set, mom_lr = (d.get("haba_momentum", mom), d.get("haba_lr_momentum", mom)) if cfg.factorised else (mom, mom)  # MTT: each side its reference
-    return {"lr_img": float(lr_img),
-            "lr_hallucinator": float(cfg.lr_hallucinator if cfg.lr_hallucinator is not None else d.get("lr_hallucinator", lr_img)),
-            "lr_lr": float(cfg.lr_lr if cfg.lr_lr is not None else d.get("lr_lr", 1e-5)),
+    if cfg.momentum is not None: mom, mom_set, mom_lr = (cfg.momentum,) * 3
+    lr_set = lr_img * (1 - mom_set) / (1 - mom)            # the same lr/(1 − m) as plain images (see above)
+    adam = cfg.factorised and cfg.hallucinator_optimizer == "adam"
+    lr_hal = cfg.lr_hallucinator if cfg.lr_hallucinator is not None else (HALLUCINATOR_ADAM_LR if adam else d.get("lr_hallucinator", lr_img) * (1 - mom_set) / (1 - mom))
+    return {"lr_img": float(lr_set), "lr_img_plain": float(lr_img),
+            "lr_hallucinator": float(lr_hal),
+            "lr_lr": float((cfg.lr_lr if cfg.lr_lr is not None else d.get("lr_lr", 1e-5)) * (1 - mom_lr) / (1 - mom)),
             "lr_adversary": float(cfg.lr_adversary if cfg.lr_adversary is not None else cfg.contrastive.lr),
-            "momentum": float(cfg.momentum if cfg.momentum is not None else mom_set),
-            "momentum_lr": float(cfg.momentum if cfg.momentum is not None else mom_lr)}
+            "momentum": float(mom_set), "momentum_lr": float(mom_lr)}
 
 # %% ../nbs/21_config.ipynb #6c2f9b31
 def check_real_init(cfg: DistillConfig, # the run's config

@@ -123,7 +123,7 @@ def _build(cfg: DistillConfig, real, device, gen, objective=None) -> tuple[_Run,
                                         mid_channels=cfg.hallucinator_channels, basis_channels=cfg.basis_channels,
                                         downsample=cfg.downsample, init=cfg.init, generator=gen,
                                         hallucinator_init=cfg.hallucinator_init, bank_mode=cfg.bank_mode, view_norm=cfg.view_norm,
-                                        hallucinate_at=cfg.hallucinate_at)
+                                        hallucinate_at=cfg.hallucinate_at, frame=cfg.frame)
     else: param = PlainImages.from_real(real, cfg.ipc, init=cfg.init, generator=gen, downsample=cfg.downsample)
     param = param.to(device)
     if objective is None:
@@ -136,7 +136,10 @@ def _build(cfg: DistillConfig, real, device, gen, objective=None) -> tuple[_Run,
                               depth=cfg.adversary_depth).to(device)
     lrs = resolve_lrs(cfg, objective); sgd = lambda ps, lr, m: torch.optim.SGD(ps, lr=lr, momentum=m)
     opts = {"images": sgd(list(param.bases.parameters() if cfg.factorised else param.parameters()), lrs["lr_img"], lrs["momentum"])}
-    if cfg.factorised: opts["hallucinators"] = sgd(list(param.bank.parameters()), lrs["lr_hallucinator"], lrs["momentum"])
+    if cfg.factorised:
+        hal = list(param.bank.parameters())
+        opts["hallucinators"] = (torch.optim.Adam(hal, lr=lrs["lr_hallucinator"]) if cfg.hallucinator_optimizer == "adam"
+                                 else sgd(hal, lrs["lr_hallucinator"], lrs["momentum"]))
     extra = list(objective.parameters()) if hasattr(objective, "parameters") else []
     if extra: opts["syn_lr"] = sgd(extra, lrs["lr_lr"], lrs["momentum_lr"])
     if adversary is not None: opts["adversary"] = sgd(list(adversary.parameters()), lrs["lr_adversary"], cfg.contrastive.momentum)
@@ -156,6 +159,11 @@ def _adv_key(k: str) -> str:
     "Record key of an `adversary_step` stat: l_adv → adv_loss, l_cls → adv_cls, ..."
     k = k[2:] if k.startswith("l_") else k
     return "adv_loss" if k == "adv" else f"adv_{k}"
+
+def _kernel_stats(before: list, after: list) -> dict:
+    "The hallucinators' kernel norm after a step and the step's size relative to the norm before it (`hal_norm`, `hal_step`)."
+    n0 = param_norm(before)
+    return {"hal_norm": param_norm(after), "hal_step": param_norm([a.detach() - b for a, b in zip(after, before)]) / max(n0, 1e-12)}
 
 def _iteration(run: _Run, real, cfg: DistillConfig, step: int, recent) -> dict:
     "One distillation iteration (0-based `step`): losses, checks, steps; returns the record (without time/eval)."
@@ -177,8 +185,11 @@ def _iteration(run: _Run, real, cfg: DistillConfig, step: int, recent) -> dict:
         torch.nn.utils.clip_grad_norm_(run.param.bank.parameters(), hclip)
     if (clip := effective_grad_clip(cfg)) is not None: torch.nn.utils.clip_grad_norm_(params, clip)
     before = param_norm(params)
+    kernels = [run.param.bank.enc_w, run.param.bank.dec_w] if cfg.factorised else []
+    k0 = [w.detach().clone() for w in kernels]
     for k, o in run.opts.items():
         if k != "adversary": o.step()
+    if kernels: rec.update(_kernel_stats(k0, kernels))
     if (why := step_problem(before, param_norm(params), cfg.max_loss_ratio)): raise _Diverged("synthetic parameters", why)
     if (why := scale_problem(run.param, run.real_scale, (cfg.max_std_ratio, cfg.max_abs_ratio), step)): raise _Diverged("synthetic set", why)
     run.objective.after_step(run.param, real, step)

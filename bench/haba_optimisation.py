@@ -1,0 +1,56 @@
+"""Does HaBa learn? Plain vs HaBa at equal storage on digits (quick tier), HaBa with today's defaults and with the
+optimisation it had before (hallucinators on the image SGD, the frame hallucinated), scored on the VALIDATION split.
+Prints a table and saves bench/results/haba_optimisation.json.
+Usage: PYTHONPATH=. python bench/haba_optimisation.py [--ipcs 2 10] [--objectives dc dsa dm mtt] [--seeds 2] [--eval-seeds 3]"""
+import argparse, json, statistics as st, subprocess, tempfile, time
+from pathlib import Path
+import torch
+from haba_nb.data import load_dataset
+from haba_nb.distill import distill
+from haba_nb.evaluate import evaluate_synset
+from haba_nb.coreset import select_coreset
+from haba_nb.experiment import experiment_config, _distill_config, _eval_cfg, resolve_experts, storage_summary
+
+VARIANTS = {'plain': ('plain', {}), 'haba': ('haba', {}),
+            'haba, before (SGD hallucinators, hallucinated frame)': ('haba', {'hallucinator_optimizer': 'sgd', 'frame': 'hallucinated'})}
+
+def cell(real, pool, val, obj, par, ipc, seed, kw, eval_seeds):
+    "One distilled (or random) set, evaluated on the validation split; returns the accuracies and what the set stores."
+    c = experiment_config(objective=obj, parameterisation=par, ipc=ipc, seed=seed, tier='quick', out_dir=tempfile.mkdtemp(),
+                          train_experts=obj == 'mtt', **kw)
+    lr, extra = None, {}
+    if obj == 'random': p = select_coreset(obj, pool, ipc, seed=seed)
+    else:
+        dc = _distill_config(c, Path(c.out_dir)/'distill', resolve_experts(c, pool, progress=False)); dc.progress = False
+        d = distill(dc, real=real); p, lr = d.param, d.syn_lr
+        x, _ = p.materialize(); extra = {'std_ratio': float(x.std() / pool.x_train.std())}
+        if d.history and 'hal_norm' in d.history[-1]: extra.update(hal_norm=d.history[-1]['hal_norm'], hal_step=d.history[-1]['hal_step'])
+    r = evaluate_synset(p.cpu(), val, _eval_cfg(c), n_seeds=eval_seeds, lr=lr, seed=1000)
+    return r['accs'], storage_summary(p.cpu(), real, ipc=ipc), extra
+
+def main():
+    ap = argparse.ArgumentParser(); ap.add_argument('--ipcs', type=int, nargs='+', default=[2, 10])
+    ap.add_argument('--objectives', nargs='+', default=['dc', 'dsa', 'dm', 'mtt']); ap.add_argument('--seeds', type=int, default=2)
+    ap.add_argument('--eval-seeds', type=int, default=3); ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--out', default=str(Path(__file__).parent/'results'/'haba_optimisation.json'))
+    a = ap.parse_args(); torch.set_num_threads(a.threads)
+    real = load_dataset('digits'); pool, val = real.split_validation(None, seed=0)
+    rows = []
+    print("| objective | ipc | set | validation accuracy (%) | floats vs plain | images' std / real | s |\n|---|---|---|---|---|---|---|")
+    for ipc in a.ipcs:
+        for obj in ['random', *a.objectives]:
+            for name, (par, kw) in (VARIANTS.items() if obj != 'random' else [('plain', ('plain', {}))]):
+                t, accs, extras = time.time(), [], []
+                for s in range(a.seeds):
+                    acc, storage, extra = cell(real, pool, val, obj, par, ipc, s, kw, a.eval_seeds); accs += acc; extras.append(extra)
+                row = dict(objective=obj, ipc=ipc, set=name, mean=st.mean(accs), std=st.stdev(accs), accs=accs,
+                           floats=storage['stored_floats'], budget_floats=storage['budget_floats'], seconds=time.time() - t,
+                           **{k: st.mean(e[k] for e in extras) for k in extras[0]})
+                rows.append(row)
+                print(f"| {obj} | {ipc} | {name} | {row['mean']:.1f} ± {row['std']:.1f} | {row['floats'] / row['budget_floats']:.2f}× "
+                      f"| {row.get('std_ratio', 1.0):.2f} | {row['seconds']:.0f} |", flush=True)
+                Path(a.out).write_text(json.dumps(dict(dataset='digits', tier='quick', split='validation', distill_seeds=a.seeds,
+                    eval_seeds=a.eval_seeds, threads=a.threads, commit=subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
+                    capture_output=True, text=True).stdout.strip(), rows=rows), indent=1))
+
+if __name__ == '__main__': main()
