@@ -14,6 +14,8 @@ run_experiment; re-running skips finished ones).
 
     .venv/bin/python bench/bench_accuracy.py                      # fashionmnist, dm+dsa, ipc 1 10
     .venv/bin/python bench/bench_accuracy.py --dataset digits --iterations dm=300 dsa=100
+    .venv/bin/python bench/bench_accuracy.py --haba-params hallucinator_optimizer=sgd frame=hallucinated --tag before \
+        --out bench/results/bench_accuracy_before.json      # HaBa cells with other settings (plain cells are shared)
 """
 import argparse, json, os, sys, time
 from pathlib import Path
@@ -33,6 +35,9 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--runs', default=str(HERE.parent/'runs'/'bench_accuracy'))
     ap.add_argument('--out', default=str(HERE/'results'/'bench_accuracy.json'))
+    ap.add_argument('--haba-params', nargs='*', default=[], help='NAME=VALUE run parameters of the HaBa cells only')
+    ap.add_argument('--tag', default='', help="suffix of the HaBa cells' folders (with --haba-params)")
+    ap.add_argument('--keep-sets', default=None, help='copy each final artifact (safetensors + meta.json) into this folder')
     a = ap.parse_args()
     import torch; torch.set_num_threads(a.threads)
     from haba_nb.data import load_dataset
@@ -43,20 +48,26 @@ def main():
     for obj in a.objectives:
         for ipc in a.ipcs:
             for par in ('plain', 'haba'):
-                out = Path(a.runs)/f"{a.dataset}-{obj}-{par}-ipc{ipc}"
+                extra = dict(p.split('=', 1) for p in a.haba_params) if par == 'haba' else {}
+                out = Path(a.runs)/(f"{a.dataset}-{obj}-{par}-ipc{ipc}" + (f"-{a.tag}" if par == 'haba' and a.tag else ''))
                 done = out/'results.json'
                 if done.exists() and json.loads(done.read_text()).get('status') == 'ok':
                     r = json.loads(done.read_text())
                 else:
                     c = experiment_config(dataset=a.dataset, objective=obj, parameterisation=par, ipc=ipc,
                                           iterations=its.get(obj, 100), eval_epochs=a.eval_epochs, n_eval=a.seeds,
-                                          width=a.width, tier='quick', out_dir=str(out))
+                                          width=a.width, tier='quick', out_dir=str(out), compare=False, **extra)
                     r = run_experiment(c, real=real, figures=True)
                 acc = r['accuracy']['ConvNet']
                 rows.append(dict(objective=obj, ipc=ipc, parameterisation=par, mean=acc['mean'], std=acc['std'], accs=acc['accs'],
                                  stored_floats=r['storage']['stored_floats'], ratio_percent=r['storage']['ratio_percent'],
                                  items=r['storage']['items'], iterations=r['config']['iterations'],
                                  distill_s=r['timings'].get('distill_s'), eval_s=r['timings'].get('eval_s')))
+                rows[-1]['params'] = extra
+                if a.keep_sets:
+                    import shutil
+                    dst = Path(a.keep_sets)/out.name; shutil.rmtree(dst, ignore_errors=True); shutil.copytree(out/'artifact', dst)
+                    rows[-1]['set_dir'] = str(dst)
                 print(json.dumps(rows[-1]), flush=True)
     print(f"\n{a.dataset}: ConvNet-{a.width}, eval {a.eval_epochs} epochs × {a.seeds} seeds, CPU {a.threads} threads\n")
     print("| objective | ipc | iterations | plain (items) | haba (bases) | haba − plain | storage plain / haba (floats) | published (ConvNet-128) |")
@@ -72,7 +83,7 @@ def main():
                   f"| {d:+.1f} | {p['stored_floats']} / {h['stored_floats']} | {pub} |")
     print(f"\nHaBa >= baseline in {sum(verdict)} of {len(verdict)} cells")
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(dict(command=' '.join(['python'] + sys.argv), dataset=a.dataset, width=a.width,
+    Path(a.out).write_text(json.dumps(dict(command=' '.join(['python'] + sys.argv), dataset=a.dataset, haba_params=a.haba_params, width=a.width,
                                            eval_epochs=a.eval_epochs, seeds=a.seeds, threads=a.threads, rows=rows), indent=2))
 
 if __name__ == '__main__':

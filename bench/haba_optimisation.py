@@ -5,6 +5,7 @@ Usage: PYTHONPATH=. python bench/haba_optimisation.py [--ipcs 2 10] [--objective
 import argparse, json, statistics as st, subprocess, tempfile, time
 from pathlib import Path
 import torch
+from haba_nb.core import DivergenceError
 from haba_nb.data import load_dataset
 from haba_nb.distill import distill
 from haba_nb.evaluate import evaluate_synset
@@ -22,7 +23,9 @@ def cell(real, pool, val, obj, par, ipc, seed, kw, eval_seeds):
     if obj == 'random': p = select_coreset(obj, pool, ipc, seed=seed)
     else:
         dc = _distill_config(c, Path(c.out_dir)/'distill', resolve_experts(c, pool, progress=False)); dc.progress = False
-        d = distill(dc, real=real); p, lr = d.param, d.syn_lr
+        try: d = distill(dc, real=real)
+        except DivergenceError as e: return [], None, {'diverged': e.problem}   # a row of its own: the set left the data's scale
+        p, lr = d.param, d.syn_lr
         x, _ = p.materialize(); extra = {'std_ratio': float(x.std() / pool.x_train.std())}
         if d.history and 'hal_norm' in d.history[-1]: extra.update(hal_norm=d.history[-1]['hal_norm'], hal_step=d.history[-1]['hal_step'])
     r = evaluate_synset(p.cpu(), val, _eval_cfg(c), n_seeds=eval_seeds, lr=lr, seed=1000)
@@ -40,15 +43,20 @@ def main():
     for ipc in a.ipcs:
         for obj in ['random', *a.objectives]:
             for name, (par, kw) in (VARIANTS.items() if obj != 'random' else [('plain', ('plain', {}))]):
-                t, accs, extras = time.time(), [], []
+                t, accs, extras, storages, diverged = time.time(), [], [], [], []
                 for s in range(a.seeds):
-                    acc, storage, extra = cell(real, pool, val, obj, par, ipc, s, kw, a.eval_seeds); accs += acc; extras.append(extra)
-                row = dict(objective=obj, ipc=ipc, set=name, mean=st.mean(accs), std=st.stdev(accs), accs=accs,
-                           floats=storage['stored_floats'], budget_floats=storage['budget_floats'], seconds=time.time() - t,
-                           **{k: st.mean(e[k] for e in extras) for k in extras[0]})
+                    acc, storage, extra = cell(real, pool, val, obj, par, ipc, s, kw, a.eval_seeds)
+                    if storage is None: diverged.append(extra['diverged']); continue
+                    accs += acc; extras.append(extra); storages.append(storage)
+                row = dict(objective=obj, ipc=ipc, set=name, mean=st.mean(accs) if accs else None, std=st.stdev(accs) if len(accs) > 1 else None,
+                           accs=accs, diverged=diverged, seconds=time.time() - t,
+                           **({k: st.mean(e[k] for e in extras) for k in extras[0]} if extras else {}),
+                           **(dict(floats=storages[0]['stored_floats'], budget_floats=storages[0]['budget_floats']) if storages else {}))
                 rows.append(row)
-                print(f"| {obj} | {ipc} | {name} | {row['mean']:.1f} ± {row['std']:.1f} | {row['floats'] / row['budget_floats']:.2f}× "
-                      f"| {row.get('std_ratio', 1.0):.2f} | {row['seconds']:.0f} |", flush=True)
+                acc_s = f"{row['mean']:.1f} ± {row['std']:.1f}" if accs else "–"
+                acc_s += f" ({len(diverged)} of {a.seeds} sets diverged)" if diverged else ""
+                fl = f"{row['floats'] / row['budget_floats']:.2f}×" if storages else "–"
+                print(f"| {obj} | {ipc} | {name} | {acc_s} | {fl} | {row.get('std_ratio', 1.0):.2f} | {row['seconds']:.0f} |", flush=True)
                 Path(a.out).write_text(json.dumps(dict(dataset='digits', tier='quick', split='validation', distill_seeds=a.seeds,
                     eval_seeds=a.eval_seeds, threads=a.threads, commit=subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
                     capture_output=True, text=True).stdout.strip(), rows=rows), indent=1))

@@ -412,26 +412,36 @@ def _strip(r: dict) -> dict:
     return {k: v for k, v in r.items() if isinstance(v, (int, float, str, list, type(None)))}
 
 # %% ../nbs/22_experiment.ipynb #bc9d9d61
-def _comparison_config(c: ExperimentConfig, objective: str, parameterisation: str, out: Path) -> ExperimentConfig:
-    "The experiment `c` with another method, the same budget, seed, tier, evaluation and pool; objective settings only for the same objective."
+def _comparison_config(c: ExperimentConfig, objective: str, parameterisation: str, out: Path, downsample: int | None = None) -> ExperimentConfig:
+    "The experiment `c` with another method, the same budget, seed, tier, evaluation and pool; objective settings only for the same objective; `downsample` for IDC's control."
     d = {k: v for k, v in asdict(c).items() if k not in ('objective_options', 'objective', 'parameterisation', 'out_dir', 'compare', 'resume')}
     if objective != c.objective: d = {k: v for k, v in d.items() if k not in ('expert_dir', 'train_experts', 'n_experts', 'expert_train_epochs')}
     if objective == c.objective: d['objective_options'] = c.objective_options
+    if downsample is not None: d['distill_options'] = {**d.get('distill_options', {}), 'downsample': downsample}
     return experiment_config(**d, objective=objective, parameterisation=parameterisation, out_dir=str(out), compare=False)
+
+def _comparison_methods(c: ExperimentConfig, shape) -> list:
+    "(name, objective, parameterisation, downsample) of the rows a comparison runs: random real images, plain, + HaBa, and IDC's control where the images halve."
+    rows = [('random real images', 'random', 'plain', None), (c.objective, c.objective, 'plain', None), (f"{c.objective} + HaBa", c.objective, 'haba', None)]
+    if c.distill_options.get('downsample', 1) == 1 and shape[-1] % 2 == 0 and shape[-2] % 2 == 0:
+        rows.append((f"{c.objective}, IDC control (4× the images at half resolution)", c.objective, 'plain', 2))
+    return rows
 
 def compare_at_equal_storage(c: ExperimentConfig,  # the experiment that ran (a distillation objective)
                              res: dict,            # its `run_experiment` result
                              real=None,            # the `RealData` (else loaded again)
                              log=print             # progress lines
                             ) -> dict:
-    "Random real images, the plain objective and objective + HaBa at the same ipc budget (same pool, same evaluation seeds): rows and a table with the gain over random."
+    "Random real images, the plain objective, objective + HaBa and IDC's half-resolution control at the same ipc budget (same pool, same evaluation seeds): rows and a table with the gain over random."
+    from haba_nb.data import DATASETS
     out, rows = Path(c.out_dir)/'compare', []
-    for name, obj, par in (('random real images', 'random', 'plain'), (c.objective, c.objective, 'plain'),
-                           (f"{c.objective} + HaBa", c.objective, 'haba')):
-        if (obj, par) == (c.objective, c.parameterisation): r = res
+    spec = DATASETS[c.dataset]
+    for name, obj, par, ds in _comparison_methods(c, (spec.channels, *spec.im_size)):
+        if (obj, par, ds) == (c.objective, c.parameterisation, None): r = res
         else:
-            log(f"comparison: {name} at the same budget -> {out/obj}-{par}")
-            r = run_experiment(_comparison_config(c, obj, par, out/f"{obj}-{par}"), real=real, figures=False)
+            folder = out/(f"{obj}-{par}" + (f"-ds{ds}" if ds else ""))
+            log(f"comparison: {name} at the same budget -> {folder}")
+            r = run_experiment(_comparison_config(c, obj, par, folder, downsample=ds), real=real, figures=False)
         a = r['accuracy'][c.eval_models[0]]
         rows.append(dict(method=name, label=r['label'], storage_percent=r['storage']['ratio_percent'], mean=a['mean'], std=a['std'], accs=a['accs'],
                          floats=r['storage']['stored_floats'], budget_floats=r['storage'].get('budget_floats')))
@@ -467,6 +477,11 @@ def comparison_table(rows: list[dict], c: ExperimentConfig) -> str:
         if r['method'].endswith(' + HaBa') and (p := plain.get(r['method'][:-len(' + HaBa')])) is not None:
             said.append(f"- HaBa on {p['method']}: {r['mean'] - p['mean']:+.1f} points over plain {p['method']} "
                         f"(± {max(r['std'], p['std']):.1f} run to run), {storage_phrase(r.get('floats', 0), p.get('floats'), 'plain ' + p['method'])}.")
+    idc = next((r for r in rows if 'IDC control' in r['method']), None)
+    for r in rows:
+        if r['method'].endswith(' + HaBa') and idc is not None:
+            said.append(f"- HaBa vs the IDC control (plain images at half resolution): {r['mean'] - idc['mean']:+.1f} points "
+                        f"(± {max(r['std'], idc['std']):.1f} run to run), {storage_phrase(r.get('floats', 0), idc.get('floats'), 'the IDC control')}.")
     return "\n".join(lines + [""] + said)
 
 # %% ../nbs/22_experiment.ipynb #f018b182

@@ -13,8 +13,8 @@ from PIL import Image, ImageDraw
 from .core import ConfigError, atomic_write, check_positive
 
 # %% auto #0
-__all__ = ['MONITOR_PANELS', 'MONITOR_ALIASES', 'MONITOR_KEYS', 'MONITOR_LABELS', 'MONITOR_YAXES', 'is_headless', 'save_figure',
-           'DiversityMonitor']
+__all__ = ['MONITOR_PANELS', 'MONITOR_ALIASES', 'MONITOR_KEYS', 'MONITOR_LABELS', 'MONITOR_YAXES', 'MONITOR_LOG_KEYS',
+           'is_headless', 'save_figure', 'DiversityMonitor']
 
 # %% ../nbs/32_monitor.ipynb #cf8bc643
 def is_headless() -> bool:
@@ -28,6 +28,7 @@ def is_headless() -> bool:
 # %% ../nbs/32_monitor.ipynb #652315e7
 MONITOR_PANELS = (
     ("loss_curves", (("objective loss", ("loss",)),
+                     ("hallucinator kernels", ("hal_norm", "hal_step")),
                      ("contrastive: L_cos and adversary", ("l_cos", "adv_loss", "adv_cls", "adv_lik", "adv_con")),
                      ("synthetic lr", ("syn_lr",)),
                      ("validation accuracy (%)", ("acc_mean",)))),
@@ -43,11 +44,13 @@ MONITOR_LABELS = {"loss": "objective loss", "l_cos": "HaBa L_cos (pushes a basis
                   "syn_lr": "learned synthetic lr", "acc_mean": "accuracy on the validation split",
                   "sim_pixel": "views of one basis, pixel cosine", "sim_feature": "views of one basis, adversary-feature cosine",
                   "view_cos": "views of one basis, cosine in L_cos", "spread": "feature spread within a class",
-                  "n_eff": "effective samples per class"}   # legends in words, not record keys
+                  "n_eff": "effective samples per class", "hal_norm": "kernel norm ‖w‖",
+                  "hal_step": "step size relative to the norm, ‖Δw‖ / ‖w‖"}   # legends in words, not record keys
 MONITOR_YAXES = {"objective loss": "loss (log scale)", "contrastive: L_cos and adversary": "loss",
                  "synthetic lr": "learning rate", "validation accuracy (%)": "accuracy (%)",
                  "same-basis view similarity": "mean cosine similarity", "per-class feature spread": "mean distance to class mean",
-                 "effective samples per class": "effective samples"}
+                 "effective samples per class": "effective samples", "hallucinator kernels": "norm, relative step (log scale)"}
+MONITOR_LOG_KEYS = ("loss", "hal_norm", "hal_step")   # curves drawn on a log axis
 
 # %% ../nbs/32_monitor.ipynb #1f3fd7aa
 def _empty_figure(panels, widget: bool):
@@ -154,6 +157,7 @@ def _mpl_png(fig,              # a plotly figure of line subplots (make_subplots
     return buf.getvalue()
 
 
+
 # %% ../nbs/32_monitor.ipynb #66978b5a
 def save_figure(fig,                     # a plotly Figure / FigureWidget
                 stem: str | os.PathLike, # path without suffix; writes stem.html and stem.png
@@ -233,7 +237,7 @@ class DiversityMonitor:
             mode = "markers+lines" if key == "acc_mean" else "lines"
             fig.add_trace(go.Scatter(x=[], y=[], mode=mode, name=MONITOR_LABELS.get(key, key)), row=row, col=col)
             self._traces[key] = fig.data[-1]
-            if key in ("loss",): fig.update_yaxes(type="log", row=row, col=col)
+            if key in MONITOR_LOG_KEYS: fig.update_yaxes(type="log", row=row, col=col)
         return self._traces[key]
 
     def update(self):
@@ -272,7 +276,7 @@ class DiversityMonitor:
                                          name=MONITOR_LABELS.get(key, key),
                                          error_y=dict(type="data", array=sd.y[keep]) if sd is not None and len(sd) == len(s) else None),
                               row=p // cols + 1, col=p % cols + 1)
-                if key == "loss": fig.update_yaxes(type="log", row=p // cols + 1, col=p % cols + 1)
+                if key in MONITOR_LOG_KEYS: fig.update_yaxes(type="log", row=p // cols + 1, col=p % cols + 1)
         if title: fig.update_layout(title=dict(text=f"{title} — {name.replace('_', ' ')}", font=dict(size=14)))
         return fig
 

@@ -18,7 +18,6 @@ from .analytic import analytic_layers
 from .augment import DSA_STRATEGY
 from .objectives import Objective, draw_seed, private_dsa
 
-
 # %% auto #0
 __all__ = ['PRECISIONS', 'MTT_MEMORY', 'MTTConfig', 'native_bf16', 'resolve_precision', 'trajectory_loss', 'student_batch',
            'student_grad', 'student_step', 'adjoint_unroll', 'unroll_student', 'student_plan', 'TrajectoryMatching']

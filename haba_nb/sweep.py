@@ -146,31 +146,36 @@ def _rank(method) -> int:
     return order.index(method)
 
 def _budget(r: dict) -> str:
-    "'' for a cell within its ipc budget, else its real storage ratio ('15.4 % storage'): over-budget cells get their own column."
+    "'' for a cell within its ipc budget, else how far over it is ('1.9× the floats'), from its storage summary."
     st = r.get('storage', {})
-    return '' if st.get('within_budget', True) else f"{st['ratio_percent']:.3g} % storage"
+    if st.get('within_budget', True): return ''
+    if st.get('stored_floats') and st.get('budget_floats'): return f"{st['stored_floats'] / st['budget_floats']:.2g}× the floats"
+    return f"{st['ratio_percent']:.3g} % storage"
 
-def _col_name(d, ipc, over) -> str: return f"{d} {over}" if over else f"{d} ipc {ipc}"
+def _col_name(d, ipc) -> str: return f"{d} ipc {ipc}"
 
 def results_table(rows: list[dict], model: str = 'ConvNet') -> dict:
-    "Paper layout: rows = methods, columns = dataset × IPC (over-budget cells: × real storage), plus storage-ratio rows. Returns markdown and html."
+    "Paper layout: rows = methods (each objective with its + HaBa row under it), columns = dataset × IPC, plus storage-ratio rows; an over-budget cell says how far over. Returns markdown and html."
     import html
-    cols = sorted({(r['dataset'], r['ipc'], _budget(r)) for r in rows if r['method'] != 'whole'})
+    cols = sorted({(r['dataset'], r['ipc']) for r in rows if r['method'] != 'whole'})
     methods = _method_order({r['method'] for r in rows})
-    acc, ratio = {}, {}
+    acc, ratio, over = {}, {}, {}
     for r in rows:
         a = r.get('accuracy', {}).get(model)
         if not a: continue
-        keys = [k for k in cols if k[0] == r['dataset']] if r['method'] == 'whole' else [(r['dataset'], r['ipc'], _budget(r))]
+        keys = [k for k in cols if k[0] == r['dataset']] if r['method'] == 'whole' else [(r['dataset'], r['ipc'])]
         for k in keys:
             acc.setdefault((r['method'], k), []).extend(a['accs'])
-            kind = 'haba' if r['method'].endswith('+haba') else 'plain'
-            if r['method'] != 'whole': ratio[(kind, k)] = r['storage']['ratio_percent']
+            if r['method'] == 'whole': continue
+            ratio[(r['method'], k)] = r['storage']['ratio_percent']
+            if _budget(r): over[(r['method'], k)] = _budget(r)
+    cell = lambda m, k: _fmt(acc.get((m, k), [])) + (f" ({over[(m, k)]})" if (m, k) in over else '')
     head = ['method'] + [_col_name(*k) for k in cols]
-    body = [[m] + [_fmt(acc.get((m, k), [])) for k in cols] for m in methods]
-    for kind in ('plain', 'haba'):
-        if any((kind, k) in ratio for k in cols):
-            body.append([f"storage % ({kind})"] + [f"{ratio[(kind, k)]:.3g}" if (kind, k) in ratio else '–' for k in cols])
+    body = [[m] + [cell(m, k) for k in cols] for m in methods]
+    for kind, test in (('plain', lambda m: not m.endswith('+haba')), ('haba', lambda m: m.endswith('+haba'))):
+        vals = {k: sorted({ratio[(m, k)] for m in methods if test(m) and (m, k) in ratio}) for k in cols}
+        if any(vals.values()):
+            body.append([f"storage % ({kind})"] + [' / '.join(f"{v:.3g}" for v in vals[k]) or '–' for k in cols])
     md = "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in body])
     h = "<table>\n<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>\n"
     h += "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>\n" for r in body) + "</table>"
@@ -184,7 +189,7 @@ def cross_arch_table(rows: list[dict]) -> dict:
     groups = {}
     for r in rows:
         if r['method'] == 'whole': continue
-        ipc = _budget(r) or str(r['ipc'])        # an over-budget cell is named by its real storage
+        ipc = f"{r['ipc']} ({_budget(r)})" if _budget(r) else str(r['ipc'])   # an over-budget cell says how far over
         for m, a in r.get('accuracy', {}).items(): groups.setdefault((r['method'], r['dataset'], ipc), {}).setdefault(m, []).extend(a['accs'])
     head = ['method', 'dataset', 'ipc (or storage)'] + models
     body = [[m, d, i] + [_fmt(g.get(mm, [])) for mm in models] for (m, d, i), g in sorted(groups.items(), key=lambda kv: (kv[0][1], len(kv[0][2]), kv[0][2], _rank(kv[0][0])))]
