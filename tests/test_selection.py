@@ -19,8 +19,9 @@ def poisoned(real):
 
 def test_distill_selects_on_validation_not_test(tmp_path):
     real = load_dataset("digits")
-    a = distill(DistillConfig(out_dir=str(tmp_path/"a"), **TINY), real=real)
-    b = distill(DistillConfig(out_dir=str(tmp_path/"b"), **TINY), real=poisoned(real))
+    kw = {**TINY, "eval_epochs": 100}   # 40 epochs leave a 10-image set's networks at one score whatever the set (13.8 % each time)
+    a = distill(DistillConfig(out_dir=str(tmp_path/"a"), **kw), real=real)
+    b = distill(DistillConfig(out_dir=str(tmp_path/"b"), **kw), real=poisoned(real))
     accs = lambda r: [(h["it"], h["acc_mean"]) for h in r.history if "acc_mean" in h]
     assert accs(a) == accs(b) and len(accs(a)) == 3            # every in-loop score is the same: none came from the test split
     assert len({v for _, v in accs(a)}) > 1   # the scores inform the choice (on the poisoned split all would be 10.0)
@@ -76,4 +77,5 @@ def test_storage_over_budget_refused_unless_asked_and_labelled(tmp_path):
     assert r["label"] == f"dm+haba, {r['storage']['ratio_percent']:.3g} % storage (over ipc 10)"
     from haba_nb.sweep import results_table
     t = results_table([r])
-    assert "ipc 10" not in t["markdown"].split("\n")[0] and f"{r['storage']['ratio_percent']:.3g} % storage" in t["markdown"]
+    over = r['storage']['stored_floats'] / r['storage']['budget_floats']   # in its ipc column, saying how far over the budget it is
+    assert t["markdown"].split("\n")[0] == "| method | digits ipc 10 |" and f"({over:.2g}× the floats) |" in t["markdown"], t["markdown"]
