@@ -475,7 +475,7 @@ def comparison_table(rows: list[dict], c: ExperimentConfig) -> str:
     plain = {r['method']: r for r in rows}
     for r in rows:
         if r['method'].endswith(' + HaBa') and (p := plain.get(r['method'][:-len(' + HaBa')])) is not None:
-            said.append(f"- HaBa on {p['method']}: {r['mean'] - p['mean']:+.1f} points over plain {p['method']} "
+            said.append(f"- HaBa on {p['method']}: {r['mean'] - p['mean']:+.1f} points vs plain {p['method']} "
                         f"(± {max(r['std'], p['std']):.1f} run to run), {storage_phrase(r.get('floats', 0), p.get('floats'), 'plain ' + p['method'])}.")
     idc = next((r for r in rows if 'IDC control' in r['method']), None)
     for r in rows:
