@@ -4,7 +4,7 @@
 
 # %% ../nbs/40_sweep.ipynb #a9949240
 from __future__ import annotations
-import argparse, itertools, json, sys, time, traceback
+import argparse, html, itertools, json, sys, time, traceback
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
@@ -13,8 +13,8 @@ import hashlib
 from .experiment import experiment_config, objective_option_fields, OBJECTIVE_NAMES, METHODS
 
 # %% auto #0
-__all__ = ['NOTEBOOK', 'CORESET_ORDER', 'RESERVED', 'SweepSpec', 'cell_key', 'sweep_cells', 'cell_status', 'run_cell', 'collect',
-           'results_table', 'cross_arch_table', 'write_tables', 'run_sweep', 'main']
+__all__ = ['NOTEBOOK', 'CORESET_ORDER', 'RESERVED', 'TABLE_CSS', 'SweepSpec', 'cell_key', 'sweep_cells', 'cell_status',
+           'run_cell', 'collect', 'results_table', 'cross_arch_table', 'write_tables', 'run_sweep', 'main']
 
 # %% ../nbs/40_sweep.ipynb #98f4264e
 NOTEBOOK = Path(__file__).resolve().parent.parent/'nbs'/'run_distill.ipynb' if '__file__' in globals() else Path('run_distill.ipynb')
@@ -169,16 +169,23 @@ def results_table(rows: list[dict], model: str = 'ConvNet') -> dict:
             if r['method'] == 'whole': continue
             ratio[(r['method'], k)] = r['storage']['ratio_percent']
             if _budget(r): over[(r['method'], k)] = _budget(r)
+    import numpy as np
+    best = {k: max((np.mean(acc[(m, k)]) for m in methods if m != 'whole' and acc.get((m, k))), default=None) for k in cols}
+    is_best = lambda m, k: m != 'whole' and acc.get((m, k)) and np.mean(acc[(m, k)]) == best[k]
     cell = lambda m, k: _fmt(acc.get((m, k), [])) + (f" ({over[(m, k)]})" if (m, k) in over else '')
     head = ['method'] + [_col_name(*k) for k in cols]
     body = [[m] + [cell(m, k) for k in cols] for m in methods]
+    bold = [[False] + [bool(is_best(m, k)) for k in cols] for m in methods]   # the best mean of each column (not `whole`)
     for kind, test in (('plain', lambda m: not m.endswith('+haba')), ('haba', lambda m: m.endswith('+haba'))):
         vals = {k: sorted({ratio[(m, k)] for m in methods if test(m) and (m, k) in ratio}) for k in cols}
         if any(vals.values()):
             body.append([f"storage % ({kind})"] + [' / '.join(f"{v:.3g}" for v in vals[k]) or '–' for k in cols])
-    md = "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in body])
+    bold += [[False] * len(head)] * (len(body) - len(bold))
+    md = "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+                   + ["| " + " | ".join(f"**{c}**" if b else c for c, b in zip(r, br)) + " |" for r, br in zip(body, bold)])
     h = "<table>\n<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>\n"
-    h += "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>\n" for r in body) + "</table>"
+    h += "".join("<tr>" + "".join(f"<td><b>{html.escape(c)}</b></td>" if b else f"<td>{html.escape(c)}</td>" for c, b in zip(r, br))
+                 + "</tr>\n" for r, br in zip(body, bold)) + "</table>"
     return dict(markdown=md, html=h, columns=cols, methods=methods)
 
 # %% ../nbs/40_sweep.ipynb #16108208
@@ -199,6 +206,10 @@ def cross_arch_table(rows: list[dict]) -> dict:
     return dict(markdown=md, html=h)
 
 # %% ../nbs/40_sweep.ipynb #51da43e5
+TABLE_CSS = ("body{font-family:system-ui,sans-serif;margin:1.5em;color:#222} table{border-collapse:collapse;margin:.5em 0 1.5em} "
+             "th,td{border:1px solid #bbb;padding:.3em .7em;text-align:right;white-space:nowrap} th{background:#eef1f5} "
+             "td:first-child,th:first-child{text-align:left} tr:nth-child(even) td{background:#fafafa} b{color:#000}")
+
 def write_tables(out_root: Path) -> dict:
     "Compile every finished cell under `out_root` into tables.md and tables.html."
     cells = _current_cells(out_root)
@@ -208,7 +219,9 @@ def write_tables(out_root: Path) -> dict:
     md = f"# Results ({len(rows)} cells)\n\n## Accuracy (ConvNet, %)\n\n{main['markdown']}\n\n## Cross-architecture (%)\n\n{xa['markdown']}\n"
     if failed: md += "\n## Failed cells\n\n" + "\n".join(f"- {f}: see {f}/failure.json" for f in failed) + "\n"
     atomic_write_bytes(Path(out_root)/'tables.md', md.encode())
-    atomic_write_bytes(Path(out_root)/'tables.html', f"<html><body><h2>Accuracy (ConvNet, %)</h2>{main['html']}<h2>Cross-architecture (%)</h2>{xa['html']}</body></html>".encode())
+    atomic_write_bytes(Path(out_root)/'tables.html', (f"<html><head><meta charset='utf-8'><title>Results: {html.escape(Path(out_root).name)}</title>"
+                       f"<style>{TABLE_CSS}</style></head><body><h1>Results ({len(rows)} cells)</h1><h2>Accuracy (ConvNet, %)</h2>{main['html']}"
+                       f"<h2>Cross-architecture (%)</h2>{xa['html']}</body></html>").encode())
     return dict(markdown=md, rows=len(rows), failed=failed)
 
 # %% ../nbs/40_sweep.ipynb #a9af8997

@@ -24,6 +24,8 @@ def test_sweep_resumes_after_interrupt_and_compiles_tables(tmp_path, env):
     md = (out/'tables.md').read_text()
     assert '| random |' in md and '| herding |' in md and 'digits ipc 1' in md and 'digits ipc 5' in md
     assert 'storage % (plain)' in md and (out/'tables.html').exists()
+    page = (out/'tables.html').read_text()   # styled for reading: borders, a header, the best value of each column in bold
+    assert '<style>' in page and 'border' in page and '<th>method</th>' in page and page.count('<td><b>') >= 2, page[:2000]
 
 def test_failed_cell_is_recorded_and_sweep_goes_on(tmp_path, env):
     out = tmp_path/'sweep'
