@@ -1,7 +1,9 @@
 """Does HaBa learn? Plain vs HaBa at equal storage on digits (quick tier), HaBa with today's defaults and with the
 optimisation it had before (hallucinators on the image SGD, the frame hallucinated), scored on the VALIDATION split.
 Prints a table and saves bench/results/haba_optimisation.json.
-Usage: PYTHONPATH=. python bench/haba_optimisation.py [--ipcs 2 10] [--objectives dc dsa dm mtt] [--seeds 2] [--eval-seeds 3]"""
+Usage: PYTHONPATH=. python bench/haba_optimisation.py [--ipcs 2 10] [--objectives dc dsa dm mtt] [--seeds 2] [--eval-seeds 3]
+       [--variant NAME FIELD=VALUE ... (HaBa variants instead of the default pair; e.g. --variant adam_1e-2 lr_hallucinator=0.01)]
+       [--out bench/results/haba_optimisation_variants.json]"""
 import argparse, json, statistics as st, subprocess, tempfile, time
 from pathlib import Path
 import torch
@@ -35,14 +37,18 @@ def main():
     ap = argparse.ArgumentParser(); ap.add_argument('--ipcs', type=int, nargs='+', default=[2, 10])
     ap.add_argument('--objectives', nargs='+', default=['dc', 'dsa', 'dm', 'mtt']); ap.add_argument('--seeds', type=int, default=2)
     ap.add_argument('--eval-seeds', type=int, default=3); ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--variant', nargs='+', action='append', default=[], metavar=('NAME', 'FIELD=VALUE'),
+                    help='a HaBa variant: a name and run parameters (replaces the default haba / haba-before pair; plain is kept)')
     ap.add_argument('--out', default=str(Path(__file__).parent/'results'/'haba_optimisation.json'))
     a = ap.parse_args(); torch.set_num_threads(a.threads)
+    variants = ({'plain': ('plain', {}), **{v[0]: ('haba', dict(x.split('=', 1) for x in v[1:])) for v in a.variant}}
+                if a.variant else VARIANTS)
     real = load_dataset('digits'); pool, val = real.split_validation(None, seed=0)
     rows = []
     print("| objective | ipc | set | validation accuracy (%) | floats vs plain | images' std / real | s |\n|---|---|---|---|---|---|---|")
     for ipc in a.ipcs:
         for obj in ['random', *a.objectives]:
-            for name, (par, kw) in (VARIANTS.items() if obj != 'random' else [('plain', ('plain', {}))]):
+            for name, (par, kw) in (variants.items() if obj != 'random' else [('plain', ('plain', {}))]):
                 t, accs, extras, storages, diverged = time.time(), [], [], [], []
                 for s in range(a.seeds):
                     acc, storage, extra = cell(real, pool, val, obj, par, ipc, s, kw, a.eval_seeds)

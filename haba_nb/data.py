@@ -67,7 +67,7 @@ DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 def _missing(name, searched, expected, extra_fix="", can_download=True):
     "A `DataError` for absent files: what was searched, what was expected, how to provide it."
     fix = (f"put the files in one of the folders above (or pass data_root=... / set HABA_DATA to the folder holding them)"
-           + ("; where a network exists, load_dataset(..., download=True) fetches them" if can_download else "")
+           + ("; where a network exists, download=True fetches them (haba-run / papermill: -p download True; haba-experts: --download; Python: load_dataset(..., download=True))" if can_download else "")
            + (f"; {extra_fix}" if extra_fix else ""))
     return DataError(f"dataset {name!r} not found. Searched:\n    " + "\n    ".join(map(str, searched))
                      + "\n  Expected files: " + ", ".join(expected), fix)
@@ -77,7 +77,7 @@ def _corrupt(path, what, err=None):
     "A `DataError` for a file that exists but cannot be read: which file, why, and to replace it."
     why = f" ({type(err).__name__}: {err})" if err is not None else ""
     return DataError(f"{path} is {what}{why}",
-                     f"delete {path} and download it again (load_dataset(..., download=True) where a network exists) "
+                     f"delete {path} and download it again where a network exists (-p download True, or load_dataset(..., download=True)) "
                      f"or copy a good copy there")
 
 # %% ../nbs/01_data.ipynb #39015426
@@ -126,7 +126,7 @@ def _incomplete_root(name, data_root, folders, cls_name):
                      f"missing: {', '.join(missing)}",
                      f"copy the missing files into {root}, pass a data_root that holds all four, or leave data_root unset to search "
                      + ", ".join(map(str, [d for d in folders if d not in (root, root/cls_name/'raw')]))
-                     + f" (set HABA_DATA to add a folder); where a network exists, load_dataset(..., download=True) fetches them{deb}")
+                     + f" (set HABA_DATA to add a folder); where a network exists, download=True fetches them (haba-run / papermill: -p download True; haba-experts: --download; Python: load_dataset(..., download=True)){deb}")
 
 def _load_idx(name, roots, download, data_root=None):
     "Load MNIST / Fashion-MNIST through torchvision's class: (x_train, y_train, x_test, y_test, classes, folder)."
@@ -397,7 +397,6 @@ def auto_val_per_class(data: RealData) -> int:
     return max(1, min(50, min(len(i) for i in data.indices_class) // 10))
 
 RealData.split_validation = _split_validation
-
 
 # %% ../nbs/01_data.ipynb #ec00dad0
 def _as_display(x: torch.Tensor) -> torch.Tensor:

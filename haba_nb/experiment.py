@@ -53,6 +53,7 @@ class ExperimentConfig:
     "One cell of a results table; `None` fields take the tier's default."
     dataset: str = 'digits'          # DATASETS key (digits is embedded: no download)
     data_root: str | None = None     # folder with the dataset files (else $HABA_DATA, then the cache)
+    download: bool = False           # let torchvision download a missing dataset (svhn, cifar10/100, mnist, fashionmnist; needs a network)
     objective: str = 'dm'            # dc, dsa, dm, mtt; or a coreset (random, herding, kcenter, forgetting, nearest_mean); or whole
     parameterisation: str = 'haba'   # plain (one tensor per image) or haba (bases × hallucinators)
     ipc: int = 10                    # images per class: the storage budget
@@ -349,7 +350,7 @@ def run_experiment(c: ExperimentConfig,      # a validated config (`experiment_c
     from haba_nb.runs import make_out_dir, check_resume_overwrite
     check_resume_overwrite(c.resume, c.overwrite); out = make_out_dir(c.out_dir)
     t0 = time.time(); seed_everything(c.seed)
-    real = real if real is not None else load_dataset(c.dataset, data_root=c.data_root, zca=c.zca, device='cpu')
+    real = real if real is not None else load_dataset(c.dataset, data_root=c.data_root, download=c.download, zca=c.zca, device='cpu')
     seeds = evaluation_seeds(c)
     ecfg, res = _eval_cfg(c), dict(config=asdict(c), method=c.method, dataset=c.dataset, ipc=c.ipc, tier=c.tier,
                                    data_source=real.source or ('bundled with scikit-learn' if c.dataset == 'digits' else None),

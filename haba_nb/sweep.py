@@ -37,7 +37,7 @@ RESERVED = {'dataset': '--datasets', 'datasets': '--datasets', 'ipc': '--ipcs', 
             'parameterisation': '--parameterisations', 'parameterisations': '--parameterisations',
             'seed': '--seeds', 'seeds': '--seeds', 'tier': '--tier', 'out_dir': '--out', 'out': '--out',
             'cell_id': None, 'resume': None, 'compare': None}   # None: the sweep manages it (finished cells are skipped)
-_UNKEYED = ('out_dir', 'resume', 'data_root', 'train_experts', 'compare')   # where and how, not what: never change a number
+_UNKEYED = ('out_dir', 'resume', 'data_root', 'download', 'train_experts', 'compare')   # where and how, not what: never change a number
 
 def _check_params(params: dict):
     "Refuse `params` that the sweep sets itself, naming the flag to use instead."

@@ -247,6 +247,22 @@ def test_download_failure_is_a_dataerror(tmp_path, monkeypatch):
     assert "downloading 'mnist'" in str(e.value) and "no network" in str(e.value)
 
 
+def test_a_run_asks_for_the_download(tmp_path, monkeypatch):
+    "`-p download True` reaches torchvision's downloader through run_experiment (papermill's strings coerced); offline it is one DataError."
+    import urllib.error
+    from haba_nb.experiment import experiment_config, run_experiment
+    asked = []
+    def offline(*a, **k): asked.append(a); raise urllib.error.URLError("no network")
+    monkeypatch.setattr(torchvision.datasets.mnist, "download_and_extract_archive", offline)
+    monkeypatch.setenv("HABA_DATA", str(tmp_path/"none")); monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path/"cache"))
+    c = experiment_config(dataset="mnist", objective="random", ipc=1, download="True", out_dir=str(tmp_path/"run"))
+    assert c.download is True
+    with pytest.raises(DataError) as e: run_experiment(c, figures=False)
+    assert asked and "downloading 'mnist'" in str(e.value); n = len(asked)   # (torchvision tries each mirror)
+    with pytest.raises(DataError) as e: run_experiment(experiment_config(dataset="mnist", objective="random", ipc=1, out_dir=str(tmp_path/"r2")), figures=False)
+    assert "-p download True" in e.value.fix and len(asked) == n   # without it nothing is fetched, and the fix says how to ask
+
+
 # ---------------------------------------------------------------- ImageFolder / Tiny-ImageNet
 def write_png(p, size, color):
     p.parent.mkdir(parents=True, exist_ok=True)
