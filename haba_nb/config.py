@@ -126,6 +126,8 @@ class DistillConfig:
             if not isinstance(getattr(self, n), int) or getattr(self, n) < 0:
                 raise ConfigError(f"{n} must be an int >= 0, got {getattr(self, n)!r}", f"pass {n}=0 to switch it off, or a positive int")
         if self.bpc is not None: check_positive("bpc", self.bpc)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ConfigError(f"seed must be an int >= 0, got {self.seed!r}", "pass a non-negative int, e.g. seed=0")
         for n in ("lr_img", "lr_hallucinator", "lr_lr", "lr_adversary", "momentum"):
             if getattr(self, n) is not None: check_positive(n, getattr(self, n), float)
         for n in ("grad_clip", "hallucinator_clip"):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #bf682f47
 from __future__ import annotations
-import dataclasses, gzip, numbers, os, pickle, shutil, tempfile, zlib
+import dataclasses, gzip, numbers, os, pickle, shutil, tempfile, warnings, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
@@ -423,6 +423,8 @@ def load_dataset(name: str,               # one of `DATASETS`
         raise DataError(f"data_root {data_root} is a file, not a folder",
                         f"pass the folder that holds the {name} files (or leave data_root unset to search $HABA_DATA and the cache)")
     roots = data_roots(data_root)
+    if name == "digits" and data_root is not None:
+        warnings.warn(f"data_root={data_root!r} is not used: digits is bundled with scikit-learn and reads no files", stacklevel=2)
     if name == "digits": loaded = _load_digits()
     elif name in ("mnist", "fashionmnist"): loaded = _load_idx(name, roots, download, data_root)
     elif name in ("cifar10", "cifar100"): loaded = _load_cifar(name, roots, download)

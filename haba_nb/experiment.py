@@ -237,6 +237,9 @@ def experiment_config(**params) -> ExperimentConfig:
     if c.objective != 'whole': c.ipc = check_positive('ipc', c.ipc)
     if c.bpc is not None: c.bpc = check_positive('bpc', c.bpc)
     c.n_hallucinators = check_positive('n_hallucinators', c.n_hallucinators)
+    if isinstance(c.seed, bool) or not isinstance(c.seed, int) or c.seed < 0:
+        raise ConfigError(f"seed must be an int >= 0, got {c.seed!r} (evaluation seeds are derived from it: {EVAL_SEED_BASE} + seed × n_eval)",
+                          "pass a non-negative int, e.g. -p seed 0")
     c.hallucinator_init = check_choice('hallucinator_init', c.hallucinator_init, ('identity', 'random'))
     if isinstance(c.eval_models, str): c.eval_models = tuple(m.strip() for m in c.eval_models.split(',') if m.strip())
     for key in ('iterations', 'eval_epochs', 'n_eval', 'width', 'eval_models'):
