@@ -316,9 +316,10 @@ def run_title(c: ExperimentConfig,        # the experiment
 def storage_label(ipc: int,          # the nominal budget
                   storage: dict      # `storage_summary(..., ipc=ipc)`
                  ) -> str:
-    "How a table names a cell's budget: 'ipc 10' when the set fits it, else its real ratio, e.g. '15.4 % storage (over ipc 10)'."
+    "How a table names a cell's budget: 'ipc 10' when the set fits it, else its real storage and how far over, e.g. '15.4 % storage (1.9× ipc 10's floats)'."
     if storage.get('within_budget', True): return f"ipc {ipc}"
-    return f"{storage['ratio_percent']:.3g} % storage (over ipc {ipc})"
+    over = (f"{storage['stored_floats'] / storage['budget_floats']:.2g}× ipc {ipc}'s floats" if storage.get('budget_floats') else f"over ipc {ipc}")
+    return f"{storage['ratio_percent']:.3g} % storage ({over})"
 
 
 
