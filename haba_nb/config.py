@@ -233,10 +233,10 @@ def resolve_lrs(cfg: DistillConfig, # the run's config
     mom = d.get("momentum", 0.5)
     mom_set, mom_lr = (d.get("haba_momentum", mom), d.get("haba_lr_momentum", mom)) if cfg.factorised else (mom, mom)  # MTT: each side its reference
     if cfg.momentum is not None: mom, mom_set, mom_lr = (cfg.momentum,) * 3
-    lr_set = lr_img * (1 - mom_set) / (1 - mom)            # the same lr/(1 − m) as plain images (see above)
+    same_step = (1 - mom_set) / (1 - mom)                  # × an lr at momentum mom_set: the same lr/(1 − m) as plain images (see above)
     adam = cfg.factorised and cfg.hallucinator_optimizer == "adam"
-    lr_hal = cfg.lr_hallucinator if cfg.lr_hallucinator is not None else (HALLUCINATOR_ADAM_LR if adam else d.get("lr_hallucinator", lr_img) * (1 - mom_set) / (1 - mom))
-    return {"lr_img": float(lr_set), "lr_img_plain": float(lr_img),
+    lr_hal = cfg.lr_hallucinator if cfg.lr_hallucinator is not None else (HALLUCINATOR_ADAM_LR if adam else d.get("lr_hallucinator", lr_img) * same_step)
+    return {"lr_img": float(lr_img * same_step), "lr_img_plain": float(lr_img),
             "lr_hallucinator": float(lr_hal),
             "lr_lr": float((cfg.lr_lr if cfg.lr_lr is not None else d.get("lr_lr", 1e-5)) * (1 - mom_lr) / (1 - mom)),
             "lr_adversary": float(cfg.lr_adversary if cfg.lr_adversary is not None else cfg.contrastive.lr),

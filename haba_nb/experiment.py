@@ -19,7 +19,7 @@ from .config import PARAMETERISATIONS   # one tuple for the whole package
 # %% auto #0
 __all__ = ['OBJECTIVE_NAMES', 'METHODS', 'TIERS', 'TIER_DEFAULTS', 'EVAL_SEED_BASE', 'ExperimentConfig', 'distill_option_fields',
            'objective_option_fields', 'parameter_names', 'coerce', 'tier_experts', 'tier_objective_options',
-           'experiment_config', 'notebook_parameters', 'storage_summary', 'run_title', 'storage_label',
+           'experiment_config', 'notebook_parameters', 'storage_summary', 'run_title', 'budget_ratio', 'storage_label',
            'resolve_experts', 'evaluation_seeds', 'run_experiment', 'compare_at_equal_storage', 'storage_phrase',
            'comparison_table']
 
@@ -313,12 +313,16 @@ def run_title(c: ExperimentConfig,        # the experiment
     budget = storage_label(c.ipc, storage or {})
     return f"{c.dataset} · {c.method} · {budget} · seed {c.seed} · {c.tier} tier"
 
+def budget_ratio(storage: dict) -> float | None:
+    "A set's stored floats over its ipc budget's (`storage_summary(..., ipc=)`), or None when the summary has no budget."
+    return storage['stored_floats'] / storage['budget_floats'] if storage.get('budget_floats') and 'stored_floats' in storage else None
+
 def storage_label(ipc: int,          # the nominal budget
                   storage: dict      # `storage_summary(..., ipc=ipc)`
                  ) -> str:
     "How a table names a cell's budget: 'ipc 10' when the set fits it, else its real storage and how far over, e.g. '15.4 % storage (1.9× ipc 10's floats)'."
     if storage.get('within_budget', True): return f"ipc {ipc}"
-    over = (f"{storage['stored_floats'] / storage['budget_floats']:.2g}× ipc {ipc}'s floats" if storage.get('budget_floats') else f"over ipc {ipc}")
+    over = f"{budget_ratio(storage):.2g}× ipc {ipc}'s floats" if budget_ratio(storage) is not None else f"over ipc {ipc}"
     return f"{storage['ratio_percent']:.3g} % storage ({over})"
 
 
@@ -477,16 +481,14 @@ def comparison_table(rows: list[dict], c: ExperimentConfig) -> str:
         how = ("beats them" if d > spread else "is below them" if d < -spread else "is within the run-to-run spread of them (not a clear difference)")
         said.append(f"- {r['method']}: {r['mean']:.1f} ± {r['std']:.1f} %, {d:+.1f} points vs random real images — it {how}, "
                     f"{storage_phrase(r.get('floats', 0), r.get('budget_floats'))}.")
-    plain = {r['method']: r for r in rows}
-    for r in rows:
-        if r['method'].endswith(' + HaBa') and (p := plain.get(r['method'][:-len(' + HaBa')])) is not None:
-            said.append(f"- HaBa on {p['method']}: {r['mean'] - p['mean']:+.1f} points vs plain {p['method']} "
-                        f"(± {max(r['std'], p['std']):.1f} run to run), {storage_phrase(r.get('floats', 0), p.get('floats'), 'plain ' + p['method'])}.")
-    idc = next((r for r in rows if 'IDC control' in r['method']), None)
-    for r in rows:
-        if r['method'].endswith(' + HaBa') and idc is not None:
-            said.append(f"- HaBa vs the IDC control (plain images at half resolution): {r['mean'] - idc['mean']:+.1f} points "
-                        f"(± {max(r['std'], idc['std']):.1f} run to run), {storage_phrase(r.get('floats', 0), idc.get('floats'), 'the IDC control')}.")
+    versus = lambda r, o, head, vs, of: (f"- {head}: {r['mean'] - o['mean']:+.1f} points{' vs ' + vs if vs else ''} (± {max(r['std'], o['std']):.1f} run to run), "
+                                         f"{storage_phrase(r.get('floats', 0), o.get('floats'), of)}.")
+    by_name, idc = {r['method']: r for r in rows}, next((r for r in rows if 'IDC control' in r['method']), None)
+    for r in (r for r in rows if r['method'].endswith(' + HaBa')):
+        if (p := by_name.get(r['method'][:-len(' + HaBa')])) is not None:
+            said.append(versus(r, p, f"HaBa on {p['method']}", f"plain {p['method']}", f"plain {p['method']}"))
+        if idc is not None:
+            said.append(versus(r, idc, "HaBa vs the IDC control (plain images at half resolution)", None, "the IDC control"))
     return "\n".join(lines + [""] + said)
 
 # %% ../nbs/22_experiment.ipynb #f018b182

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .core import ConfigError, HabaError, atomic_write_json, atomic_write_bytes
 import hashlib
-from .experiment import experiment_config, objective_option_fields, OBJECTIVE_NAMES, METHODS
+from .experiment import experiment_config, objective_option_fields, OBJECTIVE_NAMES, METHODS, budget_ratio
 
 # %% auto #0
 __all__ = ['NOTEBOOK', 'CORESET_ORDER', 'RESERVED', 'TABLE_CSS', 'SweepSpec', 'cell_key', 'sweep_cells', 'cell_status',
@@ -149,14 +149,12 @@ def _budget(r: dict) -> str:
     "'' for a cell within its ipc budget, else how far over it is ('1.9× the floats'), from its storage summary."
     st = r.get('storage', {})
     if st.get('within_budget', True): return ''
-    if st.get('stored_floats') and st.get('budget_floats'): return f"{st['stored_floats'] / st['budget_floats']:.2g}× the floats"
-    return f"{st['ratio_percent']:.3g} % storage"
+    return f"{budget_ratio(st):.2g}× the floats" if budget_ratio(st) is not None else f"{st['ratio_percent']:.3g} % storage"
 
 def _col_name(d, ipc) -> str: return f"{d} ipc {ipc}"
 
 def results_table(rows: list[dict], model: str = 'ConvNet') -> dict:
     "Paper layout: rows = methods (each objective with its + HaBa row under it), columns = dataset × IPC, plus storage-ratio rows; an over-budget cell says how far over. Returns markdown and html."
-    import html
     cols = sorted({(r['dataset'], r['ipc']) for r in rows if r['method'] != 'whole'})
     methods = _method_order({r['method'] for r in rows})
     acc, ratio, over = {}, {}, {}
@@ -168,7 +166,7 @@ def results_table(rows: list[dict], model: str = 'ConvNet') -> dict:
             acc.setdefault((r['method'], k), []).extend(a['accs'])
             if r['method'] == 'whole': continue
             ratio[(r['method'], k)] = r['storage']['ratio_percent']
-            if _budget(r): over[(r['method'], k)] = _budget(r)
+            if (b := _budget(r)): over[(r['method'], k)] = b
     import numpy as np
     best = {k: max((np.mean(acc[(m, k)]) for m in methods if m != 'whole' and acc.get((m, k))), default=None) for k in cols}
     is_best = lambda m, k: m != 'whole' and acc.get((m, k)) and np.mean(acc[(m, k)]) == best[k]
@@ -191,12 +189,11 @@ def results_table(rows: list[dict], model: str = 'ConvNet') -> dict:
 # %% ../nbs/40_sweep.ipynb #16108208
 def cross_arch_table(rows: list[dict]) -> dict:
     "Rows = method @ dataset/ipc, columns = evaluation architectures (train on distilled data, test each net)."
-    import html
     models = sorted({m for r in rows for m in r.get('accuracy', {})}, key=lambda m: (m != 'ConvNet', m))
     groups = {}
     for r in rows:
         if r['method'] == 'whole': continue
-        ipc = f"{r['ipc']} ({_budget(r)})" if _budget(r) else str(r['ipc'])   # an over-budget cell says how far over
+        ipc = f"{r['ipc']} ({b})" if (b := _budget(r)) else str(r['ipc'])   # an over-budget cell says how far over
         for m, a in r.get('accuracy', {}).items(): groups.setdefault((r['method'], r['dataset'], ipc), {}).setdefault(m, []).extend(a['accs'])
     head = ['method', 'dataset', 'ipc (or storage)'] + models
     body = [[m, d, i] + [_fmt(g.get(mm, [])) for mm in models] for (m, d, i), g in sorted(groups.items(), key=lambda kv: (kv[0][1], len(kv[0][2]), kv[0][2], _rank(kv[0][0])))]
