@@ -3,7 +3,7 @@ optimisation it had before (hallucinators on the image SGD, the frame hallucinat
 Prints a table and saves bench/results/haba_optimisation.json.
 Usage: PYTHONPATH=. python bench/haba_optimisation.py [--ipcs 2 10] [--objectives dc dsa dm mtt] [--seeds 2] [--eval-seeds 3]
        [--variant NAME FIELD=VALUE ... (HaBa variants instead of the default pair; e.g. --variant adam_1e-2 lr_hallucinator=0.01)]
-       [--out bench/results/haba_optimisation_variants.json]"""
+       [--param FIELD=VALUE ... (every distilled set)] [--out bench/results/haba_optimisation_variants.json]"""
 import argparse, json, statistics as st, subprocess, tempfile, time
 from pathlib import Path
 import torch
@@ -39,10 +39,14 @@ def main():
     ap.add_argument('--eval-seeds', type=int, default=3); ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--variant', nargs='+', action='append', default=[], metavar=('NAME', 'FIELD=VALUE'),
                     help='a HaBa variant: a name and run parameters (replaces the default haba / haba-before pair; plain is kept)')
+    ap.add_argument('--param', nargs='+', default=[], metavar='FIELD=VALUE',
+                    help='run parameters for every distilled set, plain and HaBa alike (e.g. syn_steps=50)')
     ap.add_argument('--out', default=str(Path(__file__).parent/'results'/'haba_optimisation.json'))
     a = ap.parse_args(); torch.set_num_threads(a.threads)
+    common = dict(x.split('=', 1) for x in a.param)
     variants = ({'plain': ('plain', {}), **{v[0]: ('haba', dict(x.split('=', 1) for x in v[1:])) for v in a.variant}}
                 if a.variant else VARIANTS)
+    variants = {name: (par, {**common, **kw}) for name, (par, kw) in variants.items()}
     real = load_dataset('digits'); pool, val = real.split_validation(None, seed=0)
     rows = []
     print("| objective | ipc | set | validation accuracy (%) | floats vs plain | images' std / real | s |\n|---|---|---|---|---|---|---|")
@@ -64,7 +68,7 @@ def main():
                 fl = f"{row['floats'] / row['budget_floats']:.2f}×" if storages else "–"
                 print(f"| {obj} | {ipc} | {name} | {acc_s} | {fl} | {row.get('std_ratio', 1.0):.2f} | {row['seconds']:.0f} |", flush=True)
                 Path(a.out).write_text(json.dumps(dict(dataset='digits', tier='quick', split='validation', distill_seeds=a.seeds,
-                    eval_seeds=a.eval_seeds, threads=a.threads, commit=subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
+                    eval_seeds=a.eval_seeds, threads=a.threads, params=common, commit=subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
                     capture_output=True, text=True).stdout.strip(), rows=rows), indent=1))
 
 if __name__ == '__main__': main()

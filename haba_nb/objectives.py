@@ -17,9 +17,10 @@ from .analytic import analytic_layers
 from .augment import dsa, DSA_STRATEGY
 
 # %% auto #0
-__all__ = ['VIEWS', 'DM_VIEWS', 'GM_VIEWS', 'OBJECTIVES', 'draw_seed', 'fresh_network', 'synthetic_class', 'siamese_dsa',
-           'private_dsa', 'Objective', 'layer_distance', 'match_loss', 'dc_loops', 'DCConfig', 'class_gradients',
-           'GradientMatching', 'DMConfig', 'mean_embedding_distance', 'DistributionMatching', 'get_objective']
+__all__ = ['VIEWS', 'DM_VIEWS', 'GM_VIEWS', 'OBJECTIVES', 'MTT_LR_CALIBRATION', 'draw_seed', 'fresh_network', 'synthetic_class',
+           'siamese_dsa', 'private_dsa', 'Objective', 'layer_distance', 'match_loss', 'dc_loops', 'DCConfig',
+           'class_gradients', 'GradientMatching', 'DMConfig', 'mean_embedding_distance', 'DistributionMatching',
+           'image_lrs', 'get_objective']
 
 # %% ../nbs/20_objectives.ipynb #890188ee
 def draw_seed(generator: torch.Generator # the objective's generator
@@ -266,10 +267,29 @@ class DistributionMatching(Objective):
 # %% ../nbs/20_objectives.ipynb #08f2f650
 OBJECTIVES = ('dc', 'dsa', 'dm', 'mtt')
 
+MTT_LR_CALIBRATION = {'digits': 0.1}   # MTT's image lrs × this for a dataset, chosen on validation (see above)
+
 def _pixel_ratio(real, side: int) -> float:
     "The images' pixel count over a `side`×`side` reference image's, at most 1 (for lrs set at that size)."
     return min(1.0, real.im_size[0] * real.im_size[1] / side ** 2)
 _NET_KEYS = ('width', 'depth', 'norm', 'act', 'pool')
+
+def image_lrs(name: str, real) -> dict:
+    "The default lr_img / lr_hallucinator of objective `name` for `real`'s image size (the reference's, rescaled below 28-32 px)."
+    from haba_nb.mtt import MTTConfig
+    if name in ('dc', 'dsa'):
+        # DC's lr_img 0.1 was set for 28-32 px images; the matching loss's gradient per pixel grows as the image shrinks
+        # (each feature sums fewer pixels), so smaller images get a proportionally smaller lr: digits (8x8) 0.1*64/784.
+        # Measured on digits, DC plain ipc 10, 30 its: lr 0.1 -> 42.1 % (the images are wrecked), 0.01 -> 79.6 %.
+        scale, base = _pixel_ratio(real, 28), DCConfig
+    elif name == 'mtt':
+        # MTT/HaBa's lr_img 100 was set for 32x32 CIFAR; like DC's, the per-pixel gradient grows as images shrink. Measured on
+        # digits (8x8, MTT + HaBa, IPC 10, 30 its): lr 100 left the data scale in 1 iteration (std 13.6x the real images'), 10 in
+        # 3 (21.6x); 6.25 (linear in the pixel count) drifted to 3.8x, 2 to 1.5x, 1 to 1.1x. So the lrs scale with the SQUARE
+        # of the pixel-count ratio: 100 at 32x32, 58.6 at 28x28, 0.39 at 8x8 (× MTT_LR_CALIBRATION: digits 0.039).
+        scale, base = _pixel_ratio(real, 32) ** 2 * MTT_LR_CALIBRATION.get(real.name, 1.0), MTTConfig
+    else: return {}
+    return dict(lr_img=base.lr_img * scale, lr_hallucinator=base.lr_hallucinator * scale)
 
 def get_objective(name: str,               # one of OBJECTIVES
                   real,                    # `RealData`
@@ -286,20 +306,9 @@ def get_objective(name: str,               # one of OBJECTIVES
                  'dm': (DistributionMatching, DMConfig), 'mtt': (TrajectoryMatching, MTTConfig)}[name]
     defaults = {}
     if base is DCConfig:
-        # DC's lr_img 0.1 was set for 28-32 px images; the matching loss's gradient per pixel grows as the image shrinks
-        # (each feature sums fewer pixels), so smaller images get a proportionally smaller lr: digits (8x8) 0.1*64/784.
-        # Measured on digits, DC plain ipc 10, 30 its: lr 0.1 -> 42.1 % (the images are wrecked), 0.01 -> 79.6 %.
-        scale = _pixel_ratio(real, 28)
-        defaults = dict(zip(('outer_loop', 'inner_loop'), dc_loops(ipc)), dsa=(name == 'dsa'),
-                        lr_img=DCConfig.lr_img * scale, lr_hallucinator=DCConfig.lr_hallucinator * scale)
+        defaults = dict(zip(('outer_loop', 'inner_loop'), dc_loops(ipc)), dsa=(name == 'dsa'), **image_lrs(name, real))
     if base is MTTConfig:
-        # MTT/HaBa's lr_img 100 was set for 32x32 CIFAR; like DC's, the per-pixel gradient grows as images shrink. Measured on
-        # digits (8x8, MTT + HaBa, IPC 10, 30 its): lr 100 left the data scale in 1 iteration (std 13.6x the real images'), 10 in
-        # 3 (21.6x); 6.25 (linear in the pixel count) drifted to 3.8x, 2 to 1.5x, 1 to 1.1x. So the lrs scale with the SQUARE
-        # of the pixel-count ratio: 100 at 32x32, 58.6 at 28x28, 0.39 at 8x8.
-        scale = _pixel_ratio(real, 32) ** 2
-        defaults = dict(_MTT_IPC[min(_MTT_IPC, key=lambda k: abs(k - ipc))], lr_img=MTTConfig.lr_img * scale,
-                        lr_hallucinator=MTTConfig.lr_hallucinator * scale)
+        defaults = dict(_MTT_IPC[min(_MTT_IPC, key=lambda k: abs(k - ipc))], **image_lrs(name, real))
     fields = {f.name for f in dataclasses.fields(base)}
     bad = sorted(set(kw) - fields)
     if bad: raise ConfigError(f"unknown option(s) {bad} for objective {name!r}", f"use some of: {', '.join(sorted(fields | set(_NET_KEYS)))}")
@@ -318,4 +327,3 @@ def __getattr__(name: str):
 from .experts import (TRAJ_FORMAT, expert_path, experts_command, _pid_alive, lock_is_stale, claim_expert,
                              canonical_net_kw, _expert_meta, train_expert, _check_or_write_meta, train_experts,
                              _progress_bar, experts_main, check_trajectories, held_out_of, experts_info)
-
