@@ -9,29 +9,17 @@ values. Each mode runs in its own subprocess so peak RSS does not mix (the worke
 whole process's from os.wait4); all modes use the same seed, so their loss and gradients on the same draw
 are compared with memory='full's.
 
-The reference, side by side: absolute times on these VMs drift by 1.6× from day to day (memory='full' took 14.5 s/it
-in one session and 23.8 s in another), so a recorded figure alone cannot say whether we are 1.5× faster. Every run
-therefore also times a REFERENCE-LIKE process (`--reference`, on by default): memory='full' under glibc's default malloc,
-which is what HaBa's distill_fac.py does per iteration (the whole unroll kept with create_graph=True, one hallucinator
-per student step, DSA, no allocator tuning); its peak RSS (11.9–12.1 GB in two runs) matches the recorded reference's 12.8 GB. The
-table gives ratios against both: 'ref/wall' (the recorded 25 s) and 'same-day' (the reference-like row of this run).
-
-Target (issue 18; reference implementation on these machines: ~25 s/it, 12.8 GB peak RSS): the default,
-memory='adjoint' (an exact hand-written reverse pass, memory flat in syn_steps), at ≤ 16.7 s/it (1.5× faster)
-AND ≤ 4.3 GB (⅓) at once, with full's loss/gradient up to float error; 'full' is the previous default.
+The yardstick for speed and memory against HaBa's code is `bench/bench_official.py`, which runs the official
+distill_fac.py itself. This script compares our memory modes with each other, and also times a REFERENCE-LIKE
+process (`--reference`, on by default) as a diagnostic: memory='full' under glibc's malloc, the graph HaBa's
+distill_fac.py keeps each iteration (the whole unroll with create_graph=True, one hallucinator per student step,
+DSA, no allocator tuning). Its ratios ('same-day') are an emulation's, not the official code's; 'ref/wall' divides by
+a figure recorded on another day (25 s/it, 12.8 GB), kept for continuity only.
 
     .venv/bin/python bench/bench_mtt.py                 # the default and the previous default, 2 timed iterations each
     .venv/bin/python bench/bench_mtt.py --rounds 3 --out bench/results/bench_mtt_same_day.json   # alternated 3 times
-        # measured (idle VM): adjoint median 30.0 s vs reference-like 45.0 s (1.50x; fastest 1.36x), 1.9 vs 11.9 GB;
-        # again on 2026-12-01 (VM ~1.8x slower that day): 55.0 vs 79.0 s (1.44x; fastest 1.20x), bench_mtt_same_day_2.json
     .venv/bin/python bench/bench_mtt.py --modes adjoint --norms analytic,native --rounds 3 --out bench/results/bench_mtt_analytic_norm.json
-        # the default (analytic instance norm) vs the previous default (PyTorch's) vs reference-like, 2026-12-01:
-        # medians 47.7 / 49.6 / 66.6 s (1.40x / 1.34x; fastest 1.18x / 1.13x), 1.79 / 1.93 / 12.6 GB
     .venv/bin/python bench/bench_mtt.py --modes adjoint --norms all,analytic --rounds 3 --out bench/results/bench_mtt_analytic_layers.json
-        # the default (norm, ReLU and pooling by hand) vs the norm alone vs reference-like, 2026-12-01 (session 17):
-        # medians 45.9 / 54.7 / 72.8 s (1.59x / 1.33x; fastest 1.47x / 1.28x), 1.96 / 2.03 / 12.1 GB
-        # again an hour later (--modes adjoint, bench_mtt_analytic_layers_2.json): 53.9 vs 80.7 s (1.50x; fastest 1.39x), 1.81 vs 12.4 GB
-        # and a third (bench_mtt_analytic_layers_3.json): 53.4 vs 74.1 s (1.39x; fastest 1.30x), 1.86 vs 12.7 GB
     .venv/bin/python bench/bench_mtt.py --iters 1 --bpc 9
     .venv/bin/python bench/bench_mtt.py --profile       # torch.profiler table of one iteration (full)
     .venv/bin/python bench/bench_mtt.py --precisions fp32,bf16   # also the opt-in bfloat16 student forward

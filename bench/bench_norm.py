@@ -25,14 +25,7 @@ Agreement: every output of every phase against float64 group_norm (max relative 
 
 Only ratios are meaningful when other jobs share the cores (the JSON records the load average).
 
-Measured (bench/results/bench_norm.json, 1 thread, tuned allocator, load average 3.7–3.9 from other jobs):
-F.group_norm is the fastest exact formulation in total at both shapes; every other one is 0.32–0.47× its
-speed over the three phases, and 0.27–0.57× on the double backward. Only F.instance_norm's first backward is
-faster (3.8–5×), but its forward (0.2×) and double backward (0.3×) lose more; a backward written in primitive
-ops (hand_backward) keeps the fast forward but its backward and double backward are 2–4× slower: eager
-elementwise passes over a (100, 128, 32, 32) tensor cost milliseconds each, the native kernels fuse them.
-All agree with float64 to ≤ 3.3e-7. So ConvNet keeps nn.GroupNorm(C, C); a faster double backward would need
-a fused (compiled or hand-written) kernel.
+Measurements: results/README.md, "Instance norm formulations (bench_norm.py)".
 """
 from __future__ import annotations
 import argparse, json, os, statistics, sys, time
