@@ -115,7 +115,7 @@ def main(argv: list = None # command-line arguments (default: sys.argv[1:])
     from haba_nb.runs import run_lock, RunFolderError
     held = contextlib.ExitStack()
     try:
-        held.enter_context(run_lock(out_dir))                    # one haba-run per out_dir: its notebook, results, figures
+        held.enter_context(run_lock(out_dir, share=True))        # one haba-run per out_dir; its kernel shares the lock
         output.parent.mkdir(parents=True, exist_ok=True)
     except (RunFolderError, OSError) as e:
         held.close()

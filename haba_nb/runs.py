@@ -15,10 +15,11 @@ import safetensors.torch
 from .core import HabaError, ArtifactError, atomic_write, atomic_write_json
 
 # %% auto #0
-__all__ = ['LOCK_NAME', 'CHECKPOINT_FORMAT', 'RUN_FILES', 'RunFolderError', 'make_out_dir', 'lock_holder', 'lock_is_stale',
-           'acquire_lock', 'release_lock', 'run_lock', 'config_fingerprint', 'config_diff', 'list_checkpoints',
-           'newest_checkpoint_it', 'checkpoint_fingerprint', 'prune_checkpoints', 'save_checkpoint', 'read_checkpoint',
-           'load_checkpoint', 'run_files', 'discard_run', 'check_resume_overwrite', 'open_run']
+__all__ = ['LOCK_NAME', 'LOCK_TOKEN_ENV', 'CHECKPOINT_FORMAT', 'RUN_FILES', 'RunFolderError', 'make_out_dir', 'lock_holder',
+           'lock_is_stale', 'acquire_lock', 'release_lock', 'run_lock', 'config_fingerprint', 'config_diff',
+           'list_checkpoints', 'newest_checkpoint_it', 'checkpoint_fingerprint', 'prune_checkpoints', 'save_checkpoint',
+           'read_checkpoint', 'load_checkpoint', 'run_files', 'remove_paths', 'discard_run', 'check_resume_overwrite',
+           'open_run']
 
 # %% ../nbs/23_runs.ipynb #0038fd4f
 class RunFolderError(HabaError, OSError):
@@ -77,17 +78,22 @@ def _describe(holder: dict) -> str:
     cmd = f", command: {holder['command']}" if holder.get("command") else ""
     return f"pid {holder.get('pid')} on host {holder.get('host')} since {since}{cmd}"
 
-def acquire_lock(folder # a run's output folder (must exist)
+LOCK_TOKEN_ENV = "HABA_RUN_LOCK_TOKEN"   # a lock holder's token, inherited by the processes it starts (haba-run's kernel)
+
+def acquire_lock(folder,           # a run's output folder (must exist)
+                 token: str = None # written into the lock: a process whose $HABA_RUN_LOCK_TOKEN equals it shares the lock
                 ) -> Path:
-    "Take the run lock of `folder` atomically (taking over a stale one); `RunFolderError` naming the holder when it is held."
+    "Take the run lock of `folder` atomically (taking over a stale one, sharing one whose token is in our environment); `RunFolderError` naming the holder when it is held."
     lock = Path(folder)/LOCK_NAME
     me = {"pid": os.getpid(), "host": socket.gethostname(), "start": _proc_start(os.getpid()), "since": time.time(),
-          "command": " ".join(sys.argv)[:300]}
+          "command": " ".join(sys.argv)[:300], **({"token": token} if token else {})}
     for _ in range(5):
         try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             holder = lock_holder(folder)
             if holder is None: continue                             # released meanwhile: try again
+            if holder.get("token") and holder["token"] == os.environ.get(LOCK_TOKEN_ENV):
+                return lock                                         # held for us by the process that started us
             if lock_is_stale(holder):                               # its run died: take it over, atomically
                 with contextlib.suppress(FileNotFoundError): os.rename(lock, lock.with_name(f"{LOCK_NAME}.stale-{os.getpid()}"))
                 with contextlib.suppress(FileNotFoundError): os.unlink(lock.with_name(f"{LOCK_NAME}.stale-{os.getpid()}"))
@@ -108,12 +114,20 @@ def release_lock(lock: Path):
     if holder is not None and holder.get("pid") == os.getpid(): Path(lock).unlink(missing_ok=True)
 
 @contextlib.contextmanager
-def run_lock(folder # a run's output folder (created when missing)
+def run_lock(folder,              # a run's output folder (created when missing)
+             share: bool = False  # let the processes started inside the block (a kernel) take it as theirs
             ):
     "Hold the run lock of `folder` for the duration of a `with` block."
-    lock = acquire_lock(make_out_dir(folder))
+    token = os.urandom(8).hex() if share else None
+    lock = acquire_lock(make_out_dir(folder), token)
+    old = os.environ.get(LOCK_TOKEN_ENV)
+    if share: os.environ[LOCK_TOKEN_ENV] = token
     try: yield lock
-    finally: release_lock(lock)
+    finally:
+        if share:
+            if old is None: os.environ.pop(LOCK_TOKEN_ENV, None)
+            else: os.environ[LOCK_TOKEN_ENV] = old
+        release_lock(lock)
 
 # %% ../nbs/23_runs.ipynb #2d4ae219
 def _config_dict(cfg) -> dict:
@@ -266,13 +280,16 @@ def run_files(out_dir # a run's output folder
     if not ckpts and not rest: return []
     return ckpts + rest + ([out/"config.json"] if (out/"config.json").exists() else [])
 
-def _discard(out: Path) -> list[Path]:
-    "Delete a previous run's files (and leftovers of killed writes) from `out`."
-    gone = run_files(out) + list(out.glob(".ckpt-*.tmp"))
-    for p in gone:
+def remove_paths(paths: list) -> list[Path]:
+    "Delete files and folders (missing ones are fine); returns `paths`."
+    for p in map(Path, paths):
         if p.is_dir(): shutil.rmtree(p)
         else: p.unlink(missing_ok=True)
-    return gone
+    return list(paths)
+
+def _discard(out: Path) -> list[Path]:
+    "Delete a previous run's files (and leftovers of killed writes) from `out`."
+    return remove_paths(run_files(out) + list(out.glob(".ckpt-*.tmp")))
 
 def discard_run(out_dir # a run's output folder
                ) -> list[Path]:

@@ -98,8 +98,8 @@ def run_cell(cell: dict,                # one entry of `sweep_cells`
     (cell_dir/'failure.json').unlink(missing_ok=True)
     params = {k: v for k, v in cell.items() if k != 'cell_id'}
     params['out_dir'] = str(cell_dir.resolve())
-    from haba_nb.runs import list_checkpoints
-    if list_checkpoints(cell_dir/'distill'): params['resume'] = True   # an interrupted cell (same settings: same key) continues
+    from haba_nb.experiment import experiment_files
+    if experiment_files(cell_dir): params['resume'] = True   # an interrupted or failed cell (same settings: same key) continues
     params['compare'] = False                       # the sweep's tables compare the cells themselves
     nb = Path(notebook or NOTEBOOK)
     try:

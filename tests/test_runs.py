@@ -101,6 +101,30 @@ def test_second_concurrent_run_is_refused_and_the_first_is_intact(tmp_path):
     assert lock_holder(out) is None                      # released on exit
 
 
+def test_every_method_takes_the_lock_and_never_replaces_a_finished_run(tmp_path, digits):
+    "Issue 39: a coreset or 'whole' run into a finished DM run's folder (or beside a running one) is refused, nothing is replaced."
+    from haba_nb.experiment import experiment_config, run_experiment
+    from haba_nb.runs import run_lock, run_files
+    out = tmp_path/"run"
+    kw = dict(out_dir=str(out), ipc=2, iterations=2, eval_epochs=2, n_eval=1, width=16, n_hallucinators=3, device="cpu", compare=False)
+    run_experiment(experiment_config(**kw), real=digits, figures=False)                    # a finished DM + HaBa run
+    before = _files(out)
+    for m in ("random", "herding", "whole"):
+        with pytest.raises(RunFolderError) as e: run_experiment(experiment_config(**{**kw, "objective": m}), real=digits, figures=False)
+        assert ("holds another run (dm+haba on digits, ipc 2, seed 0: results.json, artifact/, distill/ (checkpoints up to iteration 2"
+                in str(e.value)), str(e.value)
+        assert "-p overwrite True" in str(e.value) and "-p resume True" in str(e.value)
+    with pytest.raises(RunFolderError, match="resume continues only the same run, and this one is random on digits"):
+        run_experiment(experiment_config(**{**kw, "objective": "random", "resume": True}), real=digits, figures=False)
+    with run_lock(out):                                                                     # as a running distillation holds it
+        with pytest.raises(RunFolderError, match="is in use by another run"):
+            run_experiment(experiment_config(**{**kw, "objective": "random", "overwrite": True}), real=digits, figures=False)
+    assert _files(out) == before and lock_holder(out) is None                              # byte-identical, lock released
+    r = run_experiment(experiment_config(**{**kw, "objective": "random", "overwrite": True}), real=digits, figures=False)
+    assert r["method"] == "random" and run_files(out/"distill") == []                      # DM's run is gone with it, not mixed in
+    assert json.loads((out/"artifact"/"meta.json").read_text())["method"] == "random"
+
+
 def test_second_haba_run_into_a_busy_out_dir_is_refused_before_its_kernel_starts(tmp_path):
     from haba_nb.runs import run_lock
     out = tmp_path/"run"
@@ -177,7 +201,7 @@ def test_haba_run_error_is_its_problem_and_fix_and_the_fix_works(tmp_path, digit
     assert r.returncode == 1
     lines = [l for l in r.stderr.strip().splitlines() if not l.startswith("[IPKernelApp]")]   # the kernel's own start-up notice
     assert "Traceback" not in r.stderr and len(lines) <= 4, r.stderr
-    assert "holds another run (checkpoints up to iteration 2" in r.stderr and r.stderr.count("How to fix:") == 1
+    assert "holds another run (dm+haba on digits, ipc 2, seed 5: distill/ (checkpoints up to iteration 2" in r.stderr and r.stderr.count("How to fix:") == 1
     assert f"the full traceback is in {out/'run_distill.ipynb'}" in r.stderr
     assert "Traceback" in (out/"run_distill.ipynb").read_text()
     r = subprocess.run(_haba_run(out, "-p", "overwrite", "True"), env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=300)
