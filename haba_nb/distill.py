@@ -371,10 +371,10 @@ def _distill(cfg: DistillConfig, out: Path, t_start: float, callback, resume: bo
     resumed_from = start if loaded else None
     atomic_write_json(out/"config.json", asdict(cfg))
     snap = _snapshot(run, start, len(history), best, recent)
-    last = {"it": resumed_from, "path": loaded}          # the newest checkpoint known good
+    last = {"it": resumed_from, "path": loaded, "t": time.monotonic()}   # the newest checkpoint known good, and when
     def save() -> Path:
         "Checkpoint the current snapshot unless it is already on disk."
-        if last["it"] != snap["it"]: last.update(it=snap["it"], path=_checkpoint(out, snap, history, cfg, lrs))
+        if last["it"] != snap["it"]: last.update(it=snap["it"], path=_checkpoint(out, snap, history, cfg, lrs), t=time.monotonic())
         return last["path"]
     bar = tqdm(total=cfg.iterations, initial=min(start, cfg.iterations), disable=not cfg.progress,
                desc=f"{cfg.objective}/{cfg.parameterisation}", dynamic_ncols=True)
@@ -389,7 +389,8 @@ def _distill(cfg: DistillConfig, out: Path, t_start: float, callback, resume: bo
                     best = _eval_point(run, val, cfg, device, it, rec, best, out, bpc, lrs)
                 recent.append(rec["loss"]); history.append(rec)
                 snap = _snapshot(run, it, len(history), best, recent)
-                if cfg.checkpoint_every and it % cfg.checkpoint_every == 0: save()
+                if ((cfg.checkpoint_every and it % cfg.checkpoint_every == 0)
+                        or (cfg.checkpoint_seconds and time.monotonic() - last["t"] >= cfg.checkpoint_seconds)): save()
                 bar.update(1)
                 bar.set_postfix({k: f"{rec[k]:.4g}" for k in ("loss", "l_cos", "adv_loss", "acc_mean") if k in rec}, refresh=False)
                 if callback is not None: callback(rec)

@@ -15,7 +15,7 @@ from haba_nb.core import ConfigError, DataError, ArtifactError
 from haba_nb.distill import DistillConfig, distill, load_checkpoint, list_checkpoints, newest_checkpoint_it, same_state
 from haba_nb.runs import RunFolderError, lock_holder, LOCK_NAME
 
-TINY = dict(ipc=2, n_hallucinators=3, width=16, adversary_width=16, n_eval=0, diversity_every=5, progress=False,
+TINY = dict(ipc=2, n_hallucinators=3, width=16, adversary_width=16, n_eval=0, diversity_every=5, progress=False, checkpoint_seconds=0,
             objective_kwargs={"batch_real": 16})
 SCRIPT = f"""
 import sys, torch
