@@ -413,7 +413,16 @@ def run_experiment(c: ExperimentConfig,      # a validated config (`experiment_c
                    figures: bool = True      # write the basis grid and curves as HTML + PNG
                   ) -> dict:
     "Run one table cell end to end and write results.json (+ artifact, figures) into `c.out_dir`, which it holds locked (`open_experiment`)."
-    with open_experiment(c) as out: return _run_experiment(c, out, callback, real, figures)
+    with open_experiment(c) as out:
+        return (_finished_result(c, out) if c.resume else None) or _run_experiment(c, out, callback, real, figures)
+
+def _finished_result(c: ExperimentConfig, out: Path) -> dict | None:
+    "`out`'s results.json when it is a finished run of exactly `c` (every setting but resume/overwrite/compare equal), else None."
+    try: r = json.loads((out/'results.json').read_text())
+    except (OSError, ValueError): return None
+    same = lambda d: {k: v for k, v in d.items() if k not in ('resume', 'overwrite', 'compare')}
+    ok = isinstance(r, dict) and r.get('status') == 'ok' and isinstance(r.get('config'), dict)
+    return r if ok and same(r['config']) == same(json.loads(json.dumps(asdict(c)))) else None
 
 def _run_experiment(c: ExperimentConfig, out: Path, callback, real, figures: bool) -> dict:
     "The body of `run_experiment`, run while `out` is locked for it."
@@ -491,7 +500,8 @@ def _comparison_config(c: ExperimentConfig, objective: str, parameterisation: st
     if objective != c.objective: d = {k: v for k, v in d.items() if k not in ('expert_dir', 'train_experts', 'n_experts', 'expert_train_epochs')}
     if objective == c.objective: d['objective_options'] = c.objective_options
     if downsample is not None: d['distill_options'] = {**d.get('distill_options', {}), 'downsample': downsample}
-    return experiment_config(**d, objective=objective, parameterisation=parameterisation, out_dir=str(out), compare=False)
+    resume = c.resume and bool(experiment_files(out))   # resuming the run resumes its comparison rows too (finished ones are reused)
+    return experiment_config(**d, objective=objective, parameterisation=parameterisation, out_dir=str(out), compare=False, resume=resume)
 
 def _comparison_methods(c: ExperimentConfig, shape) -> list:
     "(name, objective, parameterisation, downsample) of the rows a comparison runs: random real images, plain, + HaBa, and IDC's control where the images halve."

@@ -151,23 +151,28 @@ HR_PARAMS = ["-p", "iterations", "30", "-p", "ipc", "2", "-p", "n_hallucinators"
 def _haba_run(out, *extra): return [sys.executable, "-m", "haba_nb.cli", *HR_PARAMS, "-p", "out_dir", str(out), *extra]
 
 
+def _sigterm_once(p: subprocess.Popen, started: Path, after: float, timeout: float = 600) -> tuple:
+    "SIGTERM `p` `after` seconds once the file `started` exists; its (stdout, stderr)."
+    try:
+        t0 = time.time()
+        while not started.exists():
+            assert p.poll() is None, p.communicate()
+            assert time.time() - t0 < timeout, f"{started} did not appear"
+            time.sleep(0.05)
+        time.sleep(after)
+        p.send_signal(signal.SIGTERM)
+        return p.communicate(timeout=240)
+    finally:
+        if p.poll() is None: p.kill()
+
+
 @pytest.mark.timeout(600)
 def test_sigterm_to_haba_run_checkpoints_and_the_printed_command_finishes_the_run(tmp_path):
     env = _env(tmp_path)
     straight, victim_dir = tmp_path/"straight", tmp_path/"victim"
     ref = subprocess.Popen(_haba_run(straight), env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     victim = subprocess.Popen(_haba_run(victim_dir), env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        t0 = time.time()
-        while not (victim_dir/"distill"/"config.json").exists():     # the loop has started
-            assert victim.poll() is None, victim.communicate()
-            assert time.time() - t0 < 300, "the run did not start"
-            time.sleep(0.05)
-        time.sleep(1.0)
-        victim.send_signal(signal.SIGTERM)
-        out, err = victim.communicate(timeout=240)
-    finally:
-        if victim.poll() is None: victim.kill()
+    out, err = _sigterm_once(victim, victim_dir/"distill"/"config.json", 1.0)    # the loop has started
     assert victim.returncode == 143, (out, err[-3000:])
     assert "Traceback" not in out + err
     line = [l for l in out.splitlines() if l.startswith("stopped ")]
@@ -191,6 +196,31 @@ def test_sigterm_to_haba_run_checkpoints_and_the_printed_command_finishes_the_ru
     assert ra["accuracy"]["ConvNet"]["accs"] == rb["accuracy"]["ConvNet"]["accs"]
     assert ra["storage"] == rb["storage"]
     if n: assert json.loads((victim_dir/"distill"/"final"/"meta.json").read_text())["resumed_from"] == n
+
+
+@pytest.mark.timeout(900)
+def test_stop_during_the_comparison_resumes_the_whole_run_with_the_printed_command_from_any_shell(tmp_path):
+    "Issue 39: SIGTERM while compare=True runs its rows: the line says so, and its command (absolute program, no venv on PATH, another folder) finishes the run."
+    from conftest import tool
+    env = dict(_env(tmp_path), PATH="/usr/bin:/bin")                  # no virtual environment active
+    out, elsewhere = tmp_path/"run", tmp_path/"elsewhere"; elsewhere.mkdir()
+    p = subprocess.Popen([tool("haba-run"), *HR_PARAMS, "-p", "out_dir", str(out)], env=env, cwd=tmp_path,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    so, se = _sigterm_once(p, out/"compare"/"dm-plain"/"distill"/"config.json", 0.3)   # the comparison's plain DM row has started
+    assert p.returncode == 143, (so, se[-3000:])
+    line = [l for l in so.splitlines() if l.startswith("stopped ")]
+    m = re.match(r"stopped during the comparison step(?: \((compare/[\w-]+), iteration (\d+)\))?; the run itself is finished; "
+                 r"resume with: (.+)$", line[0] if line else "")
+    assert m, so
+    print(line[0])
+    cmd = shlex.split(m.group(3))
+    assert cmd[0] == tool("haba-run") and os.path.isabs(cmd[0]) and cmd[-3:] == ["-p", "resume", "True"], cmd
+    again = subprocess.run(cmd, env=env, cwd=elsewhere, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "| random real images |" in (out/"comparison.md").read_text()
+    assert json.loads((out/"results.json").read_text())["status"] == "ok"
+    if m.group(1):                                                    # the stopped row continued from its checkpoint
+        assert json.loads((out/m.group(1)/"distill"/"final"/"meta.json").read_text())["resumed_from"] == int(m.group(2))
 
 
 def test_haba_run_error_is_its_problem_and_fix_and_the_fix_works(tmp_path, digits):
