@@ -15,15 +15,18 @@ import safetensors.torch
 from .core import HabaError, ArtifactError, atomic_write, atomic_write_json
 
 # %% auto #0
-__all__ = ['LOCK_NAME', 'LOCK_TOKEN_ENV', 'CHECKPOINT_FORMAT', 'RUN_FILES', 'RunFolderError', 'make_out_dir', 'lock_holder',
-           'lock_is_stale', 'acquire_lock', 'release_lock', 'run_lock', 'config_fingerprint', 'config_diff',
-           'list_checkpoints', 'newest_checkpoint_it', 'checkpoint_fingerprint', 'prune_checkpoints', 'save_checkpoint',
-           'read_checkpoint', 'load_checkpoint', 'run_files', 'remove_paths', 'discard_run', 'check_resume_overwrite',
-           'open_run']
+__all__ = ['LOCK_NAME', 'LOCK_TOKEN_ENV', 'CHECKPOINT_FORMAT', 'RUN_FILES', 'RunFolderError', 'LockHeldError', 'make_out_dir',
+           'lock_holder', 'lock_is_stale', 'acquire_lock', 'release_lock', 'run_lock', 'config_fingerprint',
+           'config_diff', 'list_checkpoints', 'newest_checkpoint_it', 'checkpoint_fingerprint', 'prune_checkpoints',
+           'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'run_files', 'remove_paths', 'discard_run',
+           'check_resume_overwrite', 'open_run']
 
 # %% ../nbs/23_runs.ipynb #0038fd4f
 class RunFolderError(HabaError, OSError):
     "An out_dir that cannot hold this run: locked by another run, holding another run's files, or not writable."
+
+class LockHeldError(RunFolderError):
+    "An out_dir whose run lock another live process holds (a sweep skips such a cell: its record is the holder's)."
 
 # %% ../nbs/23_runs.ipynb #afc61f78
 def make_out_dir(folder # the run's output folder (created with its parents)
@@ -98,7 +101,7 @@ def acquire_lock(folder,           # a run's output folder (must exist)
                 with contextlib.suppress(FileNotFoundError): os.rename(lock, lock.with_name(f"{LOCK_NAME}.stale-{os.getpid()}"))
                 with contextlib.suppress(FileNotFoundError): os.unlink(lock.with_name(f"{LOCK_NAME}.stale-{os.getpid()}"))
                 continue
-            raise RunFolderError(f"out_dir {folder} is in use by another run: {_describe(holder)}",
+            raise LockHeldError(f"out_dir {folder} is in use by another run: {_describe(holder)}",
                                  f"wait until it finishes, stop it (kill {holder.get('pid', 'PID')}), or pass another out_dir; "
                                  f"if that run is surely gone, delete {lock}") from None
         except OSError as e:

@@ -90,10 +90,18 @@ def run_cell(cell: dict,                # one entry of `sweep_cells`
              kernel: str = 'python3',   # Jupyter kernel name
              engine_kwargs: dict | None = None # extra papermill arguments (the Ray executor ties the kernel to its worker)
             ) -> str:
-    "Run one cell with papermill unless finished; record a failure instead of raising. Returns the status."
-    import papermill as pm
+    "Run one cell with papermill unless finished or run by another process; record a failure instead of raising. Returns the status ('skipped', 'busy', 'ok', 'failed')."
+    from haba_nb.runs import run_lock, LockHeldError
     cell_dir = Path(out_root)/cell['cell_id']
     if cell_status(cell_dir) == 'done': return 'skipped'
+    try:
+        with run_lock(cell_dir, share=True):   # the process that runs a cell holds its lock (its kernel shares it)
+            return _run_locked_cell(cell, cell_dir, notebook, kernel, engine_kwargs)
+    except LockHeldError: return 'busy'        # another process runs it: its files and its failure record are its own
+
+def _run_locked_cell(cell: dict, cell_dir: Path, notebook, kernel: str, engine_kwargs) -> str:
+    "The body of `run_cell`, run while this process holds the cell's lock."
+    import papermill as pm
     cell_dir.mkdir(parents=True, exist_ok=True)
     (cell_dir/'failure.json').unlink(missing_ok=True)
     params = {k: v for k, v in cell.items() if k != 'cell_id'}
@@ -233,6 +241,12 @@ def run_sweep(spec: SweepSpec, out_root, notebook=None, log=print,
     elif address: raise ConfigError(f"--address {address} is a Ray cluster but the executor is {executor}", "add --executor ray")
     out_root = Path(out_root); out_root.mkdir(parents=True, exist_ok=True)
     cells = sweep_cells(spec)
+    from haba_nb.runs import run_lock
+    with run_lock(out_root):   # one sweep per folder: a second is refused with this one's pid and host before it writes anything
+        return _sweep_locked(spec, cells, out_root, notebook, log, executor, address, cpus_per_cell)
+
+def _sweep_locked(spec: SweepSpec, cells: list, out_root: Path, notebook, log, executor: str, address, cpus_per_cell) -> dict:
+    "The body of `run_sweep`, run while this process holds the sweep folder's lock."
     atomic_write_json(out_root/'sweep.json', dict(spec=asdict(spec), cells=[c['cell_id'] for c in cells]))   # the latest command's cells
     if executor == 'ray':
         from haba_nb.parallel import run_cells_ray
@@ -244,6 +258,8 @@ def run_sweep(spec: SweepSpec, out_root, notebook=None, log=print,
         log(f"[{i}/{len(cells)}] {cell['cell_id']}: {s} ({time.time() - t:.0f}s)")
     tables = write_tables(out_root)
     return dict(status=status, **tables)
+
+
 
 # %% ../nbs/40_sweep.ipynb #63de93b2
 def main(argv=None):

@@ -81,3 +81,23 @@ def test_sweep_runs_mtt_cells_training_experts(tmp_path, env):
     assert res['method'] == 'mtt+haba' and res['config']['objective_options']['syn_steps'] == 3
     assert str(tmp_path/'cache'/'haba_nb'/'experts') in res['expert_dir'] and res['experts']['saw_validation'] is False
     assert '| mtt+haba |' in (out/'tables.md').read_text()
+
+def test_second_sweep_on_one_folder_is_refused_and_writes_nothing(tmp_path, env):
+    "Issue 39: a second haba-sweep on a running sweep's --out is refused with the first's pid and host; no false failure record."
+    out = tmp_path/'sweep'
+    first = subprocess.Popen(sweep_cmd(out), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 300
+        while not list(out.glob('*/.haba-run.lock')):           # the first sweep is running a cell
+            assert first.poll() is None and time.time() < deadline, first.communicate()
+            time.sleep(0.1)
+        second = subprocess.run(sweep_cmd(out), env=env, capture_output=True, text=True, timeout=300)
+        assert first.poll() is None, "the first sweep ended before the second was refused"
+        so, se = first.communicate(timeout=900)
+    finally:
+        if first.poll() is None: first.kill()
+    assert second.returncode == 2 and f"is in use by another run: pid {first.pid} on host" in second.stderr, second.stderr[-2000:]
+    assert 'Traceback' not in second.stderr
+    assert first.returncode == 0, so[-3000:] + se[-3000:]
+    assert not list(out.glob('*/failure.json')) and 'Failed cells' not in (out/'tables.md').read_text()
+    assert len(list(out.glob('*/results.json'))) == 4
