@@ -124,6 +124,19 @@ def short_error(ename: str,   # the exception's class name
     return f"{ename}: " + "\n".join(lines[-3:]) if lines else ename
 
 # %% ../nbs/41_cli.ipynb #8d298011
+def _folder_refusal(params: dict, # the run's parameters
+                    cwd: Path     # the kernel's working directory (a relative out_dir is there)
+                   ) -> str | None:
+    "The refusal (problem and fix) the kernel would raise for out_dir holding another run, or None; parameters that do not validate are left to the kernel to report."
+    from haba_nb.core import HabaError
+    from haba_nb.experiment import experiment_config, check_experiment_folder
+    try: c = experiment_config(**{**params, "out_dir": str(cwd/str(params.get("out_dir") or "runs/run_distill"))})
+    except HabaError: return None
+    try: check_experiment_folder(c)
+    except HabaError as e: return str(e)
+    return None
+
+# %% ../nbs/41_cli.ipynb #9d62629d
 def main(argv: list = None # command-line arguments (default: sys.argv[1:])
         ) -> int:
     "Console script `haba-run`: execute run_distill.ipynb with papermill; a stop checkpoints and prints the resume command."
@@ -141,6 +154,8 @@ def main(argv: list = None # command-line arguments (default: sys.argv[1:])
     held = contextlib.ExitStack()
     try:
         held.enter_context(run_lock(out_dir, share=True))        # one haba-run per out_dir; its kernel shares the lock
+        if (refusal := _folder_refusal(params, cwd)) is not None:   # before the executed notebook replaces that run's
+            held.close(); print(f"haba-run: {refusal}", file=sys.stderr); return 1
         output.parent.mkdir(parents=True, exist_ok=True)
     except (RunFolderError, OSError) as e:
         held.close()

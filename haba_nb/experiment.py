@@ -20,8 +20,8 @@ from .config import PARAMETERISATIONS   # one tuple for the whole package
 __all__ = ['OBJECTIVE_NAMES', 'METHODS', 'TIERS', 'TIER_DEFAULTS', 'EVAL_SEED_BASE', 'ExperimentConfig', 'distill_option_fields',
            'objective_option_fields', 'parameter_names', 'coerce', 'tier_experts', 'tier_objective_options',
            'experiment_config', 'notebook_parameters', 'storage_summary', 'run_title', 'budget_ratio', 'storage_label',
-           'resolve_experts', 'experiment_files', 'open_experiment', 'evaluation_seeds', 'run_experiment',
-           'compare_at_equal_storage', 'storage_phrase', 'comparison_table']
+           'resolve_experts', 'experiment_files', 'check_experiment_folder', 'open_experiment', 'evaluation_seeds',
+           'run_experiment', 'compare_at_equal_storage', 'storage_phrase', 'comparison_table']
 
 # %% ../nbs/22_experiment.ipynb #ae83fe07
 OBJECTIVE_NAMES = OBJECTIVES   # haba_nb.objectives' tuple itself, not a copy to keep in sync
@@ -375,29 +375,36 @@ def _discard_experiment(out: Path) -> None:
     remove_paths([out/n for n in _EXPERIMENT_FILES] + [f for f in figs if f.parent.resolve() == out.resolve()])
     discard_run(out/'distill')
 
+def check_experiment_folder(c: ExperimentConfig # the experiment about to run in `c.out_dir`
+                           ):
+    "A `RunFolderError` when `c.out_dir` holds another experiment's files and `c` neither overwrites them nor resumes that same experiment."
+    from haba_nb.runs import check_resume_overwrite, RunFolderError
+    check_resume_overwrite(c.resume, c.overwrite)
+    out, me = Path(c.out_dir), _identity(asdict(c))
+    if c.overwrite or not (files := experiment_files(out)): return
+    held = _held_experiment(out)
+    what = _describe_experiment(held, files, out)
+    if not c.resume:
+        raise RunFolderError(f"out_dir {out} holds another run ({what}); a new run there would replace or mix with its files",
+                             "continue that run with resume=True (papermill / haba-run: -p resume True), discard it with "
+                             "overwrite=True (-p overwrite True; deletes its results, artifact, figures, comparison and distill/ run), "
+                             "or pass another out_dir")
+    if held is not None and held != me:
+        raise RunFolderError(f"out_dir {out} holds another run ({what}); resume continues only the same run, and this one is "
+                             f"{me['method']} on {me['dataset']}, ipc {me['ipc']}, seed {me['seed']}",
+                             "pass another out_dir for this run, or discard that run with overwrite=True instead of resume "
+                             "(-p overwrite True)")
+
 @contextlib.contextmanager
 def open_experiment(c: ExperimentConfig # the experiment about to run in `c.out_dir`
                    ):
     "Lock `c.out_dir` for the whole experiment; a previous experiment's files are refused, deleted (`overwrite`) or continued (`resume`, the same experiment only)."
-    from haba_nb.runs import run_lock, check_resume_overwrite, RunFolderError
+    from haba_nb.runs import run_lock, check_resume_overwrite
     check_resume_overwrite(c.resume, c.overwrite)
     with run_lock(c.out_dir):
-        out, me = Path(c.out_dir), _identity(asdict(c))
-        if c.overwrite: _discard_experiment(out)
-        elif (files := experiment_files(out)):
-            held = _held_experiment(out)
-            what = _describe_experiment(held, files, out)
-            if not c.resume:
-                raise RunFolderError(f"out_dir {out} holds another run ({what}); a new run there would replace or mix with its files",
-                                     "continue that run with resume=True (papermill / haba-run: -p resume True), discard it with "
-                                     "overwrite=True (-p overwrite True; deletes its results, artifact, figures, comparison and distill/ run), "
-                                     "or pass another out_dir")
-            if held is not None and held != me:
-                raise RunFolderError(f"out_dir {out} holds another run ({what}); resume continues only the same run, and this one is "
-                                     f"{me['method']} on {me['dataset']}, ipc {me['ipc']}, seed {me['seed']}",
-                                     "pass another out_dir for this run, or discard that run with overwrite=True instead of resume "
-                                     "(-p overwrite True)")
-        yield out
+        check_experiment_folder(c)
+        if c.overwrite: _discard_experiment(Path(c.out_dir))
+        yield Path(c.out_dir)
 
 # %% ../nbs/22_experiment.ipynb #9669e92e
 EVAL_SEED_BASE = 1000   # final evaluation seeds start here: disjoint from the in-loop selection's (cfg.seed, ...)
