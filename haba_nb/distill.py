@@ -373,8 +373,10 @@ def _distill(cfg: DistillConfig, out: Path, t_start: float, callback, resume: bo
     snap = _snapshot(run, start, len(history), best, recent)
     last = {"it": resumed_from, "path": loaded, "t": time.monotonic()}   # the newest checkpoint known good, and when
     def save() -> Path:
-        "Checkpoint the current snapshot unless it is already on disk."
-        if last["it"] != snap["it"]: last.update(it=snap["it"], path=_checkpoint(out, snap, history, cfg, lrs), t=time.monotonic())
+        "Checkpoint the current snapshot unless it is already on disk (refused when `out` vanished: never re-created silently)."
+        if last["it"] != snap["it"]:
+            if state_dir is None: _runs.check_held(out)
+            last.update(it=snap["it"], path=_checkpoint(out, snap, history, cfg, lrs), t=time.monotonic())
         return last["path"]
     bar = tqdm(total=cfg.iterations, initial=min(start, cfg.iterations), disable=not cfg.progress,
                desc=f"{cfg.objective}/{cfg.parameterisation}", dynamic_ncols=True)
@@ -406,6 +408,7 @@ def _distill(cfg: DistillConfig, out: Path, t_start: float, callback, resume: bo
     meta = _artifact_meta(cfg, snap["it"], bpc, lrs, run, accuracy=history[-1].get("acc_models") if history else None,
                           extra={"best": best, "resumed_from": resumed_from, "seconds": time.time() - t_start,
                                  "stored_floats": int(run.param.stored_floats())}, real=real)
+    if state_dir is None: _runs.check_held(out)
     save_artifact(out/"final", run.param, meta, extra=_syn_lr_extra(run))
     atomic_write_json(out/"history.json", history)
     return DistillResult(run.param, history, best, out, meta, _syn_lr(run.objective))

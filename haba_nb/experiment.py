@@ -481,6 +481,8 @@ def _run_experiment(c: ExperimentConfig, out: Path, callback, real, figures: boo
                            for m in c.eval_models}
         timings['eval_s'] = time.time() - t
         from haba_nb.artifacts import save_artifact
+        from haba_nb.runs import check_held
+        check_held(out)                                   # a folder deleted during the run is reported, not re-created
         save_artifact(out/'artifact', param, dict(dataset=c.dataset, class_names=real.class_names, method=c.method,
                       mean=real.mean.tolist(), std=real.std.tolist(), zca=c.zca, storage=res['storage'], label=res['label'],
                       metrics=res['accuracy'], experiment=asdict(c), syn_lr=lr, evaluation=res['evaluation'],
@@ -489,7 +491,8 @@ def _run_experiment(c: ExperimentConfig, out: Path, callback, real, figures: boo
         if figures: res['figures'] = save_figures(param, real, history, out, title=run_title(c, res['storage']))
     timings['total_s'] = time.time() - t0
     res.update(timings=timings, status='ok', syn_lr=lr)
-    atomic_write_json(out/'results.json', res)
+    from haba_nb.runs import check_held
+    atomic_write_json(check_held(out)/'results.json', res)
     return res
 
 def _summ(accs, epochs):

@@ -16,10 +16,10 @@ from .core import HabaError, ArtifactError, atomic_write, atomic_write_json
 
 # %% auto #0
 __all__ = ['LOCK_NAME', 'LOCK_TOKEN_ENV', 'CHECKPOINT_FORMAT', 'RUN_FILES', 'RunFolderError', 'LockHeldError', 'make_out_dir',
-           'lock_holder', 'lock_is_stale', 'acquire_lock', 'release_lock', 'run_lock', 'config_fingerprint',
-           'config_diff', 'list_checkpoints', 'newest_checkpoint_it', 'checkpoint_fingerprint', 'prune_checkpoints',
-           'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'run_files', 'remove_paths', 'discard_run',
-           'check_resume_overwrite', 'open_run']
+           'lock_holder', 'lock_is_stale', 'acquire_lock', 'release_lock', 'run_lock', 'check_held',
+           'config_fingerprint', 'config_diff', 'list_checkpoints', 'newest_checkpoint_it', 'checkpoint_fingerprint',
+           'prune_checkpoints', 'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'run_files', 'remove_paths',
+           'discard_run', 'check_resume_overwrite', 'open_run']
 
 # %% ../nbs/23_runs.ipynb #0038fd4f
 class RunFolderError(HabaError, OSError):
@@ -131,6 +131,21 @@ def run_lock(folder,              # a run's output folder (created when missing)
             if old is None: os.environ.pop(LOCK_TOKEN_ENV, None)
             else: os.environ[LOCK_TOKEN_ENV] = old
         release_lock(lock)
+
+# %% ../nbs/23_runs.ipynb #1ac4d442
+def check_held(folder # a run's output folder that this process holds the lock of (or shares it)
+              ) -> Path:
+    "`folder` when it still holds this run's lock; a `RunFolderError` when it was deleted, moved or replaced during the run."
+    out = Path(folder)
+    holder = lock_holder(out)
+    ours = holder is not None and (holder.get("pid") == os.getpid() or
+                                   bool(holder.get("token")) and holder.get("token") == os.environ.get(LOCK_TOKEN_ENV))
+    if ours: return out
+    what = "is gone" if not out.exists() else "no longer holds this run's lock file"
+    raise RunFolderError(f"out_dir {out} {what}: it was deleted, moved or replaced while the run was writing to it; "
+                         "nothing more is written there (the files written since are lost)",
+                         f"do not delete or move a folder a run is writing to; run again into {out} (or another out_dir) "
+                         "to redo it (resume only if its checkpoints are still there)")
 
 # %% ../nbs/23_runs.ipynb #2d4ae219
 def _config_dict(cfg) -> dict:
