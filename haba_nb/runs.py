@@ -29,6 +29,17 @@ class LockHeldError(RunFolderError):
     "An out_dir whose run lock another live process holds (a sweep skips such a cell: its record is the holder's)."
 
 # %% ../nbs/23_runs.ipynb #afc61f78
+def _unwritable_fix(folder: Path, # the out_dir that could not be created or written
+                    e: OSError     # why
+                   ) -> str:
+    "The fix for an out_dir that cannot be written: `chmod` only where it can work (a permission bit on a folder you own, on a writable file system), else another folder."
+    here = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    other = f"pass an out_dir in a folder you can write to, e.g. -p out_dir {Path.home()/'haba-runs'/(folder.name or 'run')}"
+    try: chmod_works = (e.errno == errno.EACCES and here is not None and here.stat().st_uid == os.geteuid()
+                        and not os.statvfs(here).f_flag & os.ST_RDONLY)
+    except OSError: chmod_works = False
+    return f"{other}, or make {here} writable (chmod u+w {here})" if chmod_works else other
+
 def make_out_dir(folder # the run's output folder (created with its parents)
                 ) -> Path:
     "Create `folder` and check it is writable; a `RunFolderError` with the fix when a file is in the way or it is read-only."
@@ -42,8 +53,7 @@ def make_out_dir(folder # the run's output folder (created with its parents)
         probe = out/f".write-test-{os.getpid()}"
         probe.write_bytes(b""); probe.unlink()
     except OSError as e:
-        raise RunFolderError(f"out_dir {out} is not writable: {e.strerror or e}",
-                             f"pass an out_dir you can write to, or make it writable (chmod u+w {out if out.exists() else out.parent})") from e
+        raise RunFolderError(f"out_dir {out} is not writable: {e.strerror or e}", _unwritable_fix(out, e)) from e
     return out
 
 # %% ../nbs/23_runs.ipynb #9ea850c8
@@ -105,8 +115,7 @@ def acquire_lock(folder,           # a run's output folder (must exist)
                                  f"wait until it finishes, stop it (kill {holder.get('pid', 'PID')}), or pass another out_dir; "
                                  f"if that run is surely gone, delete {lock}") from None
         except OSError as e:
-            raise RunFolderError(f"cannot create the lock file {lock}: {e.strerror or e}",
-                                 f"pass an out_dir you can write to, or make it writable (chmod u+w {folder})") from e
+            raise RunFolderError(f"cannot create the lock file {lock}: {e.strerror or e}", _unwritable_fix(Path(folder), e)) from e
         with os.fdopen(fd, "w") as f: json.dump(me, f)
         return lock
     raise RunFolderError(f"could not take the lock {lock}: it keeps changing hands", "retry, or pass another out_dir")

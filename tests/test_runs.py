@@ -261,6 +261,17 @@ def test_read_only_out_dir(tmp_path, digits, monkeypatch):
     assert "is not writable: Permission denied" in str(e.value) and f"chmod u+w {ro}" in str(e.value)
 
 
+def test_out_dir_in_proc_gets_a_fix_that_works(tmp_path):
+    "Issue 39: -p out_dir /proc/forbidden suggested chmod u+w /proc; the fix now names a folder that works as printed."
+    from haba_nb.runs import make_out_dir
+    env = dict(_env(tmp_path), HOME=str(tmp_path/"home"))
+    r = subprocess.run(_haba_run("/proc/forbidden"), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "out_dir /proc/forbidden is not writable" in r.stderr and "chmod" not in r.stderr, r.stderr
+    m = re.search(r"-p out_dir (\S+)", r.stderr)
+    assert m and m.group(1) == str(tmp_path/"home"/"haba-runs"/"forbidden"), r.stderr
+    assert make_out_dir(m.group(1)).is_dir()                         # the suggested folder can be used as printed
+
+
 @pytest.mark.parametrize("case", ["file", "empty", "three_of_four"])
 def test_explicit_data_root_without_the_files_is_refused(case, tmp_path, monkeypatch):
     import haba_nb.data as hd
