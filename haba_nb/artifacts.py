@@ -50,6 +50,33 @@ def save_artifact(folder,            # the artifact folder (created)
     return folder
 
 # %% ../nbs/31_artifacts.ipynb #c01b71d6
+def _header_shapes(path: Path) -> dict:
+    "{name: shape} of a safetensors file from its header alone (no tensor is read); `ArtifactError` when it is no safetensors file."
+    from safetensors import safe_open
+    try:
+        with safe_open(str(path), framework="pt") as f: return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    except Exception as e:   # safetensors raises its own error type
+        raise ArtifactError(f"{path} cannot be read as safetensors ({type(e).__name__}: {e})", "the file is truncated or corrupt; save the artifact again") from e
+
+def _config_shapes(cfg, folder: Path) -> dict:
+    "{name: shape} of the tensors meta.json's `config` describes, built on the meta device (nothing allocated); `ArtifactError` for a config that cannot be built."
+    fix = "meta.json was edited or comes from another save: restore it from a copy, or save the artifact again"
+    try:
+        with torch.device("meta"): p = param_from_config(cfg, hallucinator_init="random")
+    except (HabaError, KeyError) as e:
+        raise ArtifactError(f"meta.json of {folder} has no usable config: {_innermost_problem(e) or f'{type(e).__name__}: {e}'}", fix) from None
+    except (RuntimeError, ValueError, TypeError, OverflowError) as e:
+        raise ArtifactError(f"meta.json of {folder} describes impossible tensor shapes ({type(e).__name__}: {e})", fix) from None
+    return {k: tuple(v.shape) for k, v in p.state_dict().items()}
+
+def _check_shapes(want: dict, got: dict, folder: Path):
+    "An `ArtifactError` naming every tensor whose shape in the file (`got`) differs from the config's (`want`)."
+    if want != got:
+        diff = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
+        raise ArtifactError(f"tensors of {folder} do not match its config: {', '.join(f'{k}: expected {want.get(k)}, found {got.get(k)}' for k in diff)}",
+                            "the folder mixes files of different runs, or meta.json was edited; save the artifact again")
+
+# %% ../nbs/31_artifacts.ipynb #9c9ffc92
 def _read_meta(folder: Path) -> dict:
     "meta.json as a dict, or ArtifactError."
     if not folder.is_dir(): raise ArtifactError(f"no artifact folder at {folder}", "pass the folder written by save_artifact (it holds meta.json and tensors.safetensors)")
@@ -90,23 +117,14 @@ def load_artifact(folder,                # a folder written by save_artifact
     if meta.get("tensors_sha256") not in (None, _sha256(folder / TENSORS)):
         raise ArtifactError(f"{folder / TENSORS} does not match meta.json (truncated, corrupt or from another save)",
                             "save the artifact again; never mix files from two artifact folders")
+    header = {k: v for k, v in _header_shapes(folder / TENSORS).items() if not k.startswith("extra.")}
+    _check_shapes(_config_shapes(meta.get("config"), folder), header, folder)   # before anything meta.json sizes is allocated
     try: tensors = load_file(str(folder / TENSORS), device="cpu")
     except Exception as e:
         raise ArtifactError(f"{folder / TENSORS} cannot be read as safetensors ({type(e).__name__}: {e})", "the file is truncated or corrupt; save the artifact again") from e
-    try: param = param_from_config(meta["config"])
-    except (HabaError, KeyError) as e:
-        why = _innermost_problem(e) or f"{type(e).__name__}: {e}"
-        raise ArtifactError(f"meta.json of {folder} has no usable config: {why}",
-                            "meta.json was edited or comes from another save: restore it from a copy, or save the artifact again") from None
+    param = param_from_config(meta["config"])
     extra = {k[len("extra."):]: v.to(device) for k, v in tensors.items() if k.startswith("extra.")}
-    state = {k: v for k, v in tensors.items() if not k.startswith("extra.")}
-    want = {k: tuple(v.shape) for k, v in param.state_dict().items()}
-    got = {k: tuple(v.shape) for k, v in state.items()}
-    if want != got:
-        diff = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
-        raise ArtifactError(f"tensors of {folder} do not match its config: {', '.join(f'{k}: expected {want.get(k)}, found {got.get(k)}' for k in diff)}",
-                            "the folder mixes files of different runs; save the artifact again")
-    param.load_state_dict(state)
+    param.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("extra.")})
     _check_labels(param, folder)
     meta["extra"] = extra
     return param.to(device), meta

@@ -299,7 +299,9 @@ class FactorizedSet(nn.Module):
                 "hallucinate_at": self.hallucinate_at, "frame": self.frame}
 
 # %% ../nbs/11_basis.ipynb #7b6ab89d
-def param_from_config(cfg: dict) -> nn.Module: # the dict written by `.config()`
+def param_from_config(cfg: dict,                        # the dict written by `.config()`
+                      hallucinator_init: str = "identity"  # the bank's init ('random' also builds on the meta device: shapes only)
+                     ) -> nn.Module:
     "An empty PlainImages / FactorizedSet with the shapes described by `cfg`."
     try:
         kind, k = cfg["kind"], int(cfg["num_classes"])
@@ -310,7 +312,8 @@ def param_from_config(cfg: dict) -> nn.Module: # the dict written by `.config()`
             n, (C, H, W) = int(cfg["n_bases"]), cfg["image_shape"]
             bases = Bases(torch.zeros(n, *cfg["basis_shape"]), torch.zeros(n, dtype=torch.long), k)
             at = tuple(cfg["basis_shape"][1:]) if cfg.get("hallucinate_at", "image") == "basis" else (H, W)
-            return FactorizedSet(bases, HallucinatorBank(cfg["n_hallucinators"], cfg["basis_channels"], C, at, cfg["kernel"], cfg["mid_channels"]),
+            return FactorizedSet(bases, HallucinatorBank(cfg["n_hallucinators"], cfg["basis_channels"], C, at, cfg["kernel"], cfg["mid_channels"],
+                                                         init=hallucinator_init),
                                  view_norm=cfg.get("view_norm", "none"), image_size=(H, W),    # artifacts from before view_norm existed were raw
                                  frame=cfg.get("frame", "hallucinated"))                        # ... and from before `frame`, hallucinated
     except (KeyError, TypeError, ValueError) as e:

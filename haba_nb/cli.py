@@ -4,11 +4,11 @@
 
 # %% ../nbs/41_cli.ipynb #25f0cd65
 from __future__ import annotations
-import argparse, contextlib, os, re, shlex, signal, sys
+import argparse, contextlib, os, re, shlex, shutil, signal, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['parse_value', 'run_notebook_path', 'resume_command', 'short_error', 'main']
+__all__ = ['parse_value', 'run_notebook_path', 'resume_command', 'stop_line', 'short_error', 'main']
 
 # %% ../nbs/41_cli.ipynb #a09d53d5
 def parse_value(text: str # a parameter value as typed on the command line
@@ -40,8 +40,10 @@ def _parser() -> argparse.ArgumentParser:
 
 # %% ../nbs/41_cli.ipynb #7baf580c
 def _prog() -> list[str]:
-    "How this program was started: `haba-run`, or `python -m haba_nb.cli`."
-    return ["haba-run"] if Path(sys.argv[0]).name == "haba-run" else [sys.executable, "-m", "haba_nb.cli"]
+    "How this program was started, as a command that works from any folder and shell: haba-run's absolute path, or `python -m haba_nb.cli` with this Python."
+    me = sys.argv[0]
+    if Path(me).name != "haba-run": return [sys.executable, "-m", "haba_nb.cli"]
+    return [os.path.abspath(me if os.sep in me else (shutil.which(me) or me))]
 
 def resume_command(argv: list,        # the arguments haba-run was given (without the program)
                    prog: list = None  # the program (default: how this process was started)
@@ -84,10 +86,33 @@ class _StopToKernel:
 
 # %% ../nbs/41_cli.ipynb #fac01d3a
 def _stopped_at(evalue: str, out_dir: Path) -> int:
-    "Iterations a stopped run saved: from distill's message, else the newest ckpt-*.json under `out_dir` (0: none)."
+    "Iterations a stopped run saved: from distill's message, else the newest ckpt-*.json of the run's own distill/ (0: none)."
     if (m := re.search(r"stopped at iteration (\d+)", evalue or "")): return int(m.group(1))
-    its = [int(m.group(1)) for p in Path(out_dir).glob("**/ckpt-*.json") if (m := re.match(r"ckpt-(\d+)\.json$", p.name))]
+    its = [int(m.group(1)) for p in Path(out_dir).glob("distill/ckpt-*.json") if (m := re.match(r"ckpt-(\d+)\.json$", p.name))]
     return max(its, default=0)
+
+def _comparison_stop(evalue: str, out_dir: Path) -> str | None:
+    "Where a stop in the comparison step hit ('compare/dm-plain, iteration 15'), '' when it hit there outside a loop, None when not in it."
+    m = re.search(r"stopped at iteration (\d+); checkpoint (\S+)", evalue or "")
+    parts = Path(m.group(2)).parts if m else ()
+    if "compare" in parts[:-2]:
+        i = len(parts) - 1 - parts[::-1].index("compare")
+        return f"{'/'.join(parts[i:i+2])}, iteration {m.group(1)}"
+    if m: return None
+    try: import json; done = json.loads((Path(out_dir)/"results.json").read_text()).get("status") == "ok"
+    except (OSError, ValueError, AttributeError): done = False
+    return "" if done and (Path(out_dir)/"compare").is_dir() else None
+
+def stop_line(evalue: str,   # the interrupt's message (distill's "stopped at iteration N; checkpoint PATH", or empty)
+              out_dir: Path, # the run's out_dir
+              argv: list     # haba-run's arguments
+             ) -> str:
+    "What a stopped haba-run prints: where it stopped and the command that resumes the whole run (or starts it again)."
+    if (where := _comparison_stop(evalue, out_dir)) is not None:
+        return (f"stopped during the comparison step{f' ({where})' if where else ''}; the run itself is finished; "
+                f"resume with: {resume_command(argv)}")
+    if (n := _stopped_at(evalue, out_dir)): return f"stopped at iteration {n}; resume with: {resume_command(argv)}"
+    return f"stopped before the first checkpoint; nothing to resume, start again with: {shlex.join([*_prog(), *argv])}"
 
 def short_error(ename: str,   # the exception's class name
                 evalue: str   # its message
@@ -99,6 +124,19 @@ def short_error(ename: str,   # the exception's class name
     return f"{ename}: " + "\n".join(lines[-3:]) if lines else ename
 
 # %% ../nbs/41_cli.ipynb #8d298011
+def _folder_refusal(params: dict, # the run's parameters
+                    cwd: Path     # the kernel's working directory (a relative out_dir is there)
+                   ) -> str | None:
+    "The refusal (problem and fix) the kernel would raise for out_dir holding another run, or None; parameters that do not validate are left to the kernel to report."
+    from haba_nb.core import HabaError
+    from haba_nb.experiment import experiment_config, check_experiment_folder
+    try: c = experiment_config(**{**params, "out_dir": str(cwd/str(params.get("out_dir") or "runs/run_distill"))})
+    except HabaError: return None
+    try: check_experiment_folder(c)
+    except HabaError as e: return str(e)
+    return None
+
+# %% ../nbs/41_cli.ipynb #9d62629d
 def main(argv: list = None # command-line arguments (default: sys.argv[1:])
         ) -> int:
     "Console script `haba-run`: execute run_distill.ipynb with papermill; a stop checkpoints and prints the resume command."
@@ -115,7 +153,9 @@ def main(argv: list = None # command-line arguments (default: sys.argv[1:])
     from haba_nb.runs import run_lock, RunFolderError
     held = contextlib.ExitStack()
     try:
-        held.enter_context(run_lock(out_dir))                    # one haba-run per out_dir: its notebook, results, figures
+        held.enter_context(run_lock(out_dir, share=True))        # one haba-run per out_dir; its kernel shares the lock
+        if (refusal := _folder_refusal(params, cwd)) is not None:   # before the executed notebook replaces that run's
+            held.close(); print(f"haba-run: {refusal}", file=sys.stderr); return 1
         output.parent.mkdir(parents=True, exist_ok=True)
     except (RunFolderError, OSError) as e:
         held.close()
@@ -132,9 +172,7 @@ def main(argv: list = None # command-line arguments (default: sys.argv[1:])
     except (PapermillExecutionError, KeyboardInterrupt) as e:
         ename, evalue = (e.ename, e.evalue) if isinstance(e, PapermillExecutionError) else ("KeyboardInterrupt", "")
         if stop.signal or ename == "KeyboardInterrupt":
-            n = _stopped_at(evalue, out_dir)
-            if n: print(f"stopped at iteration {n}; resume with: {resume_command(argv)}", flush=True)
-            else: print(f"stopped before the first checkpoint; nothing to resume, start again with: {shlex.join([*_prog(), *argv])}", flush=True)
+            print(stop_line(evalue, out_dir, argv), flush=True)
             return 143 if stop.signal == "SIGTERM" else 130
         print(short_error(ename, evalue), file=sys.stderr)
         print(f"(the full traceback is in {output})", file=sys.stderr)

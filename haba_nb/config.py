@@ -84,6 +84,7 @@ class DistillConfig:
     val_per_class: int | None = None    # training images per class held out for in-loop selection (None: `auto_val_per_class`; 0: none, needs n_eval=0)
     val_seed: int = 0                   # seed of the validation draw (the same pool for every method and seed)
     checkpoint_every: int = 0           # also checkpoint every this many iterations (always: at the end, on interrupt, on divergence)
+    checkpoint_seconds: float = 60.0    # also checkpoint when this many seconds passed since the last one (0: off): a kill loses at most about this much
     keep_checkpoints: int = 2           # how many checkpoints to keep on disk
     diversity_every: int = 10           # record `diversity_summary` every this many iterations (0: never)
     out_dir: str = "runs/distill"       # checkpoints, best/ and final/ artifacts, history.json
@@ -122,6 +123,9 @@ class DistillConfig:
         for n in ("ipc", "iterations", "n_hallucinators", "hallucinator_kernel", "downsample", "width", "depth",
                   "eval_epochs", "keep_checkpoints"):
             check_positive(n, getattr(self, n))
+        if isinstance(self.checkpoint_seconds, bool) or not isinstance(self.checkpoint_seconds, (int, float)) or not self.checkpoint_seconds >= 0:
+            raise ConfigError(f"checkpoint_seconds must be a number >= 0, got {self.checkpoint_seconds!r}",
+                              "pass checkpoint_seconds=60 (the default), or 0 to checkpoint by iterations only")
         for n in ("eval_every", "checkpoint_every", "diversity_every", "n_eval"):
             if not isinstance(getattr(self, n), int) or getattr(self, n) < 0:
                 raise ConfigError(f"{n} must be an int >= 0, got {getattr(self, n)!r}", f"pass {n}=0 to switch it off, or a positive int")
@@ -169,7 +173,7 @@ def resolve_bpc(cfg: DistillConfig, # the run's config
 # %% ../nbs/21_config.ipynb #725679ae
 RESUMABLE_CHANGES = ("objective_kwargs.memory", "objective_kwargs.analytic_norm", "objective_kwargs.analytic_relu_pool", "objective_kwargs.analytic_conv", "iterations", "lr_img", "lr_hallucinator", "lr_lr", "lr_adversary", "grad_clip", "hallucinator_clip", "max_loss_ratio",
                      "max_std_ratio", "max_abs_ratio",
-                     "eval_every", "eval_models", "eval_epochs", "n_eval", "eval_lr", "eval_dsa", "eval_precision", "eval_standardize", "eval_compile", "checkpoint_every",
+                     "eval_every", "eval_models", "eval_epochs", "n_eval", "eval_lr", "eval_dsa", "eval_precision", "eval_standardize", "eval_compile", "checkpoint_every", "checkpoint_seconds",
                      "keep_checkpoints", "diversity_every", "out_dir", "data_root", "device", "cpu_allocator", "bank_mode", "progress")
 
 def config_diff(saved: dict,           # the config stored in a checkpoint (a JSON dict)

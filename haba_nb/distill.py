@@ -371,10 +371,12 @@ def _distill(cfg: DistillConfig, out: Path, t_start: float, callback, resume: bo
     resumed_from = start if loaded else None
     atomic_write_json(out/"config.json", asdict(cfg))
     snap = _snapshot(run, start, len(history), best, recent)
-    last = {"it": resumed_from, "path": loaded}          # the newest checkpoint known good
+    last = {"it": resumed_from, "path": loaded, "t": time.monotonic()}   # the newest checkpoint known good, and when
     def save() -> Path:
-        "Checkpoint the current snapshot unless it is already on disk."
-        if last["it"] != snap["it"]: last.update(it=snap["it"], path=_checkpoint(out, snap, history, cfg, lrs))
+        "Checkpoint the current snapshot unless it is already on disk (refused when `out` vanished: never re-created silently)."
+        if last["it"] != snap["it"]:
+            if state_dir is None: _runs.check_held(out)
+            last.update(it=snap["it"], path=_checkpoint(out, snap, history, cfg, lrs), t=time.monotonic())
         return last["path"]
     bar = tqdm(total=cfg.iterations, initial=min(start, cfg.iterations), disable=not cfg.progress,
                desc=f"{cfg.objective}/{cfg.parameterisation}", dynamic_ncols=True)
@@ -389,7 +391,8 @@ def _distill(cfg: DistillConfig, out: Path, t_start: float, callback, resume: bo
                     best = _eval_point(run, val, cfg, device, it, rec, best, out, bpc, lrs)
                 recent.append(rec["loss"]); history.append(rec)
                 snap = _snapshot(run, it, len(history), best, recent)
-                if cfg.checkpoint_every and it % cfg.checkpoint_every == 0: save()
+                if ((cfg.checkpoint_every and it % cfg.checkpoint_every == 0)
+                        or (cfg.checkpoint_seconds and time.monotonic() - last["t"] >= cfg.checkpoint_seconds)): save()
                 bar.update(1)
                 bar.set_postfix({k: f"{rec[k]:.4g}" for k in ("loss", "l_cos", "adv_loss", "acc_mean") if k in rec}, refresh=False)
                 if callback is not None: callback(rec)
@@ -405,6 +408,7 @@ def _distill(cfg: DistillConfig, out: Path, t_start: float, callback, resume: bo
     meta = _artifact_meta(cfg, snap["it"], bpc, lrs, run, accuracy=history[-1].get("acc_models") if history else None,
                           extra={"best": best, "resumed_from": resumed_from, "seconds": time.time() - t_start,
                                  "stored_floats": int(run.param.stored_floats())}, real=real)
+    if state_dir is None: _runs.check_held(out)
     save_artifact(out/"final", run.param, meta, extra=_syn_lr_extra(run))
     atomic_write_json(out/"history.json", history)
     return DistillResult(run.param, history, best, out, meta, _syn_lr(run.objective))

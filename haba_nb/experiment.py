@@ -4,7 +4,7 @@
 
 # %% ../nbs/22_experiment.ipynb #994142a7
 from __future__ import annotations
-import dataclasses, json, time
+import contextlib, dataclasses, json, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
@@ -20,8 +20,8 @@ from .config import PARAMETERISATIONS   # one tuple for the whole package
 __all__ = ['OBJECTIVE_NAMES', 'METHODS', 'TIERS', 'TIER_DEFAULTS', 'EVAL_SEED_BASE', 'ExperimentConfig', 'distill_option_fields',
            'objective_option_fields', 'parameter_names', 'coerce', 'tier_experts', 'tier_objective_options',
            'experiment_config', 'notebook_parameters', 'storage_summary', 'run_title', 'budget_ratio', 'storage_label',
-           'resolve_experts', 'evaluation_seeds', 'run_experiment', 'compare_at_equal_storage', 'storage_phrase',
-           'comparison_table']
+           'resolve_experts', 'experiment_files', 'check_experiment_folder', 'open_experiment', 'evaluation_seeds',
+           'run_experiment', 'compare_at_equal_storage', 'storage_phrase', 'comparison_table']
 
 # %% ../nbs/22_experiment.ipynb #ae83fe07
 OBJECTIVE_NAMES = OBJECTIVES   # haba_nb.objectives' tuple itself, not a copy to keep in sync
@@ -338,6 +338,75 @@ def resolve_experts(c: ExperimentConfig, real, progress: bool = True):
                           data_root=c.data_root, device=c.device, progress=progress)
 
 # %% ../nbs/22_experiment.ipynb #97c8013c
+_EXPERIMENT_FILES = ('results.json', 'artifact', 'comparison.md', 'compare')
+
+def experiment_files(out_dir # an experiment's output folder
+                    ) -> list[Path]:
+    "The files of a previous experiment in `out_dir`: results.json, artifact/, comparison.md, compare/ and distill/'s run files."
+    from haba_nb.runs import run_files
+    out = Path(out_dir)
+    return [out/n for n in _EXPERIMENT_FILES if (out/n).exists()] + run_files(out/'distill')
+
+def _identity(d: dict) -> dict:
+    "Which experiment a config (ExperimentConfig or DistillConfig as a dict) is: dataset, method, ipc, seed."
+    haba = d['objective'] in OBJECTIVE_NAMES and d['parameterisation'] == 'haba'
+    return dict(dataset=d['dataset'], method=f"{d['objective']}+haba" if haba else d['objective'], ipc=d['ipc'], seed=d['seed'])
+
+def _held_experiment(out: Path) -> dict | None:
+    "The `_identity` of the experiment `out` holds (from results.json, else distill/config.json), None when neither says."
+    for f, get in (('results.json', lambda r: r['config']), (Path('distill')/'config.json', lambda d: d)):
+        try: return _identity(get(json.loads((out/f).read_text())))
+        except (OSError, ValueError, KeyError, TypeError): pass
+    return None
+
+def _describe_experiment(ident: dict | None, files: list, out: Path) -> str:
+    "'dm+haba on digits, ipc 10, seed 0: results.json, artifact/, distill/ (checkpoints up to iteration 30, ...)'."
+    from haba_nb.runs import _existing_run
+    names = [p.name + ('/' if p.is_dir() else '') for p in files if p.parent == out]
+    if any(p.parent == out/'distill' for p in files): names.append(f"distill/ ({_existing_run(out/'distill')})")
+    who = f"{ident['method']} on {ident['dataset']}, ipc {ident['ipc']}, seed {ident['seed']}: " if ident else ''
+    return who + ', '.join(names)
+
+def _discard_experiment(out: Path) -> None:
+    "Delete a previous experiment's files from `out`: results.json, artifact/, comparison.md, compare/, the figures results.json lists, distill/'s run."
+    from haba_nb.runs import discard_run, remove_paths
+    try: figs = [Path(f) for f in json.loads((out/'results.json').read_text()).get('figures') or []]
+    except (OSError, ValueError, AttributeError): figs = []
+    remove_paths([out/n for n in _EXPERIMENT_FILES] + [f for f in figs if f.parent.resolve() == out.resolve()])
+    discard_run(out/'distill')
+
+def check_experiment_folder(c: ExperimentConfig # the experiment about to run in `c.out_dir`
+                           ):
+    "A `RunFolderError` when `c.out_dir` holds another experiment's files and `c` neither overwrites them nor resumes that same experiment."
+    from haba_nb.runs import check_resume_overwrite, RunFolderError
+    check_resume_overwrite(c.resume, c.overwrite)
+    out, me = Path(c.out_dir), _identity(asdict(c))
+    if c.overwrite or not (files := experiment_files(out)): return
+    held = _held_experiment(out)
+    what = _describe_experiment(held, files, out)
+    if not c.resume:
+        raise RunFolderError(f"out_dir {out} holds another run ({what}); a new run there would replace or mix with its files",
+                             "continue that run with resume=True (papermill / haba-run: -p resume True), discard it with "
+                             "overwrite=True (-p overwrite True; deletes its results, artifact, figures, comparison and distill/ run), "
+                             "or pass another out_dir")
+    if held is not None and held != me:
+        raise RunFolderError(f"out_dir {out} holds another run ({what}); resume continues only the same run, and this one is "
+                             f"{me['method']} on {me['dataset']}, ipc {me['ipc']}, seed {me['seed']}",
+                             "pass another out_dir for this run, or discard that run with overwrite=True instead of resume "
+                             "(-p overwrite True)")
+
+@contextlib.contextmanager
+def open_experiment(c: ExperimentConfig # the experiment about to run in `c.out_dir`
+                   ):
+    "Lock `c.out_dir` for the whole experiment; a previous experiment's files are refused, deleted (`overwrite`) or continued (`resume`, the same experiment only)."
+    from haba_nb.runs import run_lock, check_resume_overwrite
+    check_resume_overwrite(c.resume, c.overwrite)
+    with run_lock(c.out_dir):
+        check_experiment_folder(c)
+        if c.overwrite: _discard_experiment(Path(c.out_dir))
+        yield Path(c.out_dir)
+
+# %% ../nbs/22_experiment.ipynb #9669e92e
 EVAL_SEED_BASE = 1000   # final evaluation seeds start here: disjoint from the in-loop selection's (cfg.seed, ...)
 
 def evaluation_seeds(c: ExperimentConfig) -> list[int]:
@@ -350,13 +419,24 @@ def run_experiment(c: ExperimentConfig,      # a validated config (`experiment_c
                    real=None,                # an already-loaded `RealData` (else loaded from `c.dataset`)
                    figures: bool = True      # write the basis grid and curves as HTML + PNG
                   ) -> dict:
-    "Run one table cell end to end and write results.json (+ artifact, figures) into `c.out_dir`."
+    "Run one table cell end to end and write results.json (+ artifact, figures) into `c.out_dir`, which it holds locked (`open_experiment`)."
+    with open_experiment(c) as out:
+        return (_finished_result(c, out) if c.resume else None) or _run_experiment(c, out, callback, real, figures)
+
+def _finished_result(c: ExperimentConfig, out: Path) -> dict | None:
+    "`out`'s results.json when it is a finished run of exactly `c` (every setting but resume/overwrite/compare equal), else None."
+    try: r = json.loads((out/'results.json').read_text())
+    except (OSError, ValueError): return None
+    same = lambda d: {k: v for k, v in d.items() if k not in ('resume', 'overwrite', 'compare')}
+    ok = isinstance(r, dict) and r.get('status') == 'ok' and isinstance(r.get('config'), dict)
+    return r if ok and same(r['config']) == same(json.loads(json.dumps(asdict(c)))) else None
+
+def _run_experiment(c: ExperimentConfig, out: Path, callback, real, figures: bool) -> dict:
+    "The body of `run_experiment`, run while `out` is locked for it."
     from haba_nb.data import load_dataset
     from haba_nb.evaluate import evaluate_synset, train_whole
     from haba_nb.coreset import select_coreset
     from haba_nb.distill import DistillConfig, selection_split
-    from haba_nb.runs import make_out_dir, check_resume_overwrite
-    check_resume_overwrite(c.resume, c.overwrite); out = make_out_dir(c.out_dir)
     t0 = time.time(); seed_everything(c.seed)
     real = real if real is not None else load_dataset(c.dataset, data_root=c.data_root, download=c.download, zca=c.zca, device='cpu')
     seeds = evaluation_seeds(c)
@@ -401,6 +481,8 @@ def run_experiment(c: ExperimentConfig,      # a validated config (`experiment_c
                            for m in c.eval_models}
         timings['eval_s'] = time.time() - t
         from haba_nb.artifacts import save_artifact
+        from haba_nb.runs import check_held
+        check_held(out)                                   # a folder deleted during the run is reported, not re-created
         save_artifact(out/'artifact', param, dict(dataset=c.dataset, class_names=real.class_names, method=c.method,
                       mean=real.mean.tolist(), std=real.std.tolist(), zca=c.zca, storage=res['storage'], label=res['label'],
                       metrics=res['accuracy'], experiment=asdict(c), syn_lr=lr, evaluation=res['evaluation'],
@@ -409,7 +491,8 @@ def run_experiment(c: ExperimentConfig,      # a validated config (`experiment_c
         if figures: res['figures'] = save_figures(param, real, history, out, title=run_title(c, res['storage']))
     timings['total_s'] = time.time() - t0
     res.update(timings=timings, status='ok', syn_lr=lr)
-    atomic_write_json(out/'results.json', res)
+    from haba_nb.runs import check_held
+    atomic_write_json(check_held(out)/'results.json', res)
     return res
 
 def _summ(accs, epochs):
@@ -427,7 +510,8 @@ def _comparison_config(c: ExperimentConfig, objective: str, parameterisation: st
     if objective != c.objective: d = {k: v for k, v in d.items() if k not in ('expert_dir', 'train_experts', 'n_experts', 'expert_train_epochs')}
     if objective == c.objective: d['objective_options'] = c.objective_options
     if downsample is not None: d['distill_options'] = {**d.get('distill_options', {}), 'downsample': downsample}
-    return experiment_config(**d, objective=objective, parameterisation=parameterisation, out_dir=str(out), compare=False)
+    resume = c.resume and bool(experiment_files(out))   # resuming the run resumes its comparison rows too (finished ones are reused)
+    return experiment_config(**d, objective=objective, parameterisation=parameterisation, out_dir=str(out), compare=False, resume=resume)
 
 def _comparison_methods(c: ExperimentConfig, shape) -> list:
     "(name, objective, parameterisation, downsample) of the rows a comparison runs: random real images, plain, + HaBa, and IDC's control where the images halve."

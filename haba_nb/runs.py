@@ -15,16 +15,31 @@ import safetensors.torch
 from .core import HabaError, ArtifactError, atomic_write, atomic_write_json
 
 # %% auto #0
-__all__ = ['LOCK_NAME', 'CHECKPOINT_FORMAT', 'RUN_FILES', 'RunFolderError', 'make_out_dir', 'lock_holder', 'lock_is_stale',
-           'acquire_lock', 'release_lock', 'run_lock', 'config_fingerprint', 'config_diff', 'list_checkpoints',
-           'newest_checkpoint_it', 'checkpoint_fingerprint', 'prune_checkpoints', 'save_checkpoint', 'read_checkpoint',
-           'load_checkpoint', 'run_files', 'discard_run', 'check_resume_overwrite', 'open_run']
+__all__ = ['LOCK_NAME', 'LOCK_TOKEN_ENV', 'CHECKPOINT_FORMAT', 'RUN_FILES', 'RunFolderError', 'LockHeldError', 'make_out_dir',
+           'lock_holder', 'lock_is_stale', 'acquire_lock', 'release_lock', 'run_lock', 'check_held',
+           'config_fingerprint', 'config_diff', 'list_checkpoints', 'newest_checkpoint_it', 'checkpoint_fingerprint',
+           'prune_checkpoints', 'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'run_files', 'remove_paths',
+           'discard_run', 'check_resume_overwrite', 'open_run']
 
 # %% ../nbs/23_runs.ipynb #0038fd4f
 class RunFolderError(HabaError, OSError):
     "An out_dir that cannot hold this run: locked by another run, holding another run's files, or not writable."
 
+class LockHeldError(RunFolderError):
+    "An out_dir whose run lock another live process holds (a sweep skips such a cell: its record is the holder's)."
+
 # %% ../nbs/23_runs.ipynb #afc61f78
+def _unwritable_fix(folder: Path, # the out_dir that could not be created or written
+                    e: OSError     # why
+                   ) -> str:
+    "The fix for an out_dir that cannot be written: `chmod` only where it can work (a permission bit on a folder you own, on a writable file system), else another folder."
+    here = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    other = f"pass an out_dir in a folder you can write to, e.g. -p out_dir {Path.home()/'haba-runs'/(folder.name or 'run')}"
+    try: chmod_works = (e.errno == errno.EACCES and here is not None and here.stat().st_uid == os.geteuid()
+                        and not os.statvfs(here).f_flag & os.ST_RDONLY)
+    except OSError: chmod_works = False
+    return f"{other}, or make {here} writable (chmod u+w {here})" if chmod_works else other
+
 def make_out_dir(folder # the run's output folder (created with its parents)
                 ) -> Path:
     "Create `folder` and check it is writable; a `RunFolderError` with the fix when a file is in the way or it is read-only."
@@ -38,8 +53,7 @@ def make_out_dir(folder # the run's output folder (created with its parents)
         probe = out/f".write-test-{os.getpid()}"
         probe.write_bytes(b""); probe.unlink()
     except OSError as e:
-        raise RunFolderError(f"out_dir {out} is not writable: {e.strerror or e}",
-                             f"pass an out_dir you can write to, or make it writable (chmod u+w {out if out.exists() else out.parent})") from e
+        raise RunFolderError(f"out_dir {out} is not writable: {e.strerror or e}", _unwritable_fix(out, e)) from e
     return out
 
 # %% ../nbs/23_runs.ipynb #9ea850c8
@@ -77,27 +91,31 @@ def _describe(holder: dict) -> str:
     cmd = f", command: {holder['command']}" if holder.get("command") else ""
     return f"pid {holder.get('pid')} on host {holder.get('host')} since {since}{cmd}"
 
-def acquire_lock(folder # a run's output folder (must exist)
+LOCK_TOKEN_ENV = "HABA_RUN_LOCK_TOKEN"   # a lock holder's token, inherited by the processes it starts (haba-run's kernel)
+
+def acquire_lock(folder,           # a run's output folder (must exist)
+                 token: str = None # written into the lock: a process whose $HABA_RUN_LOCK_TOKEN equals it shares the lock
                 ) -> Path:
-    "Take the run lock of `folder` atomically (taking over a stale one); `RunFolderError` naming the holder when it is held."
+    "Take the run lock of `folder` atomically (taking over a stale one, sharing one whose token is in our environment); `RunFolderError` naming the holder when it is held."
     lock = Path(folder)/LOCK_NAME
     me = {"pid": os.getpid(), "host": socket.gethostname(), "start": _proc_start(os.getpid()), "since": time.time(),
-          "command": " ".join(sys.argv)[:300]}
+          "command": " ".join(sys.argv)[:300], **({"token": token} if token else {})}
     for _ in range(5):
         try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             holder = lock_holder(folder)
             if holder is None: continue                             # released meanwhile: try again
+            if holder.get("token") and holder["token"] == os.environ.get(LOCK_TOKEN_ENV):
+                return lock                                         # held for us by the process that started us
             if lock_is_stale(holder):                               # its run died: take it over, atomically
                 with contextlib.suppress(FileNotFoundError): os.rename(lock, lock.with_name(f"{LOCK_NAME}.stale-{os.getpid()}"))
                 with contextlib.suppress(FileNotFoundError): os.unlink(lock.with_name(f"{LOCK_NAME}.stale-{os.getpid()}"))
                 continue
-            raise RunFolderError(f"out_dir {folder} is in use by another run: {_describe(holder)}",
+            raise LockHeldError(f"out_dir {folder} is in use by another run: {_describe(holder)}",
                                  f"wait until it finishes, stop it (kill {holder.get('pid', 'PID')}), or pass another out_dir; "
                                  f"if that run is surely gone, delete {lock}") from None
         except OSError as e:
-            raise RunFolderError(f"cannot create the lock file {lock}: {e.strerror or e}",
-                                 f"pass an out_dir you can write to, or make it writable (chmod u+w {folder})") from e
+            raise RunFolderError(f"cannot create the lock file {lock}: {e.strerror or e}", _unwritable_fix(Path(folder), e)) from e
         with os.fdopen(fd, "w") as f: json.dump(me, f)
         return lock
     raise RunFolderError(f"could not take the lock {lock}: it keeps changing hands", "retry, or pass another out_dir")
@@ -108,12 +126,35 @@ def release_lock(lock: Path):
     if holder is not None and holder.get("pid") == os.getpid(): Path(lock).unlink(missing_ok=True)
 
 @contextlib.contextmanager
-def run_lock(folder # a run's output folder (created when missing)
+def run_lock(folder,              # a run's output folder (created when missing)
+             share: bool = False  # let the processes started inside the block (a kernel) take it as theirs
             ):
     "Hold the run lock of `folder` for the duration of a `with` block."
-    lock = acquire_lock(make_out_dir(folder))
+    token = os.urandom(8).hex() if share else None
+    lock = acquire_lock(make_out_dir(folder), token)
+    old = os.environ.get(LOCK_TOKEN_ENV)
+    if share: os.environ[LOCK_TOKEN_ENV] = token
     try: yield lock
-    finally: release_lock(lock)
+    finally:
+        if share:
+            if old is None: os.environ.pop(LOCK_TOKEN_ENV, None)
+            else: os.environ[LOCK_TOKEN_ENV] = old
+        release_lock(lock)
+
+# %% ../nbs/23_runs.ipynb #1ac4d442
+def check_held(folder # a run's output folder that this process holds the lock of (or shares it)
+              ) -> Path:
+    "`folder` when it still holds this run's lock; a `RunFolderError` when it was deleted, moved or replaced during the run."
+    out = Path(folder)
+    holder = lock_holder(out)
+    ours = holder is not None and (holder.get("pid") == os.getpid() or
+                                   bool(holder.get("token")) and holder.get("token") == os.environ.get(LOCK_TOKEN_ENV))
+    if ours: return out
+    what = "is gone" if not out.exists() else "no longer holds this run's lock file"
+    raise RunFolderError(f"out_dir {out} {what}: it was deleted, moved or replaced while the run was writing to it; "
+                         "nothing more is written there (the files written since are lost)",
+                         f"do not delete or move a folder a run is writing to; run again into {out} (or another out_dir) "
+                         "to redo it (resume only if its checkpoints are still there)")
 
 # %% ../nbs/23_runs.ipynb #2d4ae219
 def _config_dict(cfg) -> dict:
@@ -266,13 +307,16 @@ def run_files(out_dir # a run's output folder
     if not ckpts and not rest: return []
     return ckpts + rest + ([out/"config.json"] if (out/"config.json").exists() else [])
 
-def _discard(out: Path) -> list[Path]:
-    "Delete a previous run's files (and leftovers of killed writes) from `out`."
-    gone = run_files(out) + list(out.glob(".ckpt-*.tmp"))
-    for p in gone:
+def remove_paths(paths: list) -> list[Path]:
+    "Delete files and folders (missing ones are fine); returns `paths`."
+    for p in map(Path, paths):
         if p.is_dir(): shutil.rmtree(p)
         else: p.unlink(missing_ok=True)
-    return gone
+    return list(paths)
+
+def _discard(out: Path) -> list[Path]:
+    "Delete a previous run's files (and leftovers of killed writes) from `out`."
+    return remove_paths(run_files(out) + list(out.glob(".ckpt-*.tmp")))
 
 def discard_run(out_dir # a run's output folder
                ) -> list[Path]:

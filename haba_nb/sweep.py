@@ -90,16 +90,24 @@ def run_cell(cell: dict,                # one entry of `sweep_cells`
              kernel: str = 'python3',   # Jupyter kernel name
              engine_kwargs: dict | None = None # extra papermill arguments (the Ray executor ties the kernel to its worker)
             ) -> str:
-    "Run one cell with papermill unless finished; record a failure instead of raising. Returns the status."
-    import papermill as pm
+    "Run one cell with papermill unless finished or run by another process; record a failure instead of raising. Returns the status ('skipped', 'busy', 'ok', 'failed')."
+    from haba_nb.runs import run_lock, LockHeldError
     cell_dir = Path(out_root)/cell['cell_id']
     if cell_status(cell_dir) == 'done': return 'skipped'
+    try:
+        with run_lock(cell_dir, share=True):   # the process that runs a cell holds its lock (its kernel shares it)
+            return _run_locked_cell(cell, cell_dir, notebook, kernel, engine_kwargs)
+    except LockHeldError: return 'busy'        # another process runs it: its files and its failure record are its own
+
+def _run_locked_cell(cell: dict, cell_dir: Path, notebook, kernel: str, engine_kwargs) -> str:
+    "The body of `run_cell`, run while this process holds the cell's lock."
+    import papermill as pm
     cell_dir.mkdir(parents=True, exist_ok=True)
     (cell_dir/'failure.json').unlink(missing_ok=True)
     params = {k: v for k, v in cell.items() if k != 'cell_id'}
     params['out_dir'] = str(cell_dir.resolve())
-    from haba_nb.runs import list_checkpoints
-    if list_checkpoints(cell_dir/'distill'): params['resume'] = True   # an interrupted cell (same settings: same key) continues
+    from haba_nb.experiment import experiment_files
+    if experiment_files(cell_dir): params['resume'] = True   # an interrupted or failed cell (same settings: same key) continues
     params['compare'] = False                       # the sweep's tables compare the cells themselves
     nb = Path(notebook or NOTEBOOK)
     try:
@@ -108,6 +116,9 @@ def run_cell(cell: dict,                # one entry of `sweep_cells`
         return 'ok' if cell_status(cell_dir) == 'done' else 'failed'
     except Exception as e:  # papermill wraps the notebook's exception; keep its message, not its traceback
         msg = getattr(e, 'evalue', None) or str(e)
+        from haba_nb.runs import check_held, RunFolderError
+        try: check_held(cell_dir)
+        except RunFolderError as gone: msg = str(gone)   # the cell's folder vanished: that is what happened, whoever noticed first
         atomic_write_json(cell_dir/'failure.json', dict(cell=cell, error=type(e).__name__, message=str(msg)[-4000:],
                                                           ename=getattr(e, 'ename', None), time=time.time()))
         return 'failed'
@@ -213,15 +224,19 @@ def write_tables(out_root: Path) -> dict:
     rows = collect(out_root, cells)
     main, xa = results_table(rows), cross_arch_table(rows)
     failed = sorted(p.parent.name for p in Path(out_root).glob('*/failure.json') if cells is None or p.parent.name in cells)
+    missing = sorted(c for c in cells or [] if c not in failed and cell_status(Path(out_root)/c) != 'done')
     md = f"# Results ({len(rows)} cells)\n\n## Accuracy (ConvNet, %)\n\n{main['markdown']}\n\n## Cross-architecture (%)\n\n{xa['markdown']}\n"
     if failed: md += "\n## Failed cells\n\n" + "\n".join(f"- {f}: see {f}/failure.json" for f in failed) + "\n"
+    if missing: md += "\n## Cells without results\n\n" + "\n".join(
+        f"- {c}: " + ("not finished (re-run the sweep command to run it)" if (Path(out_root)/c).is_dir() else
+                      "its folder is missing (deleted or moved; re-run the sweep command to run it again)") for c in missing) + "\n"
     atomic_write_bytes(Path(out_root)/'tables.md', md.encode())
     atomic_write_bytes(Path(out_root)/'tables.html', (f"<html><head><meta charset='utf-8'><title>Results: {html.escape(Path(out_root).name)}</title>"
                        f"<style>{TABLE_CSS}</style></head><body><h1>Results ({len(rows)} cells)</h1><h2>Accuracy (ConvNet, %)</h2>{main['html']}"
                        f"<h2>Cross-architecture (%)</h2>{xa['html']}</body></html>").encode())
-    return dict(markdown=md, rows=len(rows), failed=failed)
+    return dict(markdown=md, rows=len(rows), failed=failed, missing=missing)
 
-# %% ../nbs/40_sweep.ipynb #a9af8997
+# %% ../nbs/40_sweep.ipynb #932703a4
 def run_sweep(spec: SweepSpec, out_root, notebook=None, log=print,
               executor: str = 'sequential',  # 'ray': each cell a Ray task (`haba_nb.parallel.run_cells_ray`)
               address: str | None = None,    # Ray: None starts a local instance; else the cluster's address
@@ -233,17 +248,27 @@ def run_sweep(spec: SweepSpec, out_root, notebook=None, log=print,
     elif address: raise ConfigError(f"--address {address} is a Ray cluster but the executor is {executor}", "add --executor ray")
     out_root = Path(out_root); out_root.mkdir(parents=True, exist_ok=True)
     cells = sweep_cells(spec)
+    from haba_nb.runs import run_lock
+    with run_lock(out_root):   # one sweep per folder: a second is refused with this one's pid and host before it writes anything
+        return _sweep_locked(spec, cells, out_root, notebook, log, executor, address, cpus_per_cell)
+
+def _sweep_locked(spec: SweepSpec, cells: list, out_root: Path, notebook, log, executor: str, address, cpus_per_cell) -> dict:
+    "The body of `run_sweep`, run while this process holds the sweep folder's lock."
+    from haba_nb.runs import check_held
     atomic_write_json(out_root/'sweep.json', dict(spec=asdict(spec), cells=[c['cell_id'] for c in cells]))   # the latest command's cells
     if executor == 'ray':
         from haba_nb.parallel import run_cells_ray
         status = run_cells_ray(cells, out_root, notebook, log, address, cpus_per_cell)
-        return dict(status=status, **write_tables(out_root))
+        return dict(status=status, **write_tables(check_held(out_root)))
     status = {}
     for i, cell in enumerate(cells, 1):
+        check_held(out_root)                   # the sweep folder deleted or moved meanwhile: stop and say so
         t = time.time(); status[cell['cell_id']] = s = run_cell(cell, out_root, notebook)
         log(f"[{i}/{len(cells)}] {cell['cell_id']}: {s} ({time.time() - t:.0f}s)")
-    tables = write_tables(out_root)
+    tables = write_tables(check_held(out_root))
     return dict(status=status, **tables)
+
+
 
 # %% ../nbs/40_sweep.ipynb #63de93b2
 def main(argv=None):
@@ -278,4 +303,4 @@ def main(argv=None):
     except HabaError as e:
         print(f"haba-sweep: {e}", file=sys.stderr); return 2
     print(r['markdown'])
-    return 1 if r.get('failed') else 0
+    return 1 if r.get('failed') or (r.get('missing') and not a.tables_only) else 0   # after a run, every cell has a result or a failure

@@ -22,8 +22,9 @@ distill(DistillConfig(out_dir=sys.argv[1], iterations=int(sys.argv[2]), **{TINY!
 """
 
 
-def _start(out: Path, resume: bool) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", SCRIPT, str(out), str(ITERS), "1" if resume else "0"],
+def _start(out: Path, resume: bool, **change) -> subprocess.Popen:
+    script = SCRIPT if not change else SCRIPT.replace(f"**{TINY!r}", f"**{dict(TINY, **change)!r}")
+    return subprocess.Popen([sys.executable, "-c", script, str(out), str(ITERS), "1" if resume else "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -126,3 +127,19 @@ def test_sigterm_checkpoints_and_resumes(tmp_path, straight):
     assert len(json.loads((out/"history.json").read_text())) == state["it"]   # history saved up to the checkpoint
     assert _resume_here(out)[0].meta["resumed_from"] == state["it"]
     _assert_same_run(straight(), out)
+
+
+@pytest.mark.timeout(600)
+def test_sigkill_after_a_timed_checkpoint_loses_only_what_came_after_it(tmp_path, straight):
+    "Issue 39: no iteration cadence (checkpoint_every=0), only the clock (checkpoint_seconds=1): a SIGKILL after the first timed checkpoint resumes bit-exact."
+    killed = tmp_path/"killed"
+    victim = _start(killed, resume=False, checkpoint_every=0, checkpoint_seconds=1.0)
+    _wait_for_checkpoint(killed, victim, n=1, timeout=240)     # the clock's checkpoint: nothing else writes one before the end
+    time.sleep(random.Random().uniform(0.0, 0.3))
+    assert victim.poll() is None, "the run finished within 0.3 s of its first timed checkpoint; raise ITERS"
+    victim.send_signal(signal.SIGKILL); victim.wait()
+    done = newest_checkpoint_it(killed)
+    assert 1 <= done < ITERS, done                              # saved by the clock alone, mid-run
+    res, _ = _resume_here(killed)
+    assert res.meta["resumed_from"] == done
+    _assert_same_run(straight(), killed)

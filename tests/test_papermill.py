@@ -110,3 +110,43 @@ def test_demo_prints_the_equal_storage_table(tmp_path, env):
     assert '| dm + HaBa | ipc 2 ' in (out/'comparison.md').read_text()          # what `make demo` prints at the end
     assert 'figures.html' in text and 'results: ' in text
     for sub in ('random-plain', 'dm-plain', 'dm-plain-ds2'): assert json.loads((out/'compare'/sub/'results.json').read_text())['status'] == 'ok'
+
+def test_sigterm_to_papermill_loses_only_what_came_after_the_last_timed_checkpoint(tmp_path, env):
+    "Issue 39: SIGTERM to papermill takes its kernel down unsaved; the clock's checkpoints (checkpoint_seconds) bound the loss and resuming gives the uninterrupted run bit for bit."
+    import random, signal, time
+    from haba_nb.runs import lock_holder, lock_is_stale, load_checkpoint, newest_checkpoint_it
+    from haba_nb.distill import same_state
+    params = [('iterations', 60), ('ipc', 2), ('n_hallucinators', 3), ('width', 16), ('eval_epochs', 2), ('n_eval', 1),
+              ('device', 'cpu'), ('compare', False), ('checkpoint_seconds', 1)]
+    def start(out, *extra):
+        args = [tool('papermill'), str(NB), str(tmp_path/f'{out.name}-{len(extra)}.ipynb'), '--cwd', str(ROOT/'nbs')]
+        for k, v in [*params, ('out_dir', out), *extra]: args += ['-p', k, str(v)]
+        return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    straight, victim_dir = tmp_path/'straight', tmp_path/'victim'
+    ref, victim = start(straight), start(victim_dir)
+    try:
+        deadline = time.time() + 600
+        while newest_checkpoint_it(victim_dir/'distill') == 0:        # the first checkpoint: the clock's (checkpoint_every is 0)
+            assert victim.poll() is None and time.time() < deadline, victim.communicate()[1][-3000:]
+            time.sleep(0.05)
+        time.sleep(random.Random().uniform(0.0, 0.5))
+        assert victim.poll() is None, "the run finished before SIGTERM; raise iterations"
+        victim.send_signal(signal.SIGTERM); victim.wait(timeout=120)
+        done = newest_checkpoint_it(victim_dir/'distill')
+        assert 1 <= done < 60, done
+        while any(h and not lock_is_stale(h) for h in (lock_holder(victim_dir), lock_holder(victim_dir/'distill'))):
+            assert time.time() < deadline, "the kernel outlived papermill"   # (it exits within a second)
+            time.sleep(0.1)
+        again = start(victim_dir, ('resume', True))
+        assert again.wait(timeout=600) == 0, again.communicate()[1][-3000:]
+        assert ref.wait(timeout=600) == 0, ref.communicate()[1][-3000:]
+    finally:
+        for p in (ref, victim):
+            if p.poll() is None: p.kill()
+    a, b = load_checkpoint(straight/'distill')[0], load_checkpoint(victim_dir/'distill')[0]
+    assert a['it'] == b['it'] == 60
+    same_state(a['run'], b['run'])
+    untimed = lambda h: [{k: v for k, v in r.items() if k != 'time'} for r in h]
+    same_state(untimed(a['history']), untimed(b['history']))
+    ra, rb = (json.loads((d/'results.json').read_text()) for d in (straight, victim_dir))
+    assert ra['accuracy']['ConvNet']['accs'] == rb['accuracy']['ConvNet']['accs'] and rb['resumed_from'] == done

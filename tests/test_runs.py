@@ -15,7 +15,7 @@ from haba_nb.core import ConfigError, DataError, ArtifactError
 from haba_nb.distill import DistillConfig, distill, load_checkpoint, list_checkpoints, newest_checkpoint_it, same_state
 from haba_nb.runs import RunFolderError, lock_holder, LOCK_NAME
 
-TINY = dict(ipc=2, n_hallucinators=3, width=16, adversary_width=16, n_eval=0, diversity_every=5, progress=False,
+TINY = dict(ipc=2, n_hallucinators=3, width=16, adversary_width=16, n_eval=0, diversity_every=5, progress=False, checkpoint_seconds=0,
             objective_kwargs={"batch_real": 16})
 SCRIPT = f"""
 import sys, torch
@@ -101,6 +101,30 @@ def test_second_concurrent_run_is_refused_and_the_first_is_intact(tmp_path):
     assert lock_holder(out) is None                      # released on exit
 
 
+def test_every_method_takes_the_lock_and_never_replaces_a_finished_run(tmp_path, digits):
+    "Issue 39: a coreset or 'whole' run into a finished DM run's folder (or beside a running one) is refused, nothing is replaced."
+    from haba_nb.experiment import experiment_config, run_experiment
+    from haba_nb.runs import run_lock, run_files
+    out = tmp_path/"run"
+    kw = dict(out_dir=str(out), ipc=2, iterations=2, eval_epochs=2, n_eval=1, width=16, n_hallucinators=3, device="cpu", compare=False)
+    run_experiment(experiment_config(**kw), real=digits, figures=False)                    # a finished DM + HaBa run
+    before = _files(out)
+    for m in ("random", "herding", "whole"):
+        with pytest.raises(RunFolderError) as e: run_experiment(experiment_config(**{**kw, "objective": m}), real=digits, figures=False)
+        assert ("holds another run (dm+haba on digits, ipc 2, seed 0: results.json, artifact/, distill/ (checkpoints up to iteration 2"
+                in str(e.value)), str(e.value)
+        assert "-p overwrite True" in str(e.value) and "-p resume True" in str(e.value)
+    with pytest.raises(RunFolderError, match="resume continues only the same run, and this one is random on digits"):
+        run_experiment(experiment_config(**{**kw, "objective": "random", "resume": True}), real=digits, figures=False)
+    with run_lock(out):                                                                     # as a running distillation holds it
+        with pytest.raises(RunFolderError, match="is in use by another run"):
+            run_experiment(experiment_config(**{**kw, "objective": "random", "overwrite": True}), real=digits, figures=False)
+    assert _files(out) == before and lock_holder(out) is None                              # byte-identical, lock released
+    r = run_experiment(experiment_config(**{**kw, "objective": "random", "overwrite": True}), real=digits, figures=False)
+    assert r["method"] == "random" and run_files(out/"distill") == []                      # DM's run is gone with it, not mixed in
+    assert json.loads((out/"artifact"/"meta.json").read_text())["method"] == "random"
+
+
 def test_second_haba_run_into_a_busy_out_dir_is_refused_before_its_kernel_starts(tmp_path):
     from haba_nb.runs import run_lock
     out = tmp_path/"run"
@@ -127,23 +151,28 @@ HR_PARAMS = ["-p", "iterations", "30", "-p", "ipc", "2", "-p", "n_hallucinators"
 def _haba_run(out, *extra): return [sys.executable, "-m", "haba_nb.cli", *HR_PARAMS, "-p", "out_dir", str(out), *extra]
 
 
+def _sigterm_once(p: subprocess.Popen, started: Path, after: float, timeout: float = 600) -> tuple:
+    "SIGTERM `p` `after` seconds once the file `started` exists; its (stdout, stderr)."
+    try:
+        t0 = time.time()
+        while not started.exists():
+            assert p.poll() is None, p.communicate()
+            assert time.time() - t0 < timeout, f"{started} did not appear"
+            time.sleep(0.05)
+        time.sleep(after)
+        p.send_signal(signal.SIGTERM)
+        return p.communicate(timeout=240)
+    finally:
+        if p.poll() is None: p.kill()
+
+
 @pytest.mark.timeout(600)
 def test_sigterm_to_haba_run_checkpoints_and_the_printed_command_finishes_the_run(tmp_path):
     env = _env(tmp_path)
     straight, victim_dir = tmp_path/"straight", tmp_path/"victim"
     ref = subprocess.Popen(_haba_run(straight), env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     victim = subprocess.Popen(_haba_run(victim_dir), env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        t0 = time.time()
-        while not (victim_dir/"distill"/"config.json").exists():     # the loop has started
-            assert victim.poll() is None, victim.communicate()
-            assert time.time() - t0 < 300, "the run did not start"
-            time.sleep(0.05)
-        time.sleep(1.0)
-        victim.send_signal(signal.SIGTERM)
-        out, err = victim.communicate(timeout=240)
-    finally:
-        if victim.poll() is None: victim.kill()
+    out, err = _sigterm_once(victim, victim_dir/"distill"/"config.json", 1.0)    # the loop has started
     assert victim.returncode == 143, (out, err[-3000:])
     assert "Traceback" not in out + err
     line = [l for l in out.splitlines() if l.startswith("stopped ")]
@@ -169,17 +198,42 @@ def test_sigterm_to_haba_run_checkpoints_and_the_printed_command_finishes_the_ru
     if n: assert json.loads((victim_dir/"distill"/"final"/"meta.json").read_text())["resumed_from"] == n
 
 
+@pytest.mark.timeout(900)
+def test_stop_during_the_comparison_resumes_the_whole_run_with_the_printed_command_from_any_shell(tmp_path):
+    "Issue 39: SIGTERM while compare=True runs its rows: the line says so, and its command (absolute program, no venv on PATH, another folder) finishes the run."
+    from conftest import tool
+    env = dict(_env(tmp_path), PATH="/usr/bin:/bin")                  # no virtual environment active
+    out, elsewhere = tmp_path/"run", tmp_path/"elsewhere"; elsewhere.mkdir()
+    p = subprocess.Popen([tool("haba-run"), *HR_PARAMS, "-p", "out_dir", str(out)], env=env, cwd=tmp_path,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    so, se = _sigterm_once(p, out/"compare"/"dm-plain"/"distill"/"config.json", 0.3)   # the comparison's plain DM row has started
+    assert p.returncode == 143, (so, se[-3000:])
+    line = [l for l in so.splitlines() if l.startswith("stopped ")]
+    m = re.match(r"stopped during the comparison step(?: \((compare/[\w-]+), iteration (\d+)\))?; the run itself is finished; "
+                 r"resume with: (.+)$", line[0] if line else "")
+    assert m, so
+    print(line[0])
+    cmd = shlex.split(m.group(3))
+    assert cmd[0] == tool("haba-run") and os.path.isabs(cmd[0]) and cmd[-3:] == ["-p", "resume", "True"], cmd
+    again = subprocess.run(cmd, env=env, cwd=elsewhere, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "| random real images |" in (out/"comparison.md").read_text()
+    assert json.loads((out/"results.json").read_text())["status"] == "ok"
+    if m.group(1):                                                    # the stopped row continued from its checkpoint
+        assert json.loads((out/m.group(1)/"distill"/"final"/"meta.json").read_text())["resumed_from"] == int(m.group(2))
+
+
 def test_haba_run_error_is_its_problem_and_fix_and_the_fix_works(tmp_path, digits):
     "A run folder holding another run: haba-run prints the refusal (problem + fix, no traceback); the printed fix works."
     out = tmp_path/"run"
     distill(_cfg(out/"distill", iterations=2, seed=5), real=digits)                  # an older run's files
+    (out/"run_distill.ipynb").write_text("the older run's executed notebook")
     r = subprocess.run(_haba_run(out), env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert r.returncode == 1
-    lines = [l for l in r.stderr.strip().splitlines() if not l.startswith("[IPKernelApp]")]   # the kernel's own start-up notice
-    assert "Traceback" not in r.stderr and len(lines) <= 4, r.stderr
-    assert "holds another run (checkpoints up to iteration 2" in r.stderr and r.stderr.count("How to fix:") == 1
-    assert f"the full traceback is in {out/'run_distill.ipynb'}" in r.stderr
-    assert "Traceback" in (out/"run_distill.ipynb").read_text()
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) <= 4, r.stderr
+    assert "holds another run (dm+haba on digits, ipc 2, seed 5: distill/ (checkpoints up to iteration 2" in r.stderr and r.stderr.count("How to fix:") == 1
+    assert (out/"run_distill.ipynb").read_text() == "the older run's executed notebook"   # issue 39: refused before papermill wrote over it
+    assert "[IPKernelApp]" not in r.stderr                                              # no kernel was started
     r = subprocess.run(_haba_run(out, "-p", "overwrite", "True"), env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     assert load_checkpoint(out/"distill")[0]["config"]["seed"] == 0 and json.loads((out/"results.json").read_text())["status"] == "ok"
@@ -205,6 +259,17 @@ def test_read_only_out_dir(tmp_path, digits, monkeypatch):
         with pytest.raises(RunFolderError) as e: distill(_cfg(ro/"run", iterations=1), real=digits)
     finally: ro.chmod(0o755)
     assert "is not writable: Permission denied" in str(e.value) and f"chmod u+w {ro}" in str(e.value)
+
+
+def test_out_dir_in_proc_gets_a_fix_that_works(tmp_path):
+    "Issue 39: -p out_dir /proc/forbidden suggested chmod u+w /proc; the fix now names a folder that works as printed."
+    from haba_nb.runs import make_out_dir
+    env = dict(_env(tmp_path), HOME=str(tmp_path/"home"))
+    r = subprocess.run(_haba_run("/proc/forbidden"), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "out_dir /proc/forbidden is not writable" in r.stderr and "chmod" not in r.stderr, r.stderr
+    m = re.search(r"-p out_dir (\S+)", r.stderr)
+    assert m and m.group(1) == str(tmp_path/"home"/"haba-runs"/"forbidden"), r.stderr
+    assert make_out_dir(m.group(1)).is_dir()                         # the suggested folder can be used as printed
 
 
 @pytest.mark.parametrize("case", ["file", "empty", "three_of_four"])

@@ -81,3 +81,47 @@ def test_sweep_runs_mtt_cells_training_experts(tmp_path, env):
     assert res['method'] == 'mtt+haba' and res['config']['objective_options']['syn_steps'] == 3
     assert str(tmp_path/'cache'/'haba_nb'/'experts') in res['expert_dir'] and res['experts']['saw_validation'] is False
     assert '| mtt+haba |' in (out/'tables.md').read_text()
+
+def test_second_sweep_on_one_folder_is_refused_and_writes_nothing(tmp_path, env):
+    "Issue 39: a second haba-sweep on a running sweep's --out is refused with the first's pid and host; no false failure record."
+    out = tmp_path/'sweep'
+    first = subprocess.Popen(sweep_cmd(out), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 300
+        while not list(out.glob('*/.haba-run.lock')):           # the first sweep is running a cell
+            assert first.poll() is None and time.time() < deadline, first.communicate()
+            time.sleep(0.1)
+        second = subprocess.run(sweep_cmd(out), env=env, capture_output=True, text=True, timeout=300)
+        assert first.poll() is None, "the first sweep ended before the second was refused"
+        so, se = first.communicate(timeout=900)
+    finally:
+        if first.poll() is None: first.kill()
+    assert second.returncode == 2 and f"is in use by another run: pid {first.pid} on host" in second.stderr, second.stderr[-2000:]
+    assert 'Traceback' not in second.stderr
+    assert first.returncode == 0, so[-3000:] + se[-3000:]
+    assert not list(out.glob('*/failure.json')) and 'Failed cells' not in (out/'tables.md').read_text()
+    assert len(list(out.glob('*/results.json'))) == 4
+
+def test_cell_folder_deleted_mid_run_is_reported_not_recreated(tmp_path, env):
+    "Issue 39: a cell folder deleted while its distillation runs is a failed cell that says so (rc 1), not a silent re-creation."
+    import shutil
+    out = tmp_path/'sweep'
+    p = subprocess.Popen([tool('haba-sweep'), '--out', str(out), '--datasets', 'digits', '--ipcs', '2', '--methods', 'dm',
+                          '--parameterisations', 'plain', '--tier', 'quick', '--param', 'iterations=2000', '--param', 'checkpoint_seconds=1',
+                          '--param', 'n_eval=1', '--param', 'eval_epochs=2', '--param', 'width=16'],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 300
+        while not list(out.glob('*/distill/ckpt-*.json')):      # the loop runs and checkpoints on the clock
+            assert p.poll() is None and time.time() < deadline, p.communicate()
+            time.sleep(0.1)
+        cell = next(out.glob('*/distill/ckpt-*.json')).parent.parent
+        while cell.exists(): shutil.rmtree(cell, ignore_errors=True)
+        so, se = p.communicate(timeout=600)
+    finally:
+        if p.poll() is None: p.kill()
+    assert p.returncode == 1, so[-3000:] + se[-3000:]
+    fail = json.loads((cell/'failure.json').read_text())
+    assert f"out_dir {cell}" in fail['message'] and 'deleted, moved or replaced while the run was writing' in fail['message'], fail
+    assert not list(cell.glob('distill/ckpt-*')) and not (cell/'results.json').exists()   # nothing written back after the deletion
+    assert f"- {cell.name}: see {cell.name}/failure.json" in (out/'tables.md').read_text()
