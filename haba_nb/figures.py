@@ -9,15 +9,25 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['save_figures']
+__all__ = ['plotlyjs_home', 'save_figures']
 
 # %% ../nbs/33_figures.ipynb #75bdd726
 def _image_page(png: Path, title: str) -> bytes:
-    "A standalone HTML page showing a PNG inline (no external files, works offline)."
-    import base64, html
-    b64 = base64.b64encode(png.read_bytes()).decode()
-    return (f"<html><head><title>{html.escape(title)}</title></head><body><h3>{html.escape(title)}</h3>"
-            f"<img src='data:image/png;base64,{b64}' style='image-rendering:pixelated'></body></html>").encode()
+    "A page showing the PNG beside it by name (the PNG is not copied into the page: a run folder holds it once)."
+    import html
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head><body><h3>{html.escape(title)}</h3>"
+            f"<img src='{html.escape(png.name)}' style='image-rendering:pixelated'></body></html>").encode()
+
+def plotlyjs_home(out: Path     # a run folder
+                 ) -> Path:
+    "The run folder's shared plotly.min.js, verified: in its output root (the folder above it), or in the run folder when that root is read-only."
+    import os, warnings
+    from haba_nb.monitor import shared_plotlyjs
+    root = Path(out).resolve().parent
+    if not os.access(root, os.W_OK):
+        warnings.warn(f"{root} is read-only: the figures' plotly.min.js (4.8 MB) goes into the run folder {out} instead")
+        root = Path(out)
+    return shared_plotlyjs(root)
 
 def _font(size: int):
     from PIL import ImageFont
@@ -86,7 +96,7 @@ def save_figures(param, real, history, out: Path,
     if history:
         mon = DiversityMonitor(every=10**9, headless=True, auto_display=False)
         for r in history: mon(r)
-        saved = mon.save(out, title=title, include_plotlyjs='directory')
+        saved = mon.save(out, title=title, include_plotlyjs=plotlyjs_home(out))
         files += [str(f) for paths in saved.values() for f in paths.values()]
         pages += [(n.replace('_', ' '), None, Path(p['html']).name) for n, p in saved.items()]
     body = ''.join(f"<h3>{_h.escape(n)}</h3>" + (f"<img src='{img}' style='max-width:100%'>" if img else

@@ -4,17 +4,17 @@
 
 # %% ../nbs/32_monitor.ipynb #80558bd2
 from __future__ import annotations
-import contextlib, io, math, os, shutil, time, warnings
+import contextlib, hashlib, html, io, json, math, os, shutil, time, warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .core import ConfigError, atomic_write, check_positive
+from .core import ConfigError, HabaError, atomic_write, atomic_write_bytes, check_positive
 
 # %% auto #0
-__all__ = ['MONITOR_PANELS', 'MONITOR_ALIASES', 'MONITOR_KEYS', 'MONITOR_LABELS', 'MONITOR_YAXES', 'MONITOR_LOG_KEYS',
-           'is_headless', 'save_figure', 'DiversityMonitor']
+__all__ = ['MONITOR_PANELS', 'MONITOR_ALIASES', 'MONITOR_KEYS', 'MONITOR_LABELS', 'MONITOR_YAXES', 'MONITOR_LOG_KEYS', 'PLOTLYJS',
+           'is_headless', 'PlotlyAssetError', 'shared_plotlyjs', 'save_figure', 'DiversityMonitor']
 
 # %% ../nbs/32_monitor.ipynb #cf8bc643
 def is_headless() -> bool:
@@ -159,17 +159,82 @@ def _mpl_png(fig,              # a plotly figure of line subplots (make_subplots
 
 
 # %% ../nbs/32_monitor.ipynb #66978b5a
+PLOTLYJS = "plotly.min.js"   # the file name of the shared plotly.js
+
+class PlotlyAssetError(HabaError, OSError): "The shared plotly.min.js could not be written whole."
+
+def _plotlyjs_bytes() -> bytes:
+    "plotly.min.js exactly as the installed plotly package ships it."
+    import plotly
+    f = Path(plotly.__file__).parent/"package_data"/PLOTLYJS
+    if f.exists(): return f.read_bytes()
+    from plotly.offline import get_plotlyjs
+    return get_plotlyjs().encode()
+
+def _is_copy(path: Path, data: bytes) -> bool:
+    "True when `path` holds exactly `data` (size first, then SHA-256)."
+    try: return path.stat().st_size == len(data) and hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(data).digest()
+    except OSError: return False
+
+def shared_plotlyjs(root: str | os.PathLike   # the output root: a sweep's --out, or the folder holding a run folder
+                   ) -> Path:
+    "root/plotly.min.js, verified against the installed plotly (size + SHA-256); a missing or torn copy is rewritten atomically."
+    dst, data = Path(root)/PLOTLYJS, _plotlyjs_bytes()
+    if _is_copy(dst, data): return dst
+    try: atomic_write_bytes(dst, data)
+    except OSError as e:
+        raise PlotlyAssetError(f"could not write the figures' shared {dst} ({e})",
+                               f"free space on {dst.parent} or make it writable, then run again (only the figures are redrawn)") from e
+    if not _is_copy(dst, data):
+        raise PlotlyAssetError(f"{dst} differs from plotly's own plotly.min.js right after writing it (a full or failing disk?)",
+                               f"free space on {dst.parent}, delete {dst} and run again")
+    return dst
+
+# %% ../nbs/32_monitor.ipynb #35ae8e77
+def _figure_div(fig,               # a plotly Figure
+                div_id: str,       # the div's id (unique in its page)
+                png: str | None    # the PNG shown when plotly.js is not found (a path relative to the page), or None
+               ) -> str:
+    "A figure as a div + script drawing it with plotly.js, showing `png` (and why) instead when plotly.js was not found."
+    spec = fig.to_json().replace("</", "<\\/")                     # a title holding '</script>' cannot end the script
+    alt = (f"<p style='color:#a40'>The interactive figure needs {PLOTLYJS} (kept once in the output root, the folder "
+           f"above this run folder); it is not there, so this is the PNG. Copy {PLOTLYJS} next to this page for the "
+           f"interactive one.</p>" + (f"<img src='{html.escape(png)}' style='max-width:100%'>" if png else ""))
+    return (f"<div id='{div_id}'></div><div id='{div_id}-alt' hidden>{alt}</div>"
+            f"<script>(function(){{var f={spec};if(window.Plotly)Plotly.newPlot('{div_id}',f.data,f.layout,"
+            f"{{responsive:true,displaylogo:false}});else document.getElementById('{div_id}-alt').hidden=false;}})();</script>")
+
+def _plotly_loader(js: Path,          # the shared plotly.min.js
+                   page_dir: Path     # the folder of the page that loads it
+                  ) -> str:
+    "Script tags loading plotly.js by its path relative to the page, else from a copy beside the page."
+    rel = Path(os.path.relpath(Path(js).resolve(), Path(page_dir).resolve())).as_posix()
+    tags = f"<script src='{html.escape(rel)}'></script>"
+    if rel != PLOTLYJS: tags += f"<script>window.Plotly||document.write('<script src=\"{PLOTLYJS}\"><\\/script>')</script>"
+    return tags
+
+def _page(title: str, head: str, body: str) -> bytes:
+    "A whole UTF-8 HTML page."
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>{head}</head>"
+            f"<body style='font-family:system-ui,sans-serif;margin:1em'>{body}</body></html>").encode()
+
+# %% ../nbs/32_monitor.ipynb #a6829d52
 def save_figure(fig,                     # a plotly Figure / FigureWidget
                 stem: str | os.PathLike, # path without suffix; writes stem.html and stem.png
                 png: bool = True,        # also write a PNG (kaleido + Chromium, else a PIL fallback)
-                include_plotlyjs=True    # True: self-contained HTML (offline); 'directory': plotly.min.js beside it
+                include_plotlyjs=True    # True: self-contained HTML; 'directory': plotly.min.js beside it; a Path: that shared copy (`shared_plotlyjs`)
                ) -> dict:
     "Write a figure as standalone HTML and PNG (atomically); a PNG problem warns, it never raises."
     import plotly.graph_objects as go
     stem = Path(stem); out = {}
     fig = go.Figure(fig) if not isinstance(fig, go.Figure) else fig
-    with atomic_write(stem.with_suffix(".html")) as tmp:
-        fig.write_html(str(tmp), include_plotlyjs=include_plotlyjs, full_html=True)
+    if isinstance(include_plotlyjs, os.PathLike):   # the output root's copy, by relative path; the PNG where it is missing
+        title = fig.layout.title.text or stem.name
+        atomic_write_bytes(stem.with_suffix(".html"), _page(title, _plotly_loader(include_plotlyjs, stem.parent),
+                                                            _figure_div(fig, stem.name, stem.with_suffix(".png").name if png else None)))
+    else:
+        with atomic_write(stem.with_suffix(".html")) as tmp:
+            fig.write_html(str(tmp), include_plotlyjs=include_plotlyjs, full_html=True)
     out["html"] = stem.with_suffix(".html")
     if png:
         if not os.environ.get("BROWSER_PATH"):
@@ -186,7 +251,7 @@ def save_figure(fig,                     # a plotly Figure / FigureWidget
         out["png"] = stem.with_suffix(".png")
     return out
 
-# %% ../nbs/32_monitor.ipynb #7d39249a
+# %% ../nbs/32_monitor.ipynb #fc695040
 class DiversityMonitor:
     "Distillation callback: live plotly dashboard of losses, lr, accuracy and diversity; saves HTML/PNG headless."
     def __init__(self, every: int = 5,            # push to the figure every `every` records
@@ -283,7 +348,7 @@ class DiversityMonitor:
     def save(self, out_dir: str | os.PathLike, # folder for loss_curves.* and diversity.*
              png: bool = True,                 # also write PNGs
              title: str | None = None,         # the run's name, carried by every figure
-             include_plotlyjs="directory"):    # 'directory': one plotly.min.js beside the pages; True: inline in each
+             include_plotlyjs="directory"):    # 'directory': one plotly.min.js beside the pages; True: inline in each; a Path: a shared copy
         "Write loss_curves.html/png and diversity.html/png (only panels with data; a figure with none is skipped); returns {name: {'html': path, 'png': path}}."
         out = {}
         for name in self.figures:

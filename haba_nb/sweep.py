@@ -234,6 +234,8 @@ def run_sweep(spec: SweepSpec, out_root, notebook=None, log=print,
     out_root = Path(out_root); out_root.mkdir(parents=True, exist_ok=True)
     cells = sweep_cells(spec)
     atomic_write_json(out_root/'sweep.json', dict(spec=asdict(spec), cells=[c['cell_id'] for c in cells]))   # the latest command's cells
+    from haba_nb.monitor import shared_plotlyjs
+    shared_plotlyjs(out_root)   # the cells' figures share this one copy; a torn one (a full disk earlier) is rewritten, even when every cell is done
     if executor == 'ray':
         from haba_nb.parallel import run_cells_ray
         status = run_cells_ray(cells, out_root, notebook, log, address, cpus_per_cell)

@@ -34,7 +34,8 @@ def test_quick_tier_end_to_end(tmp_path, env):
     assert param.stored_floats() == st['stored_floats']
     html = sorted(p.name for p in out.glob('*.html'))
     assert html, f"no figures written: {sorted(p.name for p in out.iterdir())}"
-    assert 'figures.html' in html and (out/'plotly.min.js').exists()          # one shared plotly.js, not one per page
+    assert 'figures.html' in html and (tmp_path/'plotly.min.js').exists()     # one plotly.js in the output root, none in the run
+    assert not (out/'plotly.min.js').exists() and sum(f.stat().st_size for f in out.iterdir() if f.is_file()) < 1_000_000
     assert all((out/h).stat().st_size < 1_000_000 for h in html), [(h, (out/h).stat().st_size) for h in html]
     assert res['evaluation']['seeds'] == [1000, 1001] and res['validation']['size'] == 130 and res['label'] == 'dm+haba, ipc 10'
     assert meta['experiment']['seed'] == 0 and meta['experiment']['tier'] == 'quick' and meta['config']['kind'] == 'factorized'
