@@ -54,17 +54,27 @@ MONITOR_LOG_KEYS = ("loss", "hal_norm", "hal_step")   # curves drawn on a log ax
 
 # %% ../nbs/32_monitor.ipynb #1f3fd7aa
 def _empty_figure(panels, widget: bool):
-    "A plotly figure (FigureWidget when `widget`) with one subplot per panel, two per row, no traces yet."
+    "A plotly figure (FigureWidget when `widget`) with one titled subplot per panel, two per row, axes in words, no traces yet."
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
     cols = 2 if len(panels) > 1 else 1                 # at most 2 side by side: fits a notebook column (~800 px)
     rows = math.ceil(len(panels) / cols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=[t for t, _ in panels], vertical_spacing=0.3 / rows + 0.05)
-    fig.update_layout(height=280 * rows + 160, width=780, margin=dict(l=70, r=20, t=70, b=40),
-                      legend=dict(orientation="h", yanchor="top", y=-0.12 / rows))
+    fig.update_layout(height=280 * rows + 110, width=780, margin=dict(l=70, r=20, t=70, b=40))
     fig.update_xaxes(title_text="iteration")
     for p, (t, _) in enumerate(panels): fig.update_yaxes(title_text=MONITOR_YAXES.get(t, ""), row=p // cols + 1, col=p % cols + 1)
     return go.FigureWidget(fig) if widget else fig
+
+def _panel_legends(fig, n_panels: int):
+    "Each panel of two or more curves gets its own legend in its top-right corner; a lone curve is named by its panel's title."
+    for p in range(n_panels):
+        n = "" if p == 0 else str(p + 1)
+        traces = [t for t in fig.data if (t.xaxis or "x") == f"x{n}"]
+        for t in traces: t.legend, t.showlegend = f"legend{n}", len(traces) > 1
+        if len(traces) > 1:
+            xd, yd = fig.layout[f"xaxis{n}"].domain, fig.layout[f"yaxis{n}"].domain
+            fig.update_layout({f"legend{n}": dict(x=xd[1], y=yd[1], xanchor="right", yanchor="top", font=dict(size=10),
+                                                  bgcolor="rgba(255,255,255,0.8)")})
 
 # %% ../nbs/32_monitor.ipynb #3051ddef
 def _thin(n: int, max_points: int) -> np.ndarray:
@@ -268,8 +278,10 @@ class DiversityMonitor:
         self.history: list[dict] = []
         self._series: dict[str, _Series] = {}              # key -> (iterations, values), appended per call: O(1)
         self._pushed: dict[str, int] = {}                  # key -> series length at the last push
-        self.figures = {name: _empty_figure(panels, widget=not self.headless) for name, panels in MONITOR_PANELS}
+        self.figures = {name: None for name, _ in MONITOR_PANELS}   # built at the first record of one of their panels
+        self._shown: dict[str, tuple] = {name: () for name, _ in MONITOR_PANELS}   # panel titles each figure now holds
         self._traces: dict[str, object] = {}
+        self._box = None                                   # the displayed VBox: its children follow `figures`
 
     def __call__(self, record: dict):
         "Record one iteration's numbers; every `every` calls, push them to the figures (when live)."
@@ -305,17 +317,29 @@ class DiversityMonitor:
             if key in MONITOR_LOG_KEYS: fig.update_yaxes(type="log", row=row, col=col)
         return self._traces[key]
 
+    def _panels(self, name: str) -> list:
+        "The panels of figure `name` whose metric this run has recorded."
+        return [(t, keys) for t, keys in dict(MONITOR_PANELS)[name] if any(k in self._series for k in keys)]
+
     def update(self):
-        "Push the history to the figures now (one `batch_update` per figure)."
-        for name, panels in MONITOR_PANELS:
-            fig = self.figures[name]
-            cols = 2 if len(panels) > 1 else 1              # as _empty_figure lays them out
+        "Push the history to the figures now (one `batch_update` per figure); a metric seen for the first time adds its panel."
+        relaid = False
+        for name, _ in MONITOR_PANELS:
+            panels = self._panels(name)
+            if not panels: continue
+            if tuple(t for t, _ in panels) != self._shown[name]:   # lay the figure out again: only panels with data
+                self.figures[name], self._shown[name] = _empty_figure(panels, widget=not self.headless), tuple(t for t, _ in panels)
+                for _, keys in dict(MONITOR_PANELS)[name]:
+                    for k in keys: self._traces.pop(k, None); self._pushed.pop(k, None)
+                relaid = True
+            fig, cols, added = self.figures[name], (2 if len(panels) > 1 else 1), False   # as _empty_figure lays them out
             ctx = fig.batch_update() if hasattr(fig, "batch_update") else contextlib.nullcontext()
             with ctx:
                 for p, (_, keys) in enumerate(panels):
                     for key in keys:
                         s = self._series.get(key)
                         if s is None or len(s) == self._pushed.get(key, 0): continue   # nothing new for this curve
+                        added |= key not in self._traces
                         tr = self._trace(name, fig, p // cols + 1, p % cols + 1, key)
                         keep = _thin(len(s), self.max_points)
                         tr.x, tr.y = s.x[keep], s.y[keep]
@@ -323,13 +347,15 @@ class DiversityMonitor:
                         if key == "acc_mean":
                             sd = self._series.get("acc_std")
                             if sd is not None and len(sd) == len(s): tr.error_y = dict(type="data", array=sd.y[keep])
+                if added: _panel_legends(fig, len(panels))
+        if relaid and self._box is not None: self._box.children = [f for f in self.figures.values() if f is not None]
         return self
 
     def figure(self, name: str,             # 'loss_curves' or 'diversity'
                title: str | None = None):   # the run's name, shown above the panels
         "A static plotly figure of `name` holding only the panels this run recorded (None when it recorded none)."
         import plotly.graph_objects as go
-        panels = [(t, keys) for t, keys in dict(MONITOR_PANELS)[name] if any(k in self._series for k in keys)]
+        panels = self._panels(name)
         if not panels: return None
         fig, cols = _empty_figure(panels, widget=False), (2 if len(panels) > 1 else 1)
         for p, (_, keys) in enumerate(panels):
@@ -342,6 +368,7 @@ class DiversityMonitor:
                                          error_y=dict(type="data", array=sd.y[keep]) if sd is not None and len(sd) == len(s) else None),
                               row=p // cols + 1, col=p % cols + 1)
                 if key in MONITOR_LOG_KEYS: fig.update_yaxes(type="log", row=p // cols + 1, col=p % cols + 1)
+        _panel_legends(fig, len(panels))
         if title: fig.update_layout(title=dict(text=f"{title} — {name.replace('_', ' ')}", font=dict(size=14)))
         return fig
 
@@ -351,7 +378,7 @@ class DiversityMonitor:
              include_plotlyjs="directory"):    # 'directory': one plotly.min.js beside the pages; True: inline in each; a Path: a shared copy
         "Write loss_curves.html/png and diversity.html/png (only panels with data; a figure with none is skipped); returns {name: {'html': path, 'png': path}}."
         out = {}
-        for name in self.figures:
+        for name, _ in MONITOR_PANELS:
             fig = self.figure(name, title)
             if fig is not None: out[name] = save_figure(fig, Path(out_dir)/name, png=png, include_plotlyjs=include_plotlyjs)
         return out
@@ -362,7 +389,8 @@ class DiversityMonitor:
         import ipywidgets as W
         if self.headless:
             raise ConfigError("this monitor is headless and has no widget", "create it with headless=False in JupyterLab, or use monitor.save(out_dir)")
-        return W.VBox(list(self.figures.values()))
+        if self._box is None: self._box = W.VBox([f for f in self.figures.values() if f is not None])
+        return self._box
 
     def _repr_mimebundle_(self, **kw):
         self._displayed = True
