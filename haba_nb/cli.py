@@ -9,7 +9,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['PROGRESS', 'parse_value', 'run_notebook_path', 'resume_command', 'short_error', 'ProgressFile', 'read_progress',
-           'progress_line', 'main']
+           'progress_line', 'problem_headline', 'problem_first', 'main']
 
 # %% ../nbs/41_cli.ipynb #a09d53d5
 def parse_value(text: str # a parameter value as typed on the command line
@@ -182,6 +182,29 @@ class _ProgressDisplay:
             if self._printed is not None and self._printed[1] == p["it"]: return   # nothing new since the last line
             print(progress_line(p, rate), file=self.stream, flush=True); self._printed = (time.monotonic(), p["it"])
 
+# %% ../nbs/41_cli.ipynb #79688fb4
+def problem_headline(e: BaseException) -> str:
+    "A `HabaError`'s problem and fix as two lines, named by its class."
+    return f"{type(e).__name__}: {e.problem}" + (f"\n  How to fix: {e.fix}" if getattr(e, "fix", "") else "")
+
+def _show_problem_first(shell, etype, value, tb, tb_offset=None):
+    "IPython custom exception handler: the problem and fix on the terminal's stderr and atop the traceback."
+    head = problem_headline(value)
+    if os.environ.get("HABA_PROBLEM_ON_STDERR", "1") != "0":
+        print(f"\n{head}\n", file=sys.__stderr__, flush=True)
+    stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    shell._showtraceback(etype, value, [head, "", *stb])
+
+def problem_first() -> bool:
+    "In an IPython kernel, show every `HabaError` with its problem and fix first; False outside IPython."
+    try: from IPython import get_ipython
+    except ImportError: return False
+    shell = get_ipython()
+    if shell is None: return False
+    from haba_nb.core import HabaError
+    shell.set_custom_exc((HabaError,), _show_problem_first)
+    return True
+
 # %% ../nbs/41_cli.ipynb #8d298011
 def main(argv: list = None # command-line arguments (default: sys.argv[1:])
         ) -> int:
@@ -209,6 +232,7 @@ def main(argv: list = None # command-line arguments (default: sys.argv[1:])
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
     stop = _StopToKernel()
+    os.environ["HABA_PROBLEM_ON_STDERR"] = "0"   # the kernel's copy of the problem + fix: haba-run prints it once, below
     try:
         with held, stop, _ProgressDisplay(out_dir):
             pm.execute_notebook(str(nb), str(output), parameters=params, cwd=str(cwd), progress_bar=False,

@@ -1,4 +1,4 @@
-"`haba-run` shows its progress while it distils: a tqdm bar on a terminal, a few plain lines in a log (issue 42)."
+"`haba-run` shows its progress while it distils: a tqdm bar on a terminal, a few plain lines in a log; a failure says its problem once (issue 42)."
 import os, pty, re, subprocess, sys, threading
 
 PARAMS = ["-p", "iterations", "30", "-p", "ipc", "2", "-p", "n_hallucinators", "3", "-p", "width", "16",
@@ -36,3 +36,9 @@ def test_progress_in_a_log_is_a_few_plain_lines(tmp_path, env):
     lines = [l for l in r.stderr.splitlines() if l.startswith("distilling:")]
     assert "\r" not in r.stderr and 1 <= len(lines) <= 2, r.stderr[-3000:]
     assert re.fullmatch(r"distilling: iteration 30/30, loss [0-9.e+-]+, [0-9.e+-]+ s/it, ETA 0:00:00", lines[-1]), lines
+
+
+def test_haba_run_says_the_problem_and_fix_once(tmp_path, env):
+    r = subprocess.run(_cmd(tmp_path/"run") + ["-p", "dataset", "imagenet-zz"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "Traceback" not in r.stdout + r.stderr, r.stderr[-3000:]
+    assert r.stderr.count("unknown dataset 'imagenet-zz'") == 1 and "How to fix: use one of: digits" in r.stderr, r.stderr
