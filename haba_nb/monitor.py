@@ -13,8 +13,9 @@ from PIL import Image, ImageDraw
 from .core import ConfigError, HabaError, atomic_write, atomic_write_bytes, check_positive
 
 # %% auto #0
-__all__ = ['MONITOR_PANELS', 'MONITOR_ALIASES', 'MONITOR_KEYS', 'MONITOR_LABELS', 'MONITOR_YAXES', 'MONITOR_LOG_KEYS', 'PLOTLYJS',
-           'is_headless', 'PlotlyAssetError', 'shared_plotlyjs', 'save_figure', 'DiversityMonitor']
+__all__ = ['MONITOR_PANELS', 'MONITOR_ALIASES', 'MONITOR_KEYS', 'MONITOR_LABELS', 'MONITOR_YAXES', 'MONITOR_LOG_KEYS',
+           'SPARSE_POINTS', 'PLOTLYJS', 'is_headless', 'PlotlyAssetError', 'shared_plotlyjs', 'save_figure',
+           'DiversityMonitor']
 
 # %% ../nbs/32_monitor.ipynb #cf8bc643
 def is_headless() -> bool:
@@ -53,28 +54,52 @@ MONITOR_YAXES = {"objective loss": "loss (log scale)", "contrastive: L_cos and a
 MONITOR_LOG_KEYS = ("loss", "hal_norm", "hal_step")   # curves drawn on a log axis
 
 # %% ../nbs/32_monitor.ipynb #1f3fd7aa
-def _empty_figure(panels, widget: bool):
-    "A plotly figure (FigureWidget when `widget`) with one titled subplot per panel, two per row, axes in words, no traces yet."
+def _arrange(panels):
+    "Rows of (title, keys) panels: a panel of several curves alone on a row (its legend beside it), the others two a row."
+    rows, half = [], None                              # half: the row holding one single-curve panel, waiting for a second
+    for t, keys in panels:
+        if len(keys) > 1: rows.append([(t, keys)])
+        elif half is None: half = len(rows); rows.append([(t, keys)])
+        else: rows[half].append((t, keys)); half = None
+    return rows
+
+SPARSE_POINTS = 30   # a curve of at most this many points (measured every N iterations) is drawn with markers too
+
+def _mode(key: str, n: int) -> str:
+    "Plotly mode of a curve of n points: markers where points are few (a lone point is visible), else lines."
+    return "markers+lines" if key == "acc_mean" or n <= SPARSE_POINTS else "lines"
+
+def _empty_figure(panels,        # [(title, recorded keys)] of the panels to draw
+                  widget: bool   # a FigureWidget (live) instead of a Figure
+                 ):
+    "A figure of titled subplots, axes in words, no traces yet; and the panels in subplot order with their (row, col)."
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
-    cols = 2 if len(panels) > 1 else 1                 # at most 2 side by side: fits a notebook column (~800 px)
-    rows = math.ceil(len(panels) / cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[t for t, _ in panels], vertical_spacing=0.3 / rows + 0.05)
-    fig.update_layout(height=280 * rows + 110, width=780, margin=dict(l=70, r=20, t=70, b=40))
+    rows = _arrange(panels)
+    cols = 1 if len(panels) == 1 else 2                 # at most 2 side by side: fits a notebook column (~800 px)
+    specs = [[{}] if cols == 1 else [{"colspan": 2}, None] if len(r[0][1]) > 1 else [{}, {}] if len(r) == 2 else [{}, None]
+             for r in rows]
+    order = [p for r in rows for p in r]; pos = [(i + 1, j + 1) for i, r in enumerate(rows) for j in range(len(r))]
+    fig = make_subplots(rows=len(rows), cols=cols, specs=specs, subplot_titles=[t for t, _ in order],
+                        vertical_spacing=0.3 / len(rows) + 0.05)
+    fig.update_layout(height=280 * len(rows) + 110, width=780, margin=dict(l=70, r=20, t=70, b=40))
     fig.update_xaxes(title_text="iteration")
-    for p, (t, _) in enumerate(panels): fig.update_yaxes(title_text=MONITOR_YAXES.get(t, ""), row=p // cols + 1, col=p % cols + 1)
-    return go.FigureWidget(fig) if widget else fig
+    for p, (t, keys) in enumerate(order):
+        fig.update_yaxes(title_text=MONITOR_YAXES.get(t, ""), row=pos[p][0], col=pos[p][1])
+        if len(keys) > 1:                               # a row of its own: the plot on the left 62 %, its legend beside it
+            ax = fig.layout[f"xaxis{p + 1 if p else ''}"]; a, b = ax.domain; ax.domain = (a, a + 0.62 * (b - a))
+            fig.layout.annotations[p].x = (ax.domain[0] + ax.domain[1]) / 2
+    return (go.FigureWidget(fig) if widget else fig), order, pos
 
 def _panel_legends(fig, n_panels: int):
-    "Each panel of two or more curves gets its own legend in its top-right corner; a lone curve is named by its panel's title."
+    "Each panel of two or more curves gets its own legend, to the right of its plot; a lone curve is named by its panel's title."
     for p in range(n_panels):
         n = "" if p == 0 else str(p + 1)
         traces = [t for t in fig.data if (t.xaxis or "x") == f"x{n}"]
         for t in traces: t.legend, t.showlegend = f"legend{n}", len(traces) > 1
         if len(traces) > 1:
             xd, yd = fig.layout[f"xaxis{n}"].domain, fig.layout[f"yaxis{n}"].domain
-            fig.update_layout({f"legend{n}": dict(x=xd[1], y=yd[1], xanchor="right", yanchor="top", font=dict(size=10),
-                                                  bgcolor="rgba(255,255,255,0.8)")})
+            fig.update_layout({f"legend{n}": dict(x=xd[1] + 0.02, y=yd[1], xanchor="left", yanchor="top", font=dict(size=10))})
 
 # %% ../nbs/32_monitor.ipynb #3051ddef
 def _thin(n: int, max_points: int) -> np.ndarray:
@@ -279,7 +304,8 @@ class DiversityMonitor:
         self._series: dict[str, _Series] = {}              # key -> (iterations, values), appended per call: O(1)
         self._pushed: dict[str, int] = {}                  # key -> series length at the last push
         self.figures = {name: None for name, _ in MONITOR_PANELS}   # built at the first record of one of their panels
-        self._shown: dict[str, tuple] = {name: () for name, _ in MONITOR_PANELS}   # panel titles each figure now holds
+        self._shown: dict[str, tuple] = {name: () for name, _ in MONITOR_PANELS}   # the panels each figure now holds
+        self._pos: dict[str, tuple] = {}                   # figure -> (panels in subplot order, their (row, col))
         self._traces: dict[str, object] = {}
         self._box = None                                   # the displayed VBox: its children follow `figures`
 
@@ -311,15 +337,15 @@ class DiversityMonitor:
     def _trace(self, name: str, fig, row: int, col: int, key: str):
         if key not in self._traces:
             import plotly.graph_objects as go
-            mode = "markers+lines" if key == "acc_mean" else "lines"
-            fig.add_trace(go.Scatter(x=[], y=[], mode=mode, name=MONITOR_LABELS.get(key, key)), row=row, col=col)
+            fig.add_trace(go.Scatter(x=[], y=[], mode=_mode(key, 0), name=MONITOR_LABELS.get(key, key)), row=row, col=col)
             self._traces[key] = fig.data[-1]
             if key in MONITOR_LOG_KEYS: fig.update_yaxes(type="log", row=row, col=col)
         return self._traces[key]
 
     def _panels(self, name: str) -> list:
-        "The panels of figure `name` whose metric this run has recorded."
-        return [(t, keys) for t, keys in dict(MONITOR_PANELS)[name] if any(k in self._series for k in keys)]
+        "The panels of figure `name` whose metric this run has recorded, each with its recorded keys."
+        panels = [(t, tuple(k for k in keys if k in self._series)) for t, keys in dict(MONITOR_PANELS)[name]]
+        return [(t, keys) for t, keys in panels if keys]
 
     def update(self):
         "Push the history to the figures now (one `batch_update` per figure); a metric seen for the first time adds its panel."
@@ -327,27 +353,28 @@ class DiversityMonitor:
         for name, _ in MONITOR_PANELS:
             panels = self._panels(name)
             if not panels: continue
-            if tuple(t for t, _ in panels) != self._shown[name]:   # lay the figure out again: only panels with data
-                self.figures[name], self._shown[name] = _empty_figure(panels, widget=not self.headless), tuple(t for t, _ in panels)
+            if tuple(panels) != self._shown[name]:   # a new metric: lay the figure out again, only panels with data
+                self.figures[name], *self._pos[name] = _empty_figure(panels, widget=not self.headless)
+                self._shown[name] = tuple(panels)
                 for _, keys in dict(MONITOR_PANELS)[name]:
                     for k in keys: self._traces.pop(k, None); self._pushed.pop(k, None)
                 relaid = True
-            fig, cols, added = self.figures[name], (2 if len(panels) > 1 else 1), False   # as _empty_figure lays them out
+            (fig, added), (order, pos) = (self.figures[name], False), self._pos[name]
             ctx = fig.batch_update() if hasattr(fig, "batch_update") else contextlib.nullcontext()
             with ctx:
-                for p, (_, keys) in enumerate(panels):
+                for p, (_, keys) in enumerate(order):
                     for key in keys:
                         s = self._series.get(key)
                         if s is None or len(s) == self._pushed.get(key, 0): continue   # nothing new for this curve
                         added |= key not in self._traces
-                        tr = self._trace(name, fig, p // cols + 1, p % cols + 1, key)
+                        tr = self._trace(name, fig, *pos[p], key)
                         keep = _thin(len(s), self.max_points)
-                        tr.x, tr.y = s.x[keep], s.y[keep]
+                        tr.x, tr.y, tr.mode = s.x[keep], s.y[keep], _mode(key, len(keep))
                         self._pushed[key] = len(s)
                         if key == "acc_mean":
                             sd = self._series.get("acc_std")
                             if sd is not None and len(sd) == len(s): tr.error_y = dict(type="data", array=sd.y[keep])
-                if added: _panel_legends(fig, len(panels))
+                if added: _panel_legends(fig, len(order))
         if relaid and self._box is not None: self._box.children = [f for f in self.figures.values() if f is not None]
         return self
 
@@ -357,18 +384,18 @@ class DiversityMonitor:
         import plotly.graph_objects as go
         panels = self._panels(name)
         if not panels: return None
-        fig, cols = _empty_figure(panels, widget=False), (2 if len(panels) > 1 else 1)
-        for p, (_, keys) in enumerate(panels):
+        fig, order, pos = _empty_figure(panels, widget=False)
+        for p, (_, keys) in enumerate(order):
             for key in keys:
                 s = self._series.get(key)
                 if s is None: continue
                 keep = _thin(len(s), self.max_points); sd = self._series.get("acc_std") if key == "acc_mean" else None
-                fig.add_trace(go.Scatter(x=s.x[keep], y=s.y[keep], mode="markers+lines" if key == "acc_mean" else "lines",
+                fig.add_trace(go.Scatter(x=s.x[keep], y=s.y[keep], mode=_mode(key, len(keep)),
                                          name=MONITOR_LABELS.get(key, key),
                                          error_y=dict(type="data", array=sd.y[keep]) if sd is not None and len(sd) == len(s) else None),
-                              row=p // cols + 1, col=p % cols + 1)
-                if key in MONITOR_LOG_KEYS: fig.update_yaxes(type="log", row=p // cols + 1, col=p % cols + 1)
-        _panel_legends(fig, len(panels))
+                              row=pos[p][0], col=pos[p][1])
+                if key in MONITOR_LOG_KEYS: fig.update_yaxes(type="log", row=pos[p][0], col=pos[p][1])
+        _panel_legends(fig, len(order))
         if title: fig.update_layout(title=dict(text=f"{title} — {name.replace('_', ' ')}", font=dict(size=14)))
         return fig
 
