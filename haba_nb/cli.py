@@ -4,11 +4,12 @@
 
 # %% ../nbs/41_cli.ipynb #25f0cd65
 from __future__ import annotations
-import argparse, contextlib, os, re, shlex, shutil, signal, sys
+import argparse, contextlib, io, os, re, shlex, shutil, signal, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['parse_value', 'run_notebook_path', 'resume_command', 'stop_line', 'short_error', 'main']
+__all__ = ['PROGRESS', 'parse_value', 'run_notebook_path', 'resume_command', 'stop_line', 'short_error', 'ProgressFile',
+           'read_progress', 'progress_line', 'problem_headline', 'problem_first', 'main']
 
 # %% ../nbs/41_cli.ipynb #a09d53d5
 def parse_value(text: str # a parameter value as typed on the command line
@@ -123,6 +124,112 @@ def short_error(ename: str,   # the exception's class name
     lines = evalue.splitlines()
     return f"{ename}: " + "\n".join(lines[-3:]) if lines else ename
 
+# %% ../nbs/41_cli.ipynb #35bd7efd
+PROGRESS = "progress.json"   # where the running notebook reports its iteration for haba-run's progress bar
+
+class ProgressFile:
+    "Distillation callback writing {it, total, loss, time} to out_dir/progress.json, at most every `every_s` seconds (and the last iteration)."
+    def __init__(self, out_dir,              # the run folder (haba-run reads out_dir/progress.json)
+                 total: int | None = None,   # iterations the run will make
+                 every_s: float = 1.0):      # least seconds between two writes
+        import time
+        self.path, self.total, self.every_s, self._last, self._clock = Path(out_dir)/PROGRESS, total, every_s, -1e18, time.monotonic
+
+    def __call__(self, record: dict):
+        import json, time
+        it, now = int(record.get("it", 0)), self._clock()
+        if now - self._last < self.every_s and it != self.total: return
+        self._last = now
+        loss = record.get("loss")
+        data = dict(it=it, total=self.total, loss=None if loss is None else float(loss), time=time.time())
+        tmp = self.path.with_name(f".{PROGRESS}.{os.getpid()}.tmp")
+        try: tmp.write_text(json.dumps(data)); os.replace(tmp, self.path)
+        except OSError: pass                 # a progress display must never stop a run
+
+def read_progress(out_dir) -> dict | None:
+    "out_dir/progress.json as a dict, or None (not there yet, or being replaced)."
+    import json
+    try: return json.loads((Path(out_dir)/PROGRESS).read_text())
+    except (OSError, ValueError): return None
+
+# %% ../nbs/41_cli.ipynb #9cde2012
+def progress_line(p: dict,            # a progress.json
+                  s_per_it: float | None  # measured seconds per iteration (None: not known yet)
+                 ) -> str:
+    "One plain progress line for a log: iteration / total, loss, s/it and ETA."
+    import datetime
+    tot = p.get("total")
+    eta = (f", ETA {datetime.timedelta(seconds=round(s_per_it * (tot - p['it'])))}"
+           if s_per_it is not None and tot else "")
+    return (f"distilling: iteration {p['it']}" + (f"/{tot}" if tot else "") + (f", loss {p['loss']:.4g}" if p.get("loss") is not None else "")
+            + (f", {s_per_it:.3g} s/it" if s_per_it is not None else "") + eta)
+
+class _ProgressDisplay:
+    "A thread showing the running notebook's progress.json on stderr: a tqdm bar on a terminal, else a line every `every_s` seconds."
+    def __init__(self, out_dir, stream=None, tty: bool | None = None, every_s: float | None = None, poll_s: float = 0.5):
+        import threading
+        self.out_dir, self.stream = Path(out_dir), stream or sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.every_s = float(os.environ.get("HABA_PROGRESS_EVERY", 60)) if every_s is None else every_s
+        self.poll_s, self._stop, self._bar, self._first, self._printed = poll_s, threading.Event(), None, None, None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        (self.out_dir/PROGRESS).unlink(missing_ok=True)   # an earlier run's: not this one's progress
+        self._thread.start(); return self
+
+    def __exit__(self, *exc):
+        self._stop.set(); self._thread.join(5)
+        self.show(read_progress(self.out_dir), final=True)
+        if self._bar is not None: self._bar.close()
+
+    def _run(self):
+        while not self._stop.wait(self.poll_s): self.show(read_progress(self.out_dir))
+
+    def show(self, p: dict | None, final: bool = False):
+        "Draw one progress.json: update the bar, or print a line when `every_s` passed since the last one (or at the end)."
+        import time
+        if not p: return
+        if self._first is None or p["it"] < self._first[0]: self._first = (p["it"], p["time"])   # resumed/compare runs restart
+        done = p["it"] - self._first[0]
+        rate = (p["time"] - self._first[1]) / done if done > 0 else None
+        if self.tty:
+            from tqdm import tqdm
+            if self._bar is None:   # a terminal that reports no size (a fresh pty: tqdm would hide the bar) gets 100 x 20
+                try: size = os.get_terminal_size(self.stream.fileno())
+                except (OSError, ValueError, AttributeError, io.UnsupportedOperation): size = os.terminal_size((0, 0))
+                known = min(size) > 0
+                self._bar = tqdm(total=p.get("total"), initial=p["it"], desc="distilling", unit="it", file=self.stream,
+                                 dynamic_ncols=known, ncols=None if known else 100, nrows=None if known else 20)
+            self._bar.update(p["it"] - self._bar.n)
+            if p.get("loss") is not None: self._bar.set_postfix(loss=f"{p['loss']:.4g}")
+        elif final or self._printed is None or time.monotonic() - self._printed[0] >= self.every_s:
+            if self._printed is not None and self._printed[1] == p["it"]: return   # nothing new since the last line
+            print(progress_line(p, rate), file=self.stream, flush=True); self._printed = (time.monotonic(), p["it"])
+
+# %% ../nbs/41_cli.ipynb #79688fb4
+def problem_headline(e: BaseException) -> str:
+    "A `HabaError`'s problem and fix as two lines, named by its class."
+    return f"{type(e).__name__}: {e.problem}" + (f"\n  How to fix: {e.fix}" if getattr(e, "fix", "") else "")
+
+def _show_problem_first(shell, etype, value, tb, tb_offset=None):
+    "IPython custom exception handler: the problem and fix on the terminal's stderr and atop the traceback."
+    head = problem_headline(value)
+    if os.environ.get("HABA_PROBLEM_ON_STDERR", "1") != "0":
+        print(f"\n{head}\n", file=sys.__stderr__, flush=True)
+    stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    shell._showtraceback(etype, value, [head, "", *stb])
+
+def problem_first() -> bool:
+    "In an IPython kernel, show every `HabaError` with its problem and fix first; False outside IPython."
+    try: from IPython import get_ipython
+    except ImportError: return False
+    shell = get_ipython()
+    if shell is None: return False
+    from haba_nb.core import HabaError
+    shell.set_custom_exc((HabaError,), _show_problem_first)
+    return True
+
 # %% ../nbs/41_cli.ipynb #8d298011
 def _folder_refusal(params: dict, # the run's parameters
                     cwd: Path     # the kernel's working directory (a relative out_dir is there)
@@ -165,8 +272,9 @@ def main(argv: list = None # command-line arguments (default: sys.argv[1:])
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
     stop = _StopToKernel()
+    os.environ["HABA_PROBLEM_ON_STDERR"] = "0"   # the kernel's copy of the problem + fix: haba-run prints it once, below
     try:
-        with held, stop:
+        with held, stop, _ProgressDisplay(out_dir):
             pm.execute_notebook(str(nb), str(output), parameters=params, cwd=str(cwd), progress_bar=False,
                                 log_output=args.log_output)
     except (PapermillExecutionError, KeyboardInterrupt) as e:

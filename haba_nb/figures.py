@@ -4,20 +4,27 @@
 
 # %% ../nbs/33_figures.ipynb #e3bc3a25
 from __future__ import annotations
+import html, io
 from pathlib import Path
 
 import torch
 
 # %% auto #0
-__all__ = ['save_figures']
+__all__ = ['MAX_BLOCK_PX', 'plotlyjs_home', 'save_figures']
 
 # %% ../nbs/33_figures.ipynb #75bdd726
-def _image_page(png: Path, title: str) -> bytes:
-    "A standalone HTML page showing a PNG inline (no external files, works offline)."
-    import base64, html
-    b64 = base64.b64encode(png.read_bytes()).decode()
-    return (f"<html><head><title>{html.escape(title)}</title></head><body><h3>{html.escape(title)}</h3>"
-            f"<img src='data:image/png;base64,{b64}' style='image-rendering:pixelated'></body></html>").encode()
+def _image_page(png: Path, title: str, caption: str, boxes, names) -> bytes:
+    "A page showing the class blocks of the PNG beside it, wrapped to the window's width (the PNG is referenced, not copied)."
+    from haba_nb.monitor import _page
+    return _page(title, "", f"<h3>{html.escape(title)}</h3>" + _grid_html(png.name, caption, boxes, names))
+
+def _grid_html(png: str, caption: str, boxes, names) -> str:
+    "The class blocks of the sheet `png` as CSS sprites in a wrapping row: as many blocks a line as the window holds."
+    tiles = ''.join(f"<div class='haba-class' role='img' aria-label='{html.escape(n)}' style='width:{w}px;height:{h}px;"
+                    f"background:url({html.escape(png)}) -{x}px -{y}px no-repeat;image-rendering:pixelated'></div>"
+                    for n, (x, y, w, h) in zip(names, boxes))
+    return (f"<p style='color:#555'>{html.escape(caption)} (<a href='{html.escape(png)}'>the whole sheet as one PNG</a>)</p>"
+            f"<div class='haba-grid' style='display:flex;flex-wrap:wrap;gap:12px'>{tiles}</div>")
 
 def _font(size: int):
     from PIL import ImageFont
@@ -38,7 +45,7 @@ def _labelled_block(img, name: str, zoom: int, h: int, w: int, pad: int, n_rows:
     return block
 
 def _sheet(blocks, title: str, caption: str, per_row: int = 5, gap: int = 16):
-    "Class blocks in a grid (`per_row` a row) under a title line and a caption line."
+    "Class blocks in a grid (`per_row` a row) under a title line and a caption line; also each block's box (x, y, w, h) in it."
     from PIL import Image, ImageDraw
     cols = min(per_row, len(blocks)); rows = -(-len(blocks) // cols)
     bw, bh = max(b.width for b in blocks), max(b.height for b in blocks)
@@ -46,55 +53,80 @@ def _sheet(blocks, title: str, caption: str, per_row: int = 5, gap: int = 16):
     sheet = Image.new('RGB', (max(cols * (bw + gap) + gap, 640), rows * (bh + gap) + head), 'white')
     d = ImageDraw.Draw(sheet)
     d.text((gap, 8), title, fill='black', font=_font(22)); d.text((gap, 36), caption, fill='dimgray', font=_font(15))
-    for i, b in enumerate(blocks): sheet.paste(b, (gap + (i % cols) * (bw + gap), head + (i // cols) * (bh + gap)))
-    return sheet
+    boxes = [(gap + (i % cols) * (bw + gap), head + (i // cols) * (bh + gap), b.width, b.height) for i, b in enumerate(blocks)]
+    for b, (x, y, _, _) in zip(blocks, boxes): sheet.paste(b, (x, y))
+    return sheet, boxes
+
+MAX_BLOCK_PX = 700   # a class block at most this wide: two side by side at 1,400 px, one on a small screen
+
+def _tile(x,                # images (N, C, h, w) in [0, 1]
+          cols: int,        # images a row
+          pad: int = 2      # pixels of white around each image
+         ):
+    "Images in rows of `cols` on white: (C, rows*(h+pad)+pad, cols*(w+pad)+pad)."
+    N, C, h, w = x.shape; rows = -(-N // cols)
+    grid = torch.ones(C, rows * (h + pad) + pad, cols * (w + pad) + pad)
+    for i, im in enumerate(x):
+        r, c = divmod(i, cols); grid[:, pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = im
+    return grid
+
+def plotlyjs_home(out: Path     # a run folder
+                 ) -> Path:
+    "The run folder's shared plotly.min.js, verified: in its output root (the folder above it), or in the run folder when that root is read-only."
+    import os, warnings
+    from haba_nb.monitor import shared_plotlyjs
+    root = Path(out).resolve().parent
+    if not os.access(root, os.W_OK):
+        warnings.warn(f"{root} is read-only: the figures' plotly.min.js (4.8 MB) goes into the run folder {out} instead")
+        root = Path(out)
+    return shared_plotlyjs(root)
 
 def save_figures(param, real, history, out: Path,
                  title: str | None = None    # the run's name (`run_title`), carried by every figure
                 ) -> list[str]:
     "Labelled synthetic-set grid (classes, bases, hallucinators) and loss/diversity curves (HTML + PNG), one shared plotly.js, and figures.html showing them all."
-    import html as _h
     from PIL import Image
     from haba_nb.core import atomic_write, atomic_write_bytes
-    from haba_nb.monitor import DiversityMonitor
+    from haba_nb.monitor import DiversityMonitor, _figure_div, _plotly_loader, _page
     from haba_nb.widgets import basis_grid, make_denormalizer, to_png, class_names_of
     out, files = Path(out), []
     den, names = make_denormalizer(real), class_names_of(param, real)
     C, h, w = param.image_shape; zoom, pad = max(2, round(48 / h)), 2   # 8×8 digits: 48-pixel tiles
     title = title or 'synthetic set'
+    labels = [f"class {names[c]}" for c in range(param.num_classes)]
     if hasattr(param, 'bank'):   # factorized: every basis of each class through every hallucinator
         H = int(param.bank.n)
         blocks = []
         for c in range(param.num_classes):
             g = basis_grid(param, c, denormalize=den, zoom=zoom, pad=pad)
-            blocks.append(_labelled_block(g, f"class {names[c]}", zoom, h, w, pad, len(param.labels[param.labels == c]), H,
+            blocks.append(_labelled_block(g, labels[c], zoom, h, w, pad, len(param.labels[param.labels == c]), H,
                                           lambda j: f"h{j}", lambda r: f"b{r}"))
         what = f'every basis (rows b0, b1, ...) of each class through each of the {H} hallucinators (columns h0 ... h{H - 1})'
-    else:                        # plain: the images of each class in a row
+    else:                        # plain: the images of each class, in rows no wider than MAX_BLOCK_PX
         x, y = param.materialize(); blocks = []
         for c in range(param.num_classes):
             xc = den(x[y == c].detach())
-            g = Image.open(__import__('io').BytesIO(to_png(_row(xc, pad), zoom)))
-            blocks.append(_labelled_block(g, f"class {names[c]}", zoom, h, w, pad, 1, len(xc), None, None))
+            cols = max(1, min(len(xc), 10, (MAX_BLOCK_PX // zoom - pad) // (w + pad)))
+            g = Image.open(io.BytesIO(to_png(_tile(xc, cols, pad), zoom)))
+            blocks.append(_labelled_block(g, labels[c], zoom, h, w, pad, 1, len(xc), None, None))
         what = 'the synthetic images of each class'
-    sheet = _sheet(blocks, title, what, per_row=5 if hasattr(param, 'bank') else 2)   # plain rows are long: 2 classes a row
+    sheet, boxes = _sheet(blocks, title, what, per_row=5 if hasattr(param, 'bank') else 2)
     png = out/'synthetic_grid.png'
     with atomic_write(png) as tmp: sheet.save(tmp, format='PNG')
-    atomic_write_bytes(out/'synthetic_grid.html', _image_page(png, f"{title} — {what}"))
+    atomic_write_bytes(out/'synthetic_grid.html', _image_page(png, title, what, boxes, labels))
     files += [str(png), str(out/'synthetic_grid.html')]
-    pages = [('synthetic set', 'synthetic_grid.png', None)]
+    body = f"<h2>{html.escape(title)}</h2><h3>synthetic set</h3>" + _grid_html(png.name, what, boxes, labels)
+    head = ""
     if history:
         mon = DiversityMonitor(every=10**9, headless=True, auto_display=False)
         for r in history: mon(r)
-        saved = mon.save(out, title=title, include_plotlyjs='directory')
+        js = plotlyjs_home(out)
+        saved = mon.save(out, title=title, include_plotlyjs=js)
         files += [str(f) for paths in saved.values() for f in paths.values()]
-        pages += [(n.replace('_', ' '), None, Path(p['html']).name) for n, p in saved.items()]
-    body = ''.join(f"<h3>{_h.escape(n)}</h3>" + (f"<img src='{img}' style='max-width:100%'>" if img else
-                   f"<iframe src='{page}' style='width:820px;height:900px;border:0'></iframe>") for n, img, page in pages)
-    atomic_write_bytes(out/'figures.html', f"<html><head><title>{_h.escape(title)}</title></head><body><h2>{_h.escape(title)}</h2>{body}</body></html>".encode())
+        head = _plotly_loader(js, out)   # the figures drawn in this page itself: no iframes, no nested scrollbars
+        body += "<div style='display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start'>" + ''.join(
+            f"<section><h3>{html.escape(n.replace('_', ' '))} (<a href='{Path(p['html']).name}'>own page</a>)</h3>"
+            f"{_figure_div(mon.figure(n, title), f'fig-{n}', Path(p['png']).name if 'png' in p else None)}</section>"
+            for n, p in saved.items()) + "</div>"
+    atomic_write_bytes(out/'figures.html', _page(title, head, body))
     return files + [str(out/'figures.html')]
-
-def _row(x, pad: int = 1):
-    "Images (N, C, h, w) side by side after a `pad`-pixel white gap each: (C, h + 2 pad, N*(w+pad) + pad)."
-    import torch.nn.functional as F
-    return F.pad(torch.cat([F.pad(im, (pad, 0), value=1.0) for im in x], dim=-1), (0, pad, pad, pad), value=1.0)

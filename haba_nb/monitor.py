@@ -4,17 +4,18 @@
 
 # %% ../nbs/32_monitor.ipynb #80558bd2
 from __future__ import annotations
-import contextlib, io, math, os, shutil, time, warnings
+import contextlib, hashlib, html, io, json, math, os, shutil, time, warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .core import ConfigError, atomic_write, check_positive
+from .core import ConfigError, HabaError, atomic_write, atomic_write_bytes, check_positive
 
 # %% auto #0
 __all__ = ['MONITOR_PANELS', 'MONITOR_ALIASES', 'MONITOR_KEYS', 'MONITOR_LABELS', 'MONITOR_YAXES', 'MONITOR_LOG_KEYS',
-           'is_headless', 'save_figure', 'DiversityMonitor']
+           'SPARSE_POINTS', 'PLOTLYJS', 'is_headless', 'PlotlyAssetError', 'shared_plotlyjs', 'save_figure',
+           'DiversityMonitor']
 
 # %% ../nbs/32_monitor.ipynb #cf8bc643
 def is_headless() -> bool:
@@ -53,18 +54,52 @@ MONITOR_YAXES = {"objective loss": "loss (log scale)", "contrastive: L_cos and a
 MONITOR_LOG_KEYS = ("loss", "hal_norm", "hal_step")   # curves drawn on a log axis
 
 # %% ../nbs/32_monitor.ipynb #1f3fd7aa
-def _empty_figure(panels, widget: bool):
-    "A plotly figure (FigureWidget when `widget`) with one subplot per panel, two per row, no traces yet."
+def _arrange(panels):
+    "Rows of (title, keys) panels: a panel of several curves alone on a row (its legend beside it), the others two a row."
+    rows, half = [], None                              # half: the row holding one single-curve panel, waiting for a second
+    for t, keys in panels:
+        if len(keys) > 1: rows.append([(t, keys)])
+        elif half is None: half = len(rows); rows.append([(t, keys)])
+        else: rows[half].append((t, keys)); half = None
+    return rows
+
+SPARSE_POINTS = 30   # a curve of at most this many points (measured every N iterations) is drawn with markers too
+
+def _mode(key: str, n: int) -> str:
+    "Plotly mode of a curve of n points: markers where points are few (a lone point is visible), else lines."
+    return "markers+lines" if key == "acc_mean" or n <= SPARSE_POINTS else "lines"
+
+def _empty_figure(panels,        # [(title, recorded keys)] of the panels to draw
+                  widget: bool   # a FigureWidget (live) instead of a Figure
+                 ):
+    "A figure of titled subplots, axes in words, no traces yet; and the panels in subplot order with their (row, col)."
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
-    cols = 2 if len(panels) > 1 else 1                 # at most 2 side by side: fits a notebook column (~800 px)
-    rows = math.ceil(len(panels) / cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[t for t, _ in panels], vertical_spacing=0.3 / rows + 0.05)
-    fig.update_layout(height=280 * rows + 160, width=780, margin=dict(l=70, r=20, t=70, b=40),
-                      legend=dict(orientation="h", yanchor="top", y=-0.12 / rows))
+    rows = _arrange(panels)
+    cols = 1 if len(panels) == 1 else 2                 # at most 2 side by side: fits a notebook column (~800 px)
+    specs = [[{}] if cols == 1 else [{"colspan": 2}, None] if len(r[0][1]) > 1 else [{}, {}] if len(r) == 2 else [{}, None]
+             for r in rows]
+    order = [p for r in rows for p in r]; pos = [(i + 1, j + 1) for i, r in enumerate(rows) for j in range(len(r))]
+    fig = make_subplots(rows=len(rows), cols=cols, specs=specs, subplot_titles=[t for t, _ in order],
+                        vertical_spacing=0.3 / len(rows) + 0.05)
+    fig.update_layout(height=280 * len(rows) + 110, width=780, margin=dict(l=70, r=20, t=70, b=40))
     fig.update_xaxes(title_text="iteration")
-    for p, (t, _) in enumerate(panels): fig.update_yaxes(title_text=MONITOR_YAXES.get(t, ""), row=p // cols + 1, col=p % cols + 1)
-    return go.FigureWidget(fig) if widget else fig
+    for p, (t, keys) in enumerate(order):
+        fig.update_yaxes(title_text=MONITOR_YAXES.get(t, ""), row=pos[p][0], col=pos[p][1])
+        if len(keys) > 1:                               # a row of its own: the plot on the left 62 %, its legend beside it
+            ax = fig.layout[f"xaxis{p + 1 if p else ''}"]; a, b = ax.domain; ax.domain = (a, a + 0.62 * (b - a))
+            fig.layout.annotations[p].x = (ax.domain[0] + ax.domain[1]) / 2
+    return (go.FigureWidget(fig) if widget else fig), order, pos
+
+def _panel_legends(fig, n_panels: int):
+    "Each panel of two or more curves gets its own legend, to the right of its plot; a lone curve is named by its panel's title."
+    for p in range(n_panels):
+        n = "" if p == 0 else str(p + 1)
+        traces = [t for t in fig.data if (t.xaxis or "x") == f"x{n}"]
+        for t in traces: t.legend, t.showlegend = f"legend{n}", len(traces) > 1
+        if len(traces) > 1:
+            xd, yd = fig.layout[f"xaxis{n}"].domain, fig.layout[f"yaxis{n}"].domain
+            fig.update_layout({f"legend{n}": dict(x=xd[1] + 0.02, y=yd[1], xanchor="left", yanchor="top", font=dict(size=10))})
 
 # %% ../nbs/32_monitor.ipynb #3051ddef
 def _thin(n: int, max_points: int) -> np.ndarray:
@@ -159,17 +194,82 @@ def _mpl_png(fig,              # a plotly figure of line subplots (make_subplots
 
 
 # %% ../nbs/32_monitor.ipynb #66978b5a
+PLOTLYJS = "plotly.min.js"   # the file name of the shared plotly.js
+
+class PlotlyAssetError(HabaError, OSError): "The shared plotly.min.js could not be written whole."
+
+def _plotlyjs_bytes() -> bytes:
+    "plotly.min.js exactly as the installed plotly package ships it."
+    import plotly
+    f = Path(plotly.__file__).parent/"package_data"/PLOTLYJS
+    if f.exists(): return f.read_bytes()
+    from plotly.offline import get_plotlyjs
+    return get_plotlyjs().encode()
+
+def _is_copy(path: Path, data: bytes) -> bool:
+    "True when `path` holds exactly `data` (size first, then SHA-256)."
+    try: return path.stat().st_size == len(data) and hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(data).digest()
+    except OSError: return False
+
+def shared_plotlyjs(root: str | os.PathLike   # the output root: a sweep's --out, or the folder holding a run folder
+                   ) -> Path:
+    "root/plotly.min.js, verified against the installed plotly (size + SHA-256); a missing or torn copy is rewritten atomically."
+    dst, data = Path(root)/PLOTLYJS, _plotlyjs_bytes()
+    if _is_copy(dst, data): return dst
+    try: atomic_write_bytes(dst, data)
+    except OSError as e:
+        raise PlotlyAssetError(f"could not write the figures' shared {dst} ({e})",
+                               f"free space on {dst.parent} or make it writable, then run again (only the figures are redrawn)") from e
+    if not _is_copy(dst, data):
+        raise PlotlyAssetError(f"{dst} differs from plotly's own plotly.min.js right after writing it (a full or failing disk?)",
+                               f"free space on {dst.parent}, delete {dst} and run again")
+    return dst
+
+# %% ../nbs/32_monitor.ipynb #35ae8e77
+def _figure_div(fig,               # a plotly Figure
+                div_id: str,       # the div's id (unique in its page)
+                png: str | None    # the PNG shown when plotly.js is not found (a path relative to the page), or None
+               ) -> str:
+    "A figure as a div + script drawing it with plotly.js, showing `png` (and why) instead when plotly.js was not found."
+    spec = fig.to_json().replace("</", "<\\/")                     # a title holding '</script>' cannot end the script
+    alt = (f"<p style='color:#a40'>The interactive figure needs {PLOTLYJS} (kept once in the output root, the folder "
+           f"above this run folder); it is not there, so this is the PNG. Copy {PLOTLYJS} next to this page for the "
+           f"interactive one.</p>" + (f"<img src='{html.escape(png)}' style='max-width:100%'>" if png else ""))
+    return (f"<div id='{div_id}'></div><div id='{div_id}-alt' hidden>{alt}</div>"
+            f"<script>(function(){{var f={spec};if(window.Plotly)Plotly.newPlot('{div_id}',f.data,f.layout,"
+            f"{{responsive:true,displaylogo:false}});else document.getElementById('{div_id}-alt').hidden=false;}})();</script>")
+
+def _plotly_loader(js: Path,          # the shared plotly.min.js
+                   page_dir: Path     # the folder of the page that loads it
+                  ) -> str:
+    "Script tags loading plotly.js by its path relative to the page, else from a copy beside the page."
+    rel = Path(os.path.relpath(Path(js).resolve(), Path(page_dir).resolve())).as_posix()
+    tags = f"<script src='{html.escape(rel)}'></script>"
+    if rel != PLOTLYJS: tags += f"<script>window.Plotly||document.write('<script src=\"{PLOTLYJS}\"><\\/script>')</script>"
+    return tags
+
+def _page(title: str, head: str, body: str) -> bytes:
+    "A whole UTF-8 HTML page."
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>{head}</head>"
+            f"<body style='font-family:system-ui,sans-serif;margin:1em'>{body}</body></html>").encode()
+
+# %% ../nbs/32_monitor.ipynb #a6829d52
 def save_figure(fig,                     # a plotly Figure / FigureWidget
                 stem: str | os.PathLike, # path without suffix; writes stem.html and stem.png
                 png: bool = True,        # also write a PNG (kaleido + Chromium, else a PIL fallback)
-                include_plotlyjs=True    # True: self-contained HTML (offline); 'directory': plotly.min.js beside it
+                include_plotlyjs=True    # True: self-contained HTML; 'directory': plotly.min.js beside it; a Path: that shared copy (`shared_plotlyjs`)
                ) -> dict:
     "Write a figure as standalone HTML and PNG (atomically); a PNG problem warns, it never raises."
     import plotly.graph_objects as go
     stem = Path(stem); out = {}
     fig = go.Figure(fig) if not isinstance(fig, go.Figure) else fig
-    with atomic_write(stem.with_suffix(".html")) as tmp:
-        fig.write_html(str(tmp), include_plotlyjs=include_plotlyjs, full_html=True)
+    if isinstance(include_plotlyjs, os.PathLike):   # the output root's copy, by relative path; the PNG where it is missing
+        title = fig.layout.title.text or stem.name
+        atomic_write_bytes(stem.with_suffix(".html"), _page(title, _plotly_loader(include_plotlyjs, stem.parent),
+                                                            _figure_div(fig, stem.name, stem.with_suffix(".png").name if png else None)))
+    else:
+        with atomic_write(stem.with_suffix(".html")) as tmp:
+            fig.write_html(str(tmp), include_plotlyjs=include_plotlyjs, full_html=True)
     out["html"] = stem.with_suffix(".html")
     if png:
         if not os.environ.get("BROWSER_PATH"):
@@ -186,7 +286,7 @@ def save_figure(fig,                     # a plotly Figure / FigureWidget
         out["png"] = stem.with_suffix(".png")
     return out
 
-# %% ../nbs/32_monitor.ipynb #7d39249a
+# %% ../nbs/32_monitor.ipynb #fc695040
 class DiversityMonitor:
     "Distillation callback: live plotly dashboard of losses, lr, accuracy and diversity; saves HTML/PNG headless."
     def __init__(self, every: int = 5,            # push to the figure every `every` records
@@ -203,8 +303,11 @@ class DiversityMonitor:
         self.history: list[dict] = []
         self._series: dict[str, _Series] = {}              # key -> (iterations, values), appended per call: O(1)
         self._pushed: dict[str, int] = {}                  # key -> series length at the last push
-        self.figures = {name: _empty_figure(panels, widget=not self.headless) for name, panels in MONITOR_PANELS}
+        self.figures = {name: None for name, _ in MONITOR_PANELS}   # built at the first record of one of their panels
+        self._shown: dict[str, tuple] = {name: () for name, _ in MONITOR_PANELS}   # the panels each figure now holds
+        self._pos: dict[str, tuple] = {}                   # figure -> (panels in subplot order, their (row, col))
         self._traces: dict[str, object] = {}
+        self._box = None                                   # the displayed VBox: its children follow `figures`
 
     def __call__(self, record: dict):
         "Record one iteration's numbers; every `every` calls, push them to the figures (when live)."
@@ -234,59 +337,75 @@ class DiversityMonitor:
     def _trace(self, name: str, fig, row: int, col: int, key: str):
         if key not in self._traces:
             import plotly.graph_objects as go
-            mode = "markers+lines" if key == "acc_mean" else "lines"
-            fig.add_trace(go.Scatter(x=[], y=[], mode=mode, name=MONITOR_LABELS.get(key, key)), row=row, col=col)
+            fig.add_trace(go.Scatter(x=[], y=[], mode=_mode(key, 0), name=MONITOR_LABELS.get(key, key)), row=row, col=col)
             self._traces[key] = fig.data[-1]
             if key in MONITOR_LOG_KEYS: fig.update_yaxes(type="log", row=row, col=col)
         return self._traces[key]
 
+    def _panels(self, name: str) -> list:
+        "The panels of figure `name` whose metric this run has recorded, each with its recorded keys."
+        panels = [(t, tuple(k for k in keys if k in self._series)) for t, keys in dict(MONITOR_PANELS)[name]]
+        return [(t, keys) for t, keys in panels if keys]
+
     def update(self):
-        "Push the history to the figures now (one `batch_update` per figure)."
-        for name, panels in MONITOR_PANELS:
-            fig = self.figures[name]
-            cols = 2 if len(panels) > 1 else 1              # as _empty_figure lays them out
+        "Push the history to the figures now (one `batch_update` per figure); a metric seen for the first time adds its panel."
+        relaid = False
+        for name, _ in MONITOR_PANELS:
+            panels = self._panels(name)
+            if not panels: continue
+            if tuple(panels) != self._shown[name]:   # a new metric: lay the figure out again, only panels with data
+                self.figures[name], *self._pos[name] = _empty_figure(panels, widget=not self.headless)
+                self._shown[name] = tuple(panels)
+                for _, keys in dict(MONITOR_PANELS)[name]:
+                    for k in keys: self._traces.pop(k, None); self._pushed.pop(k, None)
+                relaid = True
+            (fig, added), (order, pos) = (self.figures[name], False), self._pos[name]
             ctx = fig.batch_update() if hasattr(fig, "batch_update") else contextlib.nullcontext()
             with ctx:
-                for p, (_, keys) in enumerate(panels):
+                for p, (_, keys) in enumerate(order):
                     for key in keys:
                         s = self._series.get(key)
                         if s is None or len(s) == self._pushed.get(key, 0): continue   # nothing new for this curve
-                        tr = self._trace(name, fig, p // cols + 1, p % cols + 1, key)
+                        added |= key not in self._traces
+                        tr = self._trace(name, fig, *pos[p], key)
                         keep = _thin(len(s), self.max_points)
-                        tr.x, tr.y = s.x[keep], s.y[keep]
+                        tr.x, tr.y, tr.mode = s.x[keep], s.y[keep], _mode(key, len(keep))
                         self._pushed[key] = len(s)
                         if key == "acc_mean":
                             sd = self._series.get("acc_std")
                             if sd is not None and len(sd) == len(s): tr.error_y = dict(type="data", array=sd.y[keep])
+                if added: _panel_legends(fig, len(order))
+        if relaid and self._box is not None: self._box.children = [f for f in self.figures.values() if f is not None]
         return self
 
     def figure(self, name: str,             # 'loss_curves' or 'diversity'
                title: str | None = None):   # the run's name, shown above the panels
         "A static plotly figure of `name` holding only the panels this run recorded (None when it recorded none)."
         import plotly.graph_objects as go
-        panels = [(t, keys) for t, keys in dict(MONITOR_PANELS)[name] if any(k in self._series for k in keys)]
+        panels = self._panels(name)
         if not panels: return None
-        fig, cols = _empty_figure(panels, widget=False), (2 if len(panels) > 1 else 1)
-        for p, (_, keys) in enumerate(panels):
+        fig, order, pos = _empty_figure(panels, widget=False)
+        for p, (_, keys) in enumerate(order):
             for key in keys:
                 s = self._series.get(key)
                 if s is None: continue
                 keep = _thin(len(s), self.max_points); sd = self._series.get("acc_std") if key == "acc_mean" else None
-                fig.add_trace(go.Scatter(x=s.x[keep], y=s.y[keep], mode="markers+lines" if key == "acc_mean" else "lines",
+                fig.add_trace(go.Scatter(x=s.x[keep], y=s.y[keep], mode=_mode(key, len(keep)),
                                          name=MONITOR_LABELS.get(key, key),
                                          error_y=dict(type="data", array=sd.y[keep]) if sd is not None and len(sd) == len(s) else None),
-                              row=p // cols + 1, col=p % cols + 1)
-                if key in MONITOR_LOG_KEYS: fig.update_yaxes(type="log", row=p // cols + 1, col=p % cols + 1)
+                              row=pos[p][0], col=pos[p][1])
+                if key in MONITOR_LOG_KEYS: fig.update_yaxes(type="log", row=pos[p][0], col=pos[p][1])
+        _panel_legends(fig, len(order))
         if title: fig.update_layout(title=dict(text=f"{title} — {name.replace('_', ' ')}", font=dict(size=14)))
         return fig
 
     def save(self, out_dir: str | os.PathLike, # folder for loss_curves.* and diversity.*
              png: bool = True,                 # also write PNGs
              title: str | None = None,         # the run's name, carried by every figure
-             include_plotlyjs="directory"):    # 'directory': one plotly.min.js beside the pages; True: inline in each
+             include_plotlyjs="directory"):    # 'directory': one plotly.min.js beside the pages; True: inline in each; a Path: a shared copy
         "Write loss_curves.html/png and diversity.html/png (only panels with data; a figure with none is skipped); returns {name: {'html': path, 'png': path}}."
         out = {}
-        for name in self.figures:
+        for name, _ in MONITOR_PANELS:
             fig = self.figure(name, title)
             if fig is not None: out[name] = save_figure(fig, Path(out_dir)/name, png=png, include_plotlyjs=include_plotlyjs)
         return out
@@ -297,7 +416,8 @@ class DiversityMonitor:
         import ipywidgets as W
         if self.headless:
             raise ConfigError("this monitor is headless and has no widget", "create it with headless=False in JupyterLab, or use monitor.save(out_dir)")
-        return W.VBox(list(self.figures.values()))
+        if self._box is None: self._box = W.VBox([f for f in self.figures.values() if f is not None])
+        return self._box
 
     def _repr_mimebundle_(self, **kw):
         self._displayed = True

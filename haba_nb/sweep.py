@@ -256,6 +256,8 @@ def _sweep_locked(spec: SweepSpec, cells: list, out_root: Path, notebook, log, e
     "The body of `run_sweep`, run while this process holds the sweep folder's lock."
     from haba_nb.runs import check_held
     atomic_write_json(out_root/'sweep.json', dict(spec=asdict(spec), cells=[c['cell_id'] for c in cells]))   # the latest command's cells
+    from haba_nb.monitor import shared_plotlyjs
+    shared_plotlyjs(out_root)   # the cells' figures share this one copy; a torn one (a full disk earlier) is rewritten, even when every cell is done
     if executor == 'ray':
         from haba_nb.parallel import run_cells_ray
         status = run_cells_ray(cells, out_root, notebook, log, address, cpus_per_cell)

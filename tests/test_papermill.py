@@ -34,7 +34,8 @@ def test_quick_tier_end_to_end(tmp_path, env):
     assert param.stored_floats() == st['stored_floats']
     html = sorted(p.name for p in out.glob('*.html'))
     assert html, f"no figures written: {sorted(p.name for p in out.iterdir())}"
-    assert 'figures.html' in html and (out/'plotly.min.js').exists()          # one shared plotly.js, not one per page
+    assert 'figures.html' in html and (tmp_path/'plotly.min.js').exists()     # one plotly.js in the output root, none in the run
+    assert not (out/'plotly.min.js').exists() and sum(f.stat().st_size for f in out.iterdir() if f.is_file()) < 1_000_000
     assert all((out/h).stat().st_size < 1_000_000 for h in html), [(h, (out/h).stat().st_size) for h in html]
     assert res['evaluation']['seeds'] == [1000, 1001] and res['validation']['size'] == 130 and res['label'] == 'dm+haba, ipc 10'
     assert meta['experiment']['seed'] == 0 and meta['experiment']['tier'] == 'quick' and meta['config']['kind'] == 'factorized'
@@ -43,8 +44,13 @@ def test_unknown_parameter_value_fails_in_first_cell(tmp_path, env):
     r = papermill(tmp_path/'bad.ipynb', ('dataset', 'imagenet-zz'), ('out_dir', tmp_path/'bad'), env=env, timeout=300)
     assert r.returncode != 0
     assert "unknown dataset 'imagenet-zz'" in r.stderr and 'use one of: digits' in r.stderr
+    # the problem and the fix come first (the kernel prints them before papermill's traceback), and head the cell's traceback
+    head = "ConfigError: unknown dataset 'imagenet-zz'\n  How to fix: use one of: digits"
+    assert head in r.stderr and r.stderr.index(head) < r.stderr.index('Traceback'), r.stderr[:3000]
     nb = json.loads((tmp_path/'bad.ipynb').read_text())
     code = [c for c in nb['cells'] if c['cell_type'] == 'code']
+    err = [o for c in code for o in c.get('outputs', []) if o.get('output_type') == 'error']
+    assert len(err) == 1 and '\n'.join(err[0]['traceback']).startswith(head), err
     failed = [i for i, c in enumerate(code) if any(o.get('output_type') == 'error' for o in c.get('outputs', []))]
     # the names-before cell, parameters cell, papermill's injected-parameters cell, then the validation cell fails
     assert failed == [3], failed

@@ -62,8 +62,12 @@ def test_changed_settings_rerun_in_their_own_folders(tmp_path, env):
     assert json.loads((out/new/'results.json').read_text())['config']['eval_epochs'] == 6
     assert json.loads((out/'sweep.json').read_text())['cells'] == [new]     # sweep.json and the tables: the latest command
     assert '1 cells' in (out/'tables.md').read_text()
+    js = out/'plotly.min.js'                                  # the cells' one shared plotly.js, in the sweep folder
+    whole = js.read_bytes(); assert len(whole) > 1_000_000 and not list(out.glob('*/plotly.min.js'))
+    js.write_bytes(whole[:len(whole) // 3])                   # torn by a full disk in an earlier run
     r = _sweep(out, env, '--param', 'eval_epochs=5')          # back to the first setting: found done
     assert r.returncode == 0 and ': skipped' in r.stdout, r.stdout[-2000:]
+    assert js.read_bytes() == whole                           # found torn and rewritten, though no cell ran
 
 def test_reserved_param_names_the_flag(tmp_path, env):
     for kv, flag in (('tier=cpu', '--tier'), ('ipc=3', '--ipcs'), ('dataset=mnist', '--datasets'), ('objective=dm', '--methods')):
