@@ -10,8 +10,9 @@ from pathlib import Path
 from .core import HabaError, check_choice, atomic_write_json
 
 # %% auto #0
-__all__ = ['EXECUTORS', 'RAY_INSTALL', 'ATTEMPTS', 'RayMissingError', 'import_ray', 'check_executor', 'ray_session',
-           'task_resources', 'tied_kernel_manager', 'run_cells_ray', 'ray_evaluate_runs', 'ray_train_experts']
+__all__ = ['EXECUTORS', 'RAY_INSTALL', 'RAY_START_ATTEMPTS', 'ATTEMPTS', 'RayMissingError', 'import_ray', 'check_executor',
+           'start_local_ray', 'ray_session', 'task_resources', 'tied_kernel_manager', 'run_cells_ray',
+           'ray_evaluate_runs', 'ray_train_experts']
 
 # %% ../nbs/42_parallel.ipynb #5e1fd08d
 EXECUTORS = ('sequential', 'ray')
@@ -35,6 +36,17 @@ def check_executor(executor: str) -> str:
     return executor
 
 # %% ../nbs/42_parallel.ipynb #15333ef3
+RAY_START_ATTEMPTS = 3
+
+def start_local_ray(ray, attempts: int = RAY_START_ATTEMPTS, **kw):
+    "`ray.init(**kw)` for a local instance, retried (after `ray.shutdown()`) when Ray's startup wait runs out on a busy machine."
+    for attempt in range(1, attempts + 1):
+        try: return ray.init(**kw)
+        except Exception as e:
+            if 'timed out during startup' not in str(e) or attempt == attempts: raise
+            ray.shutdown()
+
+# %% ../nbs/42_parallel.ipynb #64ccd3cd
 @contextlib.contextmanager
 def ray_session(address: str | None = None, # None: a local instance; else a cluster address (auto, HOST:PORT, ray://...)
                 num_cpus: int | None = None,  # CPUs of a local instance (default: all)
@@ -44,7 +56,7 @@ def ray_session(address: str | None = None, # None: a local instance; else a clu
     if ray.is_initialized(): yield ray; return
     kw = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
     if address: ray.init(address=address, **kw)
-    else: ray.init(num_cpus=num_cpus, **kw)
+    else: start_local_ray(ray, num_cpus=num_cpus, **kw)
     try: yield ray
     finally:
         if not keep: ray.shutdown()
