@@ -3,7 +3,7 @@ optimisation it had before (hallucinators on the image SGD, the frame hallucinat
 Prints a table and saves bench/results/haba_optimisation.json.
 Usage: PYTHONPATH=. python bench/haba_optimisation.py [--ipcs 2 10] [--objectives dc dsa dm mtt] [--seeds 2] [--eval-seeds 3]
        [--variant NAME FIELD=VALUE ... (HaBa variants instead of the default pair; e.g. --variant adam_1e-2 lr_hallucinator=0.01)]
-       [--param FIELD=VALUE ... (every distilled set)] [--out bench/results/haba_optimisation_variants.json]"""
+       [--tier quick|cpu] [--param FIELD=VALUE ... (every distilled set)] [--out bench/results/haba_optimisation_variants.json]"""
 import argparse, json, statistics as st, subprocess, tempfile, time
 from pathlib import Path
 import torch
@@ -17,9 +17,9 @@ from haba_nb.experiment import experiment_config, _distill_config, _eval_cfg, re
 VARIANTS = {'plain': ('plain', {}), 'haba': ('haba', {}),
             'haba, before (SGD hallucinators, hallucinated frame)': ('haba', {'hallucinator_optimizer': 'sgd', 'frame': 'hallucinated'})}
 
-def cell(real, pool, val, obj, par, ipc, seed, kw, eval_seeds):
+def cell(real, pool, val, obj, par, ipc, seed, kw, eval_seeds, tier='quick'):
     "One distilled (or random) set, evaluated on the validation split; returns the accuracies and what the set stores."
-    c = experiment_config(objective=obj, parameterisation=par, ipc=ipc, seed=seed, tier='quick', out_dir=tempfile.mkdtemp(),
+    c = experiment_config(objective=obj, parameterisation=par, ipc=ipc, seed=seed, tier=tier, out_dir=tempfile.mkdtemp(),
                           train_experts=obj == 'mtt', **kw)
     lr, extra = None, {}
     if obj == 'random': p = select_coreset(obj, pool, ipc, seed=seed)
@@ -39,6 +39,7 @@ def main():
     ap.add_argument('--eval-seeds', type=int, default=3); ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--variant', nargs='+', action='append', default=[], metavar=('NAME', 'FIELD=VALUE'),
                     help='a HaBa variant: a name and run parameters (replaces the default haba / haba-before pair; plain is kept)')
+    ap.add_argument('--tier', default='quick', help='the budget tier of every set (quick, cpu)')
     ap.add_argument('--param', nargs='+', default=[], metavar='FIELD=VALUE',
                     help='run parameters for every distilled set, plain and HaBa alike (e.g. syn_steps=50)')
     ap.add_argument('--out', default=str(Path(__file__).parent/'results'/'haba_optimisation.json'))
@@ -55,7 +56,7 @@ def main():
             for name, (par, kw) in (variants.items() if obj != 'random' else [('plain', ('plain', {}))]):
                 t, accs, extras, storages, diverged = time.time(), [], [], [], []
                 for s in range(a.seeds):
-                    acc, storage, extra = cell(real, pool, val, obj, par, ipc, s, kw, a.eval_seeds)
+                    acc, storage, extra = cell(real, pool, val, obj, par, ipc, s, kw, a.eval_seeds, a.tier)
                     if storage is None: diverged.append(extra['diverged']); continue
                     accs += acc; extras.append(extra); storages.append(storage)
                 row = dict(objective=obj, ipc=ipc, set=name, mean=st.mean(accs) if accs else None, std=st.stdev(accs) if len(accs) > 1 else None,
@@ -67,7 +68,7 @@ def main():
                 acc_s += f" ({len(diverged)} of {a.seeds} sets diverged)" if diverged else ""
                 fl = f"{row['floats'] / row['budget_floats']:.2f}×" if storages else "–"
                 print(f"| {obj} | {ipc} | {name} | {acc_s} | {fl} | {row.get('std_ratio', 1.0):.2f} | {row['seconds']:.0f} |", flush=True)
-                Path(a.out).write_text(json.dumps(dict(dataset='digits', tier='quick', split='validation', distill_seeds=a.seeds,
+                Path(a.out).write_text(json.dumps(dict(dataset='digits', tier=a.tier, split='validation', distill_seeds=a.seeds,
                     eval_seeds=a.eval_seeds, threads=a.threads, params=common, commit=subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
                     capture_output=True, text=True).stdout.strip(), rows=rows), indent=1))
 
