@@ -77,8 +77,7 @@ def _empty_figure(panels,        # [(title, recorded keys)] of the panels to dra
     from plotly.subplots import make_subplots
     rows = _arrange(panels)
     cols = 1 if len(panels) == 1 else 2                 # at most 2 side by side: fits a notebook column (~800 px)
-    specs = [[{}] if cols == 1 else [{"colspan": 2}, None] if len(r[0][1]) > 1 else [{}, {}] if len(r) == 2 else [{}, None]
-             for r in rows]
+    specs = [[{}] if cols == 1 else [{}, {}] if len(r) == 2 else [{"colspan": 2}, None] for r in rows]   # a lone panel: the whole row
     order = [p for r in rows for p in r]; pos = [(i + 1, j + 1) for i, r in enumerate(rows) for j in range(len(r))]
     fig = make_subplots(rows=len(rows), cols=cols, specs=specs, subplot_titles=[t for t, _ in order],
                         vertical_spacing=0.3 / len(rows) + 0.05)

@@ -1,4 +1,4 @@
-"""What a user looks at, in headless Chromium at 1,400 px (issue 42): a demo run's figures.html and the monitor for DM and MTT.
+"""What a user looks at, in headless Chromium at 1,400 px (issue 42): a demo run's figures.html, the monitor for DM and MTT, a sweep's tables.html.
 
 Two short real runs (the demo's DM + HaBa on digits, and MTT, its experts trained into a temporary cache) write their
 figures into one output root; Playwright opens them in the system Chromium. Checked: the page has no horizontal
@@ -146,5 +146,35 @@ def test_monitor_for_dm_and_mtt_has_no_empty_or_unlabelled_panel(runs, tmp_path)
                 assert width[0] <= width[1], (key, width)
                 assert not errors, (key, errors)
                 page.close()
+        finally:
+            browser.close()
+
+
+def test_sweep_tables_page_reads_at_1400px(tmp_path, env):
+    "A small sweep's tables.html: bordered cells, a styled header, a bold best value, no horizontal overflow; one plotly.js for the sweep."
+    import subprocess, sys
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install playwright")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium: pytest.skip("chromium is not installed: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+    out = tmp_path/"sweep"
+    r = subprocess.run([str(Path(sys.executable).parent/"haba-sweep"), "--out", str(out), "--datasets", "digits", "--ipcs", "1", "2",
+                        "--methods", "random", "herding", "--tier", "quick", "--param", "eval_epochs=2", "--param", "n_eval=1"],
+                       env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert (out/"plotly.min.js").exists() and not list(out.glob("*/plotly.min.js"))
+    shots = _artifacts()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROME_ARGS)
+        try:
+            page, errors = _page(browser)
+            page.goto((out/"tables.html").as_uri())
+            page.screenshot(path=str(shots/"sweep-tables.png"), full_page=True)
+            width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+            assert width[0] <= width[1], width
+            style = page.evaluate("""() => { const td = document.querySelector('td'), th = document.querySelector('th');
+                return [getComputedStyle(td).borderTopWidth, getComputedStyle(th).backgroundColor, document.querySelectorAll('td b').length]; }""")
+            assert style[0] != "0px" and style[1] not in ("rgba(0, 0, 0, 0)", "transparent") and style[2] >= 1, style
+            assert not errors, errors
         finally:
             browser.close()
