@@ -128,7 +128,7 @@ def write_experts(official: Path, work: Path, s: dict):
     from safetensors.torch import save_file
     from haba_nb.core import atomic_write_json
     from haba_nb.experts import _expert_meta, expert_path
-    experts = torch.load(work / 'experts.pt')
+    experts = torch.load(work / 'experts.pt', weights_only=True)
     real = fake_real('cifar10', s['n_per_class'])
     folder = work / 'ours_experts'; folder.mkdir(exist_ok=True)
     n_params = sum(t.numel() for t in experts[0][0])
