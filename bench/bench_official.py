@@ -164,7 +164,7 @@ def ours_worker(a):
     D._iteration = timed_iteration
     cfg = DistillConfig(dataset='cifar10', zca=True, objective='mtt', parameterisation='haba', ipc=s['ipc'], bpc=s['ipc'],
                         n_hallucinators=s['n_style'], width=128, iterations=a.iters + 1, n_eval=0, val_per_class=0,
-                        progress=False, out_dir=str(Path(a.work) / 'ours_run'), diversity_every=0,
+                        progress=False, out_dir=str(Path(a.work) / f'ours_run_{os.getpid()}'), diversity_every=0,
                         objective_kwargs=dict(expert_dir=a.experts, syn_steps=s['syn_steps'], expert_epochs=s['expert_epochs'],
                                               max_start_epoch=s['max_start_epoch'], lr_teacher=s['lr_teacher'], lr_lr=s['lr_lr']))
     try: D.distill(cfg, real=fake_real('cifar10', s['n_per_class']))
