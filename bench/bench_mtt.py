@@ -82,10 +82,10 @@ def _fake_trajectories(real, folder: Path, epochs: int, width: int, depth: int =
     save_file(traj, str(expert_path(folder, 0)))
 
 
-def _run_measured(cmd, folder: Path):
+def _run_measured(cmd, folder: Path, **popen_kw):
     "Run `cmd` to completion; (returncode, stdout, stderr, the child's rusage from os.wait4: its whole-process peak RSS)."
     with tempfile.TemporaryFile('w+', dir=folder) as fo, tempfile.TemporaryFile('w+', dir=folder) as fe:
-        p = subprocess.Popen(cmd, stdout=fo, stderr=fe, text=True)
+        p = subprocess.Popen(cmd, stdout=fo, stderr=fe, text=True, **popen_kw)
         _, status, ru = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
         fo.seek(0); fe.seek(0)

@@ -28,7 +28,7 @@ Speed ratio = official median s/it / ours (> 1: ours faster); memory ratio = our
 from __future__ import annotations
 import argparse, json, os, pickle, statistics, subprocess, sys, tempfile, textwrap, time
 from pathlib import Path
-from bench_mtt import fake_real   # CIFAR10's shapes, random values, flagged as ZCA-whitened
+from bench_mtt import fake_real, _run_measured   # CIFAR10's shapes, random values, ZCA flag; a child's peak RSS
 
 HERE = Path(__file__).resolve().parent
 SHAPES = dict(ipc=10, n_style=5, syn_steps=30, expert_epochs=2, max_start_epoch=20, lr_img=100., lr_lr=1e-5,
@@ -196,12 +196,9 @@ def run_side(side: str, a, work: Path, shapes: dict, threads: int, experts: Path
                '--iters', str(a.iters), '--shapes', json.dumps(shapes), '--experts', str(experts)]
         cwd = HERE.parent
     cwd.mkdir(exist_ok=True)
-    with tempfile.TemporaryFile('w+') as fo:
-        p = subprocess.Popen(cmd, stdout=fo, stderr=subprocess.STDOUT, text=True, cwd=cwd, env=env)
-        _, status, ru = os.wait4(p.pid, 0)
-        fo.seek(0); out = fo.read()
-    if os.waitstatus_to_exitcode(status) != 0 or not events.exists():
-        raise SystemExit(f"{side} run failed (threads {threads}):\n{out[-4000:]}")
+    rc, out, err, ru = _run_measured(cmd, work, cwd=cwd, env=env)
+    if rc != 0 or not events.exists():
+        raise SystemExit(f"{side} run failed (threads {threads}):\n{(out + err)[-4000:]}")
     rows = per_iteration(json.loads(events.read_text()))
     timed = rows[1:]
     med = lambda k: statistics.median(r[k] for r in timed)
@@ -247,15 +244,13 @@ def main():
                     print(f"| {th} | {r} | {side} | {row['first_s']:.1f} | {row['s_per_it']:.2f} | {row['cpu_s_per_it']:.2f} | "
                           f"{row['backward_s_per_it']:.2f} | {row['autograd_grad_s_per_it']:.2f} | {row['peak_rss_gib']:.2f} |", flush=True)
                     Path(a.out).write_text(json.dumps(result, indent=1))
-            pick = lambda side, k: [x[k] for x in result['runs'] if x['side'] == side and x['threads'] == th]
-            off = statistics.median(t for x in result['runs'] if x['side'] == 'official' and x['threads'] == th
-                                    for t in [i['wall_s'] for i in x['iterations'][1:]])
-            ours = statistics.median(t for x in result['runs'] if x['side'] == 'ours' and x['threads'] == th
-                                     for t in [i['wall_s'] for i in x['iterations'][1:]])
+            runs = lambda side: [x for x in result['runs'] if x['side'] == side and x['threads'] == th]
+            s_it = lambda side: statistics.median(i['wall_s'] for x in runs(side) for i in x['iterations'][1:])
+            rss = lambda side: max(x['peak_rss_gib'] for x in runs(side))
+            off, ours = s_it('official'), s_it('ours')
             result['summary'][f'{th}_threads'] = {
                 'official_s_per_it': off, 'ours_s_per_it': ours, 'speed_ratio': off / ours,
-                'official_peak_rss_gib': max(pick('official', 'peak_rss_gib')), 'ours_peak_rss_gib': max(pick('ours', 'peak_rss_gib')),
-                'memory_ratio': max(pick('ours', 'peak_rss_gib')) / max(pick('official', 'peak_rss_gib'))}
+                'official_peak_rss_gib': rss('official'), 'ours_peak_rss_gib': rss('ours'), 'memory_ratio': rss('ours') / rss('official')}
             sm = result['summary'][f'{th}_threads']
             print(f"\n{th} thread(s): official {off:.2f} s/it vs ours {ours:.2f} s/it -> {sm['speed_ratio']:.2f}x the official speed "
                   f"(target >= 2x); peak RSS {sm['ours_peak_rss_gib']:.2f} vs {sm['official_peak_rss_gib']:.2f} GiB -> "
