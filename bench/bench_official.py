@@ -49,6 +49,13 @@ TIMERS = textwrap.dedent('''
     torch.autograd.grad = _timed('autograd_grad', torch.autograd.grad)
 ''')
 
+# Our random bytes in CIFAR10's format cannot match CIFAR10's MD5s; without this torchvision would try to download.
+CIFAR10_UNCHECKED = textwrap.dedent('''
+    import torchvision
+    torchvision.datasets.CIFAR10._check_integrity = lambda self: True
+    torchvision.datasets.cifar.check_integrity = lambda *a, **k: True
+''')
+
 WANDB_STUB = textwrap.dedent('''
     "Stand-in for wandb (offline benchmark): keeps the config, records when each iteration starts and the run ends."
     import time
@@ -70,10 +77,7 @@ OFFICIAL_RUNNER = textwrap.dedent('''
     official, events_out, threads, argv = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
     import torch, torchvision
     torch.set_num_threads(threads)
-    exec(open(os.path.join(os.path.dirname(events_out), 'timers.py')).read())
-    # our random bytes in CIFAR10's format cannot match CIFAR10's MD5s; without this torchvision would try to download
-    torchvision.datasets.CIFAR10._check_integrity = lambda self: True
-    torchvision.datasets.cifar.check_integrity = lambda *a, **k: True
+    for f in ('timers.py', 'cifar10_unchecked.py'): exec(open(os.path.join(os.path.dirname(events_out), f)).read())
     sys.path[:0] = [os.path.dirname(events_out), official]
     import wandb
     sys.argv = ['distill_fac.py', *argv]
@@ -88,7 +92,7 @@ def official_commit(path: Path) -> str:
     return r.stdout.strip() or 'unknown (not a git checkout)'
 
 
-def write_cifar10(root: Path, n_per_class: int, seed: int = 0):
+def write_cifar10(root: Path, n_per_class: int, seed: int = 0, n_test: int = 100):
     "CIFAR10's python batches (torchvision's format) with random pixels: n_per_class a class over the 5 training batches."
     import numpy as np
     rng = np.random.default_rng(seed)
@@ -97,10 +101,27 @@ def write_cifar10(root: Path, n_per_class: int, seed: int = 0):
     for i, part in enumerate(np.array_split(labels, 5), 1):
         pickle.dump({'data': rng.integers(0, 256, (len(part), 3072), dtype=np.uint8), 'labels': part.tolist()},
                     open(d / f'data_batch_{i}', 'wb'))
-    pickle.dump({'data': rng.integers(0, 256, (100, 3072), dtype=np.uint8), 'labels': (np.arange(100) % 10).tolist()},
+    pickle.dump({'data': rng.integers(0, 256, (n_test, 3072), dtype=np.uint8), 'labels': (np.arange(n_test) % 10).tolist()},
                 open(d / 'test_batch', 'wb'))
     pickle.dump({'label_names': ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']},
                 open(d / 'batches.meta', 'wb'))
+
+
+def write_work(work: Path, runner: str):
+    "The files a child process of the official code reads from the work folder: timers, the MD5 bypass, the wandb stand-in, its runner."
+    for name, text in (('timers.py', TIMERS), ('cifar10_unchecked.py', CIFAR10_UNCHECKED), ('wandb.py', WANDB_STUB),
+                       ('run_official.py', runner)):
+        (work / name).write_text(text)
+
+
+def machine_info() -> dict:
+    "The facts a timing needs beside it: CPU model and count, load average, library versions, haba_nb's commit."
+    from haba_nb.core import versions
+    cpu = next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name')),
+               'unknown') if Path('/proc/cpuinfo').exists() else 'unknown'
+    return {'cpu': cpu, 'cpu_count': os.cpu_count(), 'load_average': os.getloadavg(), **versions(),
+            'haba_nb_commit': subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True,
+                                             cwd=HERE.parent).stdout.strip()}
 
 
 def write_experts(official: Path, work: Path, s: dict):
@@ -183,23 +204,40 @@ def per_iteration(log: dict) -> list:
     return rows
 
 
-def run_side(side: str, a, work: Path, shapes: dict, threads: int, experts: Path) -> dict:
+def run_child(side: str, work: Path, threads: int, official: Path, rest: list, worker: str) -> tuple:
+    """One side in a fresh process on `threads` threads: the official runner (work/run_official.py OFFICIAL EVENTS THREADS
+    *rest) or `worker --worker --work --events --threads *rest` (ours); (its events JSON, its rusage, its wall seconds)."""
     events = work / f'events_{side}.json'
     if events.exists(): events.unlink()
     env = {**os.environ, 'OMP_NUM_THREADS': str(threads), 'MKL_NUM_THREADS': str(threads), 'PYTHONWARNINGS': 'ignore'}
     if side == 'official':
-        cmd = [sys.executable, str(work / 'run_official.py'), str(a.official), str(events), str(threads),
-               *official_args(work, shapes, a.iters)]
-        cwd = work / 'official_cwd'
+        cmd, cwd = [sys.executable, str(work / 'run_official.py'), str(official), str(events), str(threads), *rest], work / 'official_cwd'
     else:
-        cmd = [sys.executable, __file__, '--worker', '--work', str(work), '--events', str(events), '--threads', str(threads),
-               '--iters', str(a.iters), '--shapes', json.dumps(shapes), '--experts', str(experts)]
+        cmd = [sys.executable, str(worker), '--worker', '--work', str(work), '--events', str(events), '--threads', str(threads), *rest]
         cwd = HERE.parent
     cwd.mkdir(exist_ok=True)
+    t0 = time.perf_counter()
     rc, out, err, ru = _run_measured(cmd, work, cwd=cwd, env=env)
+    seconds = time.perf_counter() - t0
     if rc != 0 or not events.exists():
         raise SystemExit(f"{side} run failed (threads {threads}):\n{(out + err)[-4000:]}")
-    rows = per_iteration(json.loads(events.read_text()))
+    return json.loads(events.read_text()), ru, seconds
+
+
+def side_by_side_args(ap, rounds: int, out: str):
+    "The options both side-by-side benches take: the checkout, alternations, thread counts, the JSON, the worker flag."
+    ap.add_argument('--official', type=Path, help='a checkout of Huage001/DatasetFactorization (see bench_official.py)')
+    ap.add_argument('--rounds', type=int, default=rounds, help='official / ours alternations per thread count')
+    ap.add_argument('--threads', type=int, nargs='+', default=[1, 2])
+    ap.add_argument('--out', default=out)
+    ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
+
+
+def run_side(side: str, a, work: Path, shapes: dict, threads: int, experts: Path) -> dict:
+    rest = (official_args(work, shapes, a.iters) if side == 'official' else
+            ['--iters', str(a.iters), '--shapes', json.dumps(shapes), '--experts', str(experts)])
+    log, ru, _ = run_child(side, work, threads, a.official, rest, __file__)
+    rows = per_iteration(log)
     timed = rows[1:]
     med = lambda k: statistics.median(r[k] for r in timed)
     return {'side': side, 'threads': threads, 'first_s': rows[0]['wall_s'], 'iterations': rows,
@@ -209,13 +247,9 @@ def run_side(side: str, a, work: Path, shapes: dict, threads: int, experts: Path
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--official', type=Path, help='a checkout of Huage001/DatasetFactorization (see above)')
+    side_by_side_args(ap, 2, str(HERE / 'results' / 'bench_official_mtt.json'))
     ap.add_argument('--iters', type=int, default=4, help='timed iterations per process (after its first, reported apart)')
-    ap.add_argument('--rounds', type=int, default=2, help='official / ours alternations per thread count')
-    ap.add_argument('--threads', type=int, nargs='+', default=[1, 2])
     ap.add_argument('--smoke', action='store_true', help='tiny shapes (ipc 1, 2 styles, 2 student steps): checks the harness only')
-    ap.add_argument('--out', default=str(HERE / 'results' / 'bench_official_mtt.json'))
-    ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     for k in ('--work', '--events', '--shapes', '--experts'): ap.add_argument(k, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker: a.threads = a.threads[0] if isinstance(a.threads, list) else int(a.threads); return ours_worker(a)
@@ -224,14 +258,13 @@ def main():
                          "get it with: git clone https://github.com/Huage001/DatasetFactorization && "
                          "git -C DatasetFactorization checkout 60c9128")
     shapes = SMOKE if a.smoke else SHAPES
+    machine = machine_info()
     result = {'official': str(a.official), 'official_commit': official_commit(a.official), 'shapes': shapes,
-              'iters': a.iters, 'rounds': a.rounds, 'runs': [], 'summary': {},
-              'haba_nb_commit': subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True,
-                                               cwd=HERE.parent).stdout.strip()}
+              'iters': a.iters, 'rounds': a.rounds, 'runs': [], 'summary': {}, 'haba_nb_commit': machine['haba_nb_commit'],
+              'machine': machine}
     with tempfile.TemporaryDirectory(prefix='bench_official_') as d:
         work = Path(d)
-        (work / 'timers.py').write_text(TIMERS); (work / 'wandb.py').write_text(WANDB_STUB)
-        (work / 'run_official.py').write_text(OFFICIAL_RUNNER)
+        write_work(work, OFFICIAL_RUNNER)
         write_cifar10(work / 'data', shapes['n_per_class'])
         experts = write_experts(a.official, work, shapes)
         print("| threads | round | side | first it (s) | median s/it | CPU s/it | in backward (s/it) | in autograd.grad (s/it) | peak RSS (GiB) |")
