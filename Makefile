@@ -11,7 +11,7 @@ DEMO_OUT ?= runs/demo
 # one basis per class (HaBa -7.5 points from DM there), at ipc 5 no distilled set beat random real images.
 DEMO_PARAMS ?= -p ipc 10
 
-.PHONY: demo test venv system-deps export check clean-nbs nbtest pytest bench-bank bench-coreset bench-objectives
+.PHONY: demo test venv system-deps export check clean-nbs nbtest pytest readme docs bench-bank bench-coreset bench-objectives
 
 # The environment: torch + torchvision from the registry (see ENVIRONMENT.md), the package
 # in editable mode with its dev and ray extras, and a Jupyter kernel for papermill / nbdev_test.
@@ -64,7 +64,16 @@ check: $(STAMP)
 	@if [ -n "$$(git status --porcelain -- nbs)" ]; then \
 	  git status --porcelain -- nbs; echo "FAIL: notebooks are not clean — run nbdev_clean and commit"; exit 1; fi
 	@if grep -l '"output_type"' nbs/*.ipynb; then echo "FAIL: notebooks carry outputs — run nbdev_clean"; exit 1; fi
-	@echo "check: package == nbdev_export(nbs), notebooks clean"
+	$(BIN)/python tools/docs.py readme --check
+	@echo "check: package == nbdev_export(nbs), notebooks clean, README.md == nbs/index.ipynb"
+
+# README.md is generated from nbs/index.ipynb (nbconvert; nbdev_readme needs Quarto, which cannot be installed here).
+readme: $(STAMP)
+	$(BIN)/python tools/docs.py readme
+
+# The docs site, offline, into _docs/: nbdev's notebook processing (show_doc for every export) + nbconvert's HTML.
+docs: $(STAMP)
+	$(BIN)/python tools/docs.py site
 
 export: $(STAMP)
 	$(BIN)/nbdev_export && $(BIN)/nbdev_clean

@@ -8,7 +8,7 @@ axes titled in words and at least one curve with points. Screenshots are kept in
 (default: test-artifacts/browser in the repository, git-ignored); the test prints the folder.
 """
 from __future__ import annotations
-import os, shutil
+import contextlib, os, shutil
 from pathlib import Path
 
 import pytest
@@ -28,8 +28,8 @@ PANELS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(d => 
 })"""
 
 
-def _artifacts() -> Path:
-    d = Path(os.environ.get("HABA_TEST_ARTIFACTS", ROOT/"test-artifacts"))/"browser"
+def _artifacts(name: str = "browser") -> Path:
+    d = Path(os.environ.get("HABA_TEST_ARTIFACTS", ROOT/"test-artifacts"))/name
     d.mkdir(parents=True, exist_ok=True)
     print(f"\nscreenshots: {d}")
     return d
@@ -70,6 +70,17 @@ def _check_panels(panels, where):
             assert a["x"] == "iteration" and a["y"], (where, "an axis without a title", a)
 
 
+@contextlib.contextmanager
+def _browser(chromium: str | None = None):
+    "The system Chromium, headless, through Playwright (its own browser download fails here); closed afterwards."
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium or shutil.which("chromium") or shutil.which("chromium-browser"),
+                                    headless=True, args=CHROME_ARGS)
+        try: yield browser
+        finally: browser.close()
+
+
 def _page(browser):
     page = browser.new_page(viewport={"width": WIDTH, "height": 1000})
     errors = []; page.on("pageerror", lambda e: errors.append(str(e)))
@@ -77,41 +88,34 @@ def _page(browser):
 
 
 def test_demo_figures_page_fits_1400px_without_empty_panels(runs):
-    from playwright.sync_api import sync_playwright
     root, _ = runs
     shots = _artifacts()
     assert (root/"plotly.min.js").exists() and not list(root.glob("*/plotly.min.js"))   # one plotly.js for the root
     for name in ("dm", "mtt"):
         files = [f for f in (root/name).iterdir() if f.is_file()]
         assert sum(f.stat().st_size for f in files) < 1_000_000, sorted((f.name, f.stat().st_size) for f in files)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium") or shutil.which("chromium-browser"),
-                                    headless=True, args=CHROME_ARGS)
-        try:
-            for name in ("dm", "mtt"):
-                page, errors = _page(browser)
-                page.goto((root/name/"figures.html").as_uri())
-                page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 1 && "
-                                       "[...document.querySelectorAll('.js-plotly-plot')].every(d => d._fullLayout)", timeout=60_000)
-                page.screenshot(path=str(shots/f"{name}-figures.png"), full_page=True)
-                width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-                assert width[0] <= width[1], f"{name}: figures.html overflows {WIDTH} px horizontally: {width}"
-                assert page.evaluate("() => document.querySelectorAll('iframe').length") == 0
-                n_cls = page.evaluate("() => document.querySelectorAll('.haba-class').length")
-                assert n_cls == 10, n_cls
-                loaded = page.evaluate("""() => new Promise(ok => { const i = new Image(); i.onload = () => ok(i.naturalWidth);
-                                          i.onerror = () => ok(0); i.src = 'synthetic_grid.png'; })""")
-                assert loaded > 200, "the grid's PNG did not load"
-                _check_panels(page.evaluate(PANELS_JS), f"{name}/figures.html")
-                assert not errors, errors
-                page.close()
-        finally:
-            browser.close()
+    with _browser() as browser:
+        for name in ("dm", "mtt"):
+            page, errors = _page(browser)
+            page.goto((root/name/"figures.html").as_uri())
+            page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 1 && "
+                                   "[...document.querySelectorAll('.js-plotly-plot')].every(d => d._fullLayout)", timeout=60_000)
+            page.screenshot(path=str(shots/f"{name}-figures.png"), full_page=True)
+            width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+            assert width[0] <= width[1], f"{name}: figures.html overflows {WIDTH} px horizontally: {width}"
+            assert page.evaluate("() => document.querySelectorAll('iframe').length") == 0
+            n_cls = page.evaluate("() => document.querySelectorAll('.haba-class').length")
+            assert n_cls == 10, n_cls
+            loaded = page.evaluate("""() => new Promise(ok => { const i = new Image(); i.onload = () => ok(i.naturalWidth);
+                                      i.onerror = () => ok(0); i.src = 'synthetic_grid.png'; })""")
+            assert loaded > 200, "the grid's PNG did not load"
+            _check_panels(page.evaluate(PANELS_JS), f"{name}/figures.html")
+            assert not errors, errors
+            page.close()
 
 
 def test_monitor_for_dm_and_mtt_has_no_empty_or_unlabelled_panel(runs, tmp_path):
     "The live monitor (FigureWidgets fed the runs' records) and the saved monitor pages: only recorded panels, all labelled."
-    from playwright.sync_api import sync_playwright
     from haba_nb.monitor import DiversityMonitor, save_figure
     root, hist = runs
     shots = _artifacts()
@@ -130,24 +134,19 @@ def test_monitor_for_dm_and_mtt_has_no_empty_or_unlabelled_panel(runs, tmp_path)
         for fig_name in ("loss_curves", "diversity"):
             if (root/name/f"{fig_name}.html").exists(): pages[f"{name}-saved-{fig_name}"] = root/name/f"{fig_name}.html"
     assert {"dm-live-loss_curves", "mtt-live-loss_curves", "dm-saved-loss_curves", "mtt-saved-loss_curves"} <= set(pages), sorted(pages)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium") or shutil.which("chromium-browser"),
-                                    headless=True, args=CHROME_ARGS)
-        try:
-            for key, path in sorted(pages.items()):
-                page, errors = _page(browser)
-                page.goto(Path(path).as_uri())
-                page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(d => d._fullLayout)", timeout=60_000)
-                page.screenshot(path=str(shots/f"monitor-{key}.png"), full_page=True)
-                panels = page.evaluate(PANELS_JS)
-                assert panels, key
-                _check_panels(panels, key)
-                width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-                assert width[0] <= width[1], (key, width)
-                assert not errors, (key, errors)
-                page.close()
-        finally:
-            browser.close()
+    with _browser() as browser:
+        for key, path in sorted(pages.items()):
+            page, errors = _page(browser)
+            page.goto(Path(path).as_uri())
+            page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(d => d._fullLayout)", timeout=60_000)
+            page.screenshot(path=str(shots/f"monitor-{key}.png"), full_page=True)
+            panels = page.evaluate(PANELS_JS)
+            assert panels, key
+            _check_panels(panels, key)
+            width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+            assert width[0] <= width[1], (key, width)
+            assert not errors, (key, errors)
+            page.close()
 
 
 def test_sweep_tables_page_reads_at_1400px(tmp_path, env):
@@ -156,7 +155,6 @@ def test_sweep_tables_page_reads_at_1400px(tmp_path, env):
     pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install playwright")
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium: pytest.skip("chromium is not installed: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
     out = tmp_path/"sweep"
     r = subprocess.run([str(Path(sys.executable).parent/"haba-sweep"), "--out", str(out), "--datasets", "digits", "--ipcs", "1", "2",
                         "--methods", "random", "herding", "--tier", "quick", "--param", "eval_epochs=2", "--param", "n_eval=1"],
@@ -164,17 +162,13 @@ def test_sweep_tables_page_reads_at_1400px(tmp_path, env):
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert (out/"plotly.min.js").exists() and not list(out.glob("*/plotly.min.js"))
     shots = _artifacts()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROME_ARGS)
-        try:
-            page, errors = _page(browser)
-            page.goto((out/"tables.html").as_uri())
-            page.screenshot(path=str(shots/"sweep-tables.png"), full_page=True)
-            width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-            assert width[0] <= width[1], width
-            style = page.evaluate("""() => { const td = document.querySelector('td'), th = document.querySelector('th');
-                return [getComputedStyle(td).borderTopWidth, getComputedStyle(th).backgroundColor, document.querySelectorAll('td b').length]; }""")
-            assert style[0] != "0px" and style[1] not in ("rgba(0, 0, 0, 0)", "transparent") and style[2] >= 1, style
-            assert not errors, errors
-        finally:
-            browser.close()
+    with _browser(chromium) as browser:
+        page, errors = _page(browser)
+        page.goto((out/"tables.html").as_uri())
+        page.screenshot(path=str(shots/"sweep-tables.png"), full_page=True)
+        width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], width
+        style = page.evaluate("""() => { const td = document.querySelector('td'), th = document.querySelector('th');
+            return [getComputedStyle(td).borderTopWidth, getComputedStyle(th).backgroundColor, document.querySelectorAll('td b').length]; }""")
+        assert style[0] != "0px" and style[1] not in ("rgba(0, 0, 0, 0)", "transparent") and style[2] >= 1, style
+        assert not errors, errors
