@@ -4,12 +4,13 @@
 
 # %% ../nbs/06_analytic.ipynb #08f7a832
 from __future__ import annotations
+import warnings
 import torch, torch.nn as nn
 from torch.autograd.function import once_differentiable
 
 # %% auto #0
-__all__ = ['AnalyticInstanceNorm', 'analytic_instance_norm', 'AnalyticAvgPool2d', 'AnalyticReLU', 'AnalyticConv2d',
-           'analytic_layers']
+__all__ = ['COMPILE_NORM_MIN_NUMEL', 'AnalyticInstanceNorm', 'analytic_instance_norm', 'AnalyticAvgPool2d', 'AnalyticReLU',
+           'AnalyticConv2d', 'analytic_layers']
 
 # %% ../nbs/06_analytic.ipynb #cf9cad98
 def _instances(x): return x.shape[0], x.shape[1], x[0, 0].numel()   # N, C, positions per instance
@@ -20,62 +21,86 @@ def _inst_mean(a, b=None):
     if b is None: return a.mean(dim=tuple(range(2, a.dim())), keepdim=True).view(N, C, 1, 1)
     return torch.linalg.vecdot(a.reshape(N * C, HW), b.reshape(N * C, HW)).view(N, C, 1, 1) / HW   # 3x faster than bmm's 1×HW·HW×1 products at 32×32
 
+def _norm_double_backward(gy, x, w, mean, rstd, vx, vw, vb):
+    "(g_y, x, γ) cotangents of instance norm's backward (dx, dγ, dβ) = B(g_y, x, γ), given theirs (v, v_γ, v_β): the formulas above."
+    N, C, HW = _instances(x)
+    shape = (N, C) + (1,) * (x.dim() - 2)
+    r, g = rstd.view(shape), w.view(1, C, *shape[2:])
+    xhat = torch.addcmul(-mean.view(shape) * r, x, r)
+    v, vw, vb = vx, vw.view(g.shape), vb.view(g.shape)   # autograd materialises unused cotangents as zeros (ctx default)
+    m = lambda a, b=None: _inst_mean(a, b).view(shape)
+    Gm, Vm, gh, A, VG = m(gy), m(v), m(gy, xhat), m(v, xhat), m(v, gy)
+    gr = g * r
+    g_gy = (v * gr).addcmul_(xhat, vw - gr * A).add_(vb - gr * Vm)
+    g_w = (HW * r * (VG - A * gh - Vm * Gm)).sum(dim=0).view(C)
+    b1, b2 = -gr * gh, vw - gr * A                   # G = b1·v + b2·g_y
+    Gbar, B = b1 * Vm + b2 * Gm, b1 * A + b2 * gh    # mean(G), mean(G·x̂)
+    S = g * (VG - Gm * Vm - gh * A)
+    g_x = (v * (r * b1)).addcmul_(gy, r * b2).addcmul_(xhat, -r * B - r * r * S).sub_(r * Gbar)
+    return g_gy, g_x, g_w
+
+COMPILE_NORM_MIN_NUMEL = 2 ** 20   # compiled norms fuse their double backward only for activations at least this large (see below)
+_NORM_KERNEL = {"fn": None, "failed": None}   # one compiled `_norm_double_backward` per process, or why compiling failed
+
+def _fused_norm_double_backward(*args):
+    "`_norm_double_backward` fused by TorchInductor; where compiling fails: warn once, then PyTorch's eager ops."
+    if _NORM_KERNEL["failed"] is None:
+        try:
+            if _NORM_KERNEL["fn"] is None: _NORM_KERNEL["fn"] = torch.compile(_norm_double_backward, dynamic=False)
+            return _NORM_KERNEL["fn"](*args)
+        except Exception as e:   # no C++ compiler, an inductor error: the eager ops compute the same values
+            _NORM_KERNEL["failed"] = f"{type(e).__name__}: {str(e)[:200]}"
+            warnings.warn(f"instance norm's compiled double backward is unavailable here ({_NORM_KERNEL['failed']}); using PyTorch's "
+                          "eager ops (same values, slower). torch.compile needs a working C++ compiler on CPU (compile_norm='off' skips the attempt).")
+    return _norm_double_backward(*args)
+
 class _InstanceNormBackward(torch.autograd.Function):
     "(dx, dγ, dβ) of instance norm by PyTorch's fused kernel; its own backward is the hand-written double backward."
     @staticmethod
-    def forward(ctx, gy, x, w, mean, rstd):
+    def forward(ctx, gy, x, w, mean, rstd, compiled: bool):
         N, C, HW = _instances(x)
         dx, dw, db = torch.ops.aten.native_group_norm_backward(gy, x, mean, rstd, w, N, C, HW, C, [True, True, True])
         ctx.save_for_backward(gy, x, w, mean, rstd)
+        ctx.fused = compiled and x.numel() >= COMPILE_NORM_MIN_NUMEL
         return dx, dw, db
 
     @staticmethod
     @once_differentiable
     def backward(ctx, vx, vw, vb):
-        gy, x, w, mean, rstd = ctx.saved_tensors
-        N, C, HW = _instances(x)
-        shape = (N, C) + (1,) * (x.dim() - 2)
-        r, g = rstd.view(shape), w.view(1, C, *shape[2:])
-        xhat = torch.addcmul(-mean.view(shape) * r, x, r)
-        v, vw, vb = vx, vw.view(g.shape), vb.view(g.shape)   # autograd materialises unused cotangents as zeros (ctx default)
-        m = lambda a, b=None: _inst_mean(a, b).view(shape)
-        Gm, Vm, gh, A, VG = m(gy), m(v), m(gy, xhat), m(v, xhat), m(v, gy)
-        gr = g * r
-        g_gy = (v * gr).addcmul_(xhat, vw - gr * A).add_(vb - gr * Vm)
-        g_w = (HW * r * (VG - A * gh - Vm * Gm)).sum(dim=0).view(C)
-        b1, b2 = -gr * gh, vw - gr * A                   # G = b1·v + b2·g_y
-        Gbar, B = b1 * Vm + b2 * Gm, b1 * A + b2 * gh    # mean(G), mean(G·x̂)
-        S = g * (VG - Gm * Vm - gh * A)
-        g_x = (v * (r * b1)).addcmul_(gy, r * b2).addcmul_(xhat, -r * B - r * r * S).sub_(r * Gbar)
-        return g_gy, g_x, g_w, None, None
+        args = (*ctx.saved_tensors, vx, vw, vb)
+        return (*(_fused_norm_double_backward if ctx.fused else _norm_double_backward)(*args), None, None, None)
 
 class _InstanceNorm(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, w, b, eps):
+    def forward(ctx, x, w, b, eps, compiled: bool = False):
         N, C, HW = _instances(x)
         y, mean, rstd = torch.native_group_norm(x, w, b, N, C, HW, C, eps)
         ctx.save_for_backward(x, w, mean, rstd)
+        ctx.compiled = compiled
         return y
 
     @staticmethod
     def backward(ctx, gy):
-        return (*_InstanceNormBackward.apply(gy, *ctx.saved_tensors), None)
+        return (*_InstanceNormBackward.apply(gy, *ctx.saved_tensors, ctx.compiled), None, None)
 
 class AnalyticInstanceNorm(nn.GroupNorm):
     "`GroupNorm(C, C)` (instance norm, affine) whose gradient's own gradient is computed by hand: same values, faster double backward."
-    def __init__(self, channels: int, eps: float = 1e-5):
+    def __init__(self, channels: int, eps: float = 1e-5,
+                 compiled: bool = False): # fuse the double backward with torch.compile (activations ≥ `COMPILE_NORM_MIN_NUMEL`)
         super().__init__(channels, channels, eps=eps, affine=True)
-    def forward(self, x): return _InstanceNorm.apply(x, self.weight, self.bias, self.eps)
+        self.compiled = compiled
+    def forward(self, x): return _InstanceNorm.apply(x, self.weight, self.bias, self.eps, self.compiled)
 
-def analytic_instance_norm(net: nn.Module # modified in place
+def analytic_instance_norm(net: nn.Module, # modified in place
+                           compiled: bool = False, # `AnalyticInstanceNorm(compiled=...)`
                           ) -> nn.Module:
     "`net` with every affine `GroupNorm(C, C)` replaced by an `AnalyticInstanceNorm` holding the same tensors."
     for name, m in net.named_children():
         if type(m) is nn.GroupNorm and m.num_groups == m.num_channels and m.affine:
-            new = AnalyticInstanceNorm(m.num_channels, m.eps)
+            new = AnalyticInstanceNorm(m.num_channels, m.eps, compiled)
             new.weight, new.bias = m.weight, m.bias   # the same Parameters: optimisers and flat layouts are unchanged
             setattr(net, name, new)
-        else: analytic_instance_norm(m)
+        else: analytic_instance_norm(m, compiled)
     return net
 
 # %% ../nbs/06_analytic.ipynb #79b46854
@@ -217,6 +242,7 @@ class AnalyticConv2d(nn.Conv2d):
         return _Conv.apply(x, self.weight, self.bias, (list(self.stride), list(self.padding), list(self.dilation)))
 
 
+
 # %% ../nbs/06_analytic.ipynb #f6b5d2c7
 def _swap(net: nn.Module, make) -> nn.Module:
     "`net` with every module `m` for which `make(m)` returns a module replaced by it (shared modules in every parent)."
@@ -244,10 +270,12 @@ def analytic_layers(net: nn.Module, # modified in place
                     norm: bool = True,      # instance norms -> `AnalyticInstanceNorm`
                     relu_pool: bool = True, # ReLUs (not in-place ones) and 2×2 average poolings -> `AnalyticReLU`, `AnalyticAvgPool2d`
                     conv: bool = True,      # `nn.Conv2d` -> `AnalyticConv2d`
+                    compile_norm: bool = False, # the instance norms' double backward fused by torch.compile (`AnalyticInstanceNorm`)
                    ) -> nn.Module:
     "`net` with instance norms, ReLUs, 2×2 average poolings and convolutions replaced by their `Analytic*` versions (same parameters)."
-    if norm: analytic_instance_norm(net)
+    if norm: analytic_instance_norm(net, compile_norm)
     if relu_pool: _swap(net, _analytic_relu_pool)
     if conv: _swap(net, _analytic_conv)
     return net
+
 

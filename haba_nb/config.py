@@ -171,7 +171,7 @@ def resolve_bpc(cfg: DistillConfig, # the run's config
     return cfg.bpc
 
 # %% ../nbs/21_config.ipynb #725679ae
-RESUMABLE_CHANGES = ("objective_kwargs.memory", "objective_kwargs.analytic_norm", "objective_kwargs.analytic_relu_pool", "objective_kwargs.analytic_conv", "iterations", "lr_img", "lr_hallucinator", "lr_lr", "lr_adversary", "grad_clip", "hallucinator_clip", "max_loss_ratio",
+RESUMABLE_CHANGES = ("objective_kwargs.memory", "objective_kwargs.analytic_norm", "objective_kwargs.analytic_relu_pool", "objective_kwargs.analytic_conv", "objective_kwargs.compile_norm", "iterations", "lr_img", "lr_hallucinator", "lr_lr", "lr_adversary", "grad_clip", "hallucinator_clip", "max_loss_ratio",
                      "max_std_ratio", "max_abs_ratio",
                      "eval_every", "eval_models", "eval_epochs", "n_eval", "eval_lr", "eval_dsa", "eval_precision", "eval_standardize", "eval_compile", "checkpoint_every", "checkpoint_seconds",
                      "keep_checkpoints", "diversity_every", "out_dir", "data_root", "device", "cpu_allocator", "bank_mode", "progress")

@@ -6,6 +6,7 @@
 from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
+import shutil
 
 import torch
 import torch.nn as nn
@@ -19,8 +20,9 @@ from .augment import DSA_STRATEGY
 from .objectives import Objective, draw_seed, private_dsa
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'MTT_MEMORY', 'MTTConfig', 'native_bf16', 'resolve_precision', 'trajectory_loss', 'student_batch',
-           'student_grad', 'student_step', 'adjoint_unroll', 'unroll_student', 'student_plan', 'TrajectoryMatching']
+__all__ = ['PRECISIONS', 'MTT_MEMORY', 'MTTConfig', 'native_bf16', 'resolve_precision', 'norm_compiles', 'trajectory_loss',
+           'student_batch', 'student_grad', 'student_step', 'adjoint_unroll', 'unroll_student', 'student_plan',
+           'TrajectoryMatching']
 
 # %% ../nbs/20a_mtt.ipynb #b7e1a0c2
 from .experts import experts_command, check_trajectories, held_out_of, experts_info
@@ -42,6 +44,7 @@ class MTTConfig:
     analytic_norm: bool = True   # fp32 students: instance norm's double backward by hand (`analytic.AnalyticInstanceNorm`; same values, faster); False: PyTorch's
     analytic_relu_pool: bool = True # fp32 students: ReLU and 2×2 average pooling whose double backward makes no zero tensors (`analytic.analytic_layers`); False: PyTorch's
     analytic_conv: bool = True   # fp32 students: convolutions whose double backward uses PyTorch's fused kernels (`analytic.AnalyticConv2d`); False: PyTorch's
+    compile_norm: str = 'auto'   # fp32 students: instance norm's double backward fused by torch.compile ('auto': on CPU where a C++ compiler exists; 'on', 'off'; see `norm_compiles`)
     lr_img: float = 100.         # reference lr for images / bases (ZCA'd data)
     lr_hallucinator: float = 100.
     lr_lr: float = 1e-5          # lr of syn_lr
@@ -73,6 +76,15 @@ def resolve_precision(precision: str, # one of PRECISIONS
     precision = check_choice('precision', precision, PRECISIONS)
     if precision == 'auto': return 'bf16' if native_bf16(device) else 'fp32'
     return precision
+
+
+
+def norm_compiles(compile_norm: str, # 'auto', 'on' or 'off' (`MTTConfig.compile_norm`)
+                  device='cpu') -> bool:
+    "Whether students fuse instance norm's double backward with torch.compile (`analytic.AnalyticInstanceNorm(compiled=True)`)."
+    compile_norm = check_choice('compile_norm', compile_norm, ('auto', 'on', 'off'))
+    if compile_norm != 'auto': return compile_norm == 'on'
+    return torch.device(device).type == 'cpu' and any(shutil.which(c) for c in ('g++', 'c++', 'clang++'))
 
 # %% ../nbs/20a_mtt.ipynb #bf033018
 def trajectory_loss(theta: torch.Tensor,  # student parameters after N synthetic steps
@@ -221,7 +233,8 @@ class TrajectoryMatching(Objective):
     def with_layers(self, net: nn.Module) -> nn.Module:
         "fp32 students: instance norm, ReLU and pooling by hand as configured; bf16 keeps autocast's own ops."
         cfg = self.cfg
-        return analytic_layers(net, cfg.analytic_norm, cfg.analytic_relu_pool, cfg.analytic_conv) if self.precision == 'fp32' else net
+        return (analytic_layers(net, cfg.analytic_norm, cfg.analytic_relu_pool, cfg.analytic_conv, norm_compiles(cfg.compile_norm, self.device))
+                if self.precision == 'fp32' else net)
 
     def after_step(self, param, real, step: int) -> None:
         "HaBa sets: clamp syn_lr at >= `haba_min_syn_lr` (HaBa's code); plain sets leave it free (MTT's code)."
