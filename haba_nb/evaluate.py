@@ -12,15 +12,15 @@ import torch
 import torch.nn.functional as F
 
 from .core import ConfigError, ShapeError, check_positive, check_choice, seed_everything, training_device
+from .names import PRECISIONS
 from .augment import DSA_STRATEGY, dsa, dc_augment
 from .networks import get_network
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'COMPILE_MODES', 'COMPILE_MIN_EPOCHS', 'EvalConfig', 'compiles', 'accuracy', 'train_and_evaluate',
-           'mean_std', 'evaluate_synset', 'cross_arch', 'format_table', 'train_whole']
+__all__ = ['COMPILE_MODES', 'COMPILE_MIN_EPOCHS', 'EvalConfig', 'compiles', 'accuracy', 'train_and_evaluate', 'mean_std',
+           'evaluate_synset', 'cross_arch', 'format_table', 'train_whole']
 
 # %% ../nbs/04_evaluate.ipynb #c81e7392
-PRECISIONS = ('fp32', 'bf16')
 COMPILE_MODES = ('auto', 'on', 'off')
 
 @dataclass
@@ -131,6 +131,7 @@ def _loss_backward(fwd, xb: torch.Tensor, yb: torch.Tensor, opt, cfg: EvalConfig
     loss = F.cross_entropy(out.float(), yb)
     opt.zero_grad(set_to_none=True); loss.backward()
     return loss, out
+
 
 
 # %% ../nbs/04_evaluate.ipynb #5c055f28

@@ -13,20 +13,17 @@ from .core import (ConfigError, check_choice, check_positive, atomic_write_json,
 from .data import DATASETS
 from .networks import MODELS
 from .coreset import CORESETS
-from .objectives import OBJECTIVES
-from .config import PARAMETERISATIONS   # one tuple for the whole package
+from .names import OBJECTIVES, PARAMETERISATIONS, TIERS, MTT_PRECISIONS
 
 # %% auto #0
-__all__ = ['OBJECTIVE_NAMES', 'METHODS', 'TIERS', 'TIER_DEFAULTS', 'EVAL_SEED_BASE', 'ExperimentConfig', 'distill_option_fields',
-           'objective_option_fields', 'parameter_names', 'coerce', 'tier_experts', 'tier_objective_options',
-           'experiment_config', 'notebook_parameters', 'storage_summary', 'run_title', 'budget_ratio', 'storage_label',
-           'resolve_experts', 'experiment_files', 'check_experiment_folder', 'open_experiment', 'evaluation_seeds',
-           'run_experiment', 'compare_at_equal_storage', 'storage_phrase', 'comparison_table']
+__all__ = ['METHODS', 'TIER_DEFAULTS', 'EVAL_SEED_BASE', 'ExperimentConfig', 'distill_option_fields', 'objective_option_fields',
+           'parameter_names', 'coerce', 'tier_experts', 'tier_objective_options', 'experiment_config',
+           'notebook_parameters', 'storage_summary', 'run_title', 'budget_ratio', 'storage_label', 'resolve_experts',
+           'experiment_files', 'check_experiment_folder', 'open_experiment', 'evaluation_seeds', 'run_experiment',
+           'compare_at_equal_storage', 'storage_phrase', 'comparison_table']
 
 # %% ../nbs/22_experiment.ipynb #ae83fe07
-OBJECTIVE_NAMES = OBJECTIVES   # haba_nb.objectives' tuple itself, not a copy to keep in sync
-METHODS = (*OBJECTIVE_NAMES, *CORESETS, 'whole')   # what `objective` may name
-TIERS = ('quick', 'cpu', 'paper')
+METHODS = (*OBJECTIVES, *CORESETS, 'whole')   # what `objective` may name
 
 # Budgets per tier. `paper` follows REFERENCE.md (iterations from the reference scripts,
 # evaluation 300 epochs for DC and 1000 for DSA/DM/MTT, 5 seeds, four architectures).
@@ -87,7 +84,7 @@ class ExperimentConfig:
         "Row name in the tables: 'dm', 'dm+haba', 'random', 'whole', ..."
         return f"{self.objective}+haba" if self.is_distillation and self.parameterisation == 'haba' else self.objective
     @property
-    def is_distillation(self) -> bool: return self.objective in OBJECTIVE_NAMES
+    def is_distillation(self) -> bool: return self.objective in OBJECTIVES
 
 # %% ../nbs/22_experiment.ipynb #578c808d
 _DISTILL_OWN = ('objective_kwargs', 'progress')   # DistillConfig fields the experiment always sets itself
@@ -182,7 +179,7 @@ def _route(params: dict, objective: str) -> tuple[dict, dict, dict]:
         elif k in obj_f: obj[k] = coerce(k, v, obj_f[k].type)
         else: unknown.append(k)
     if unknown:
-        owners = {k: [o for o in OBJECTIVE_NAMES if k in objective_option_fields(o)] for k in unknown}
+        owners = {k: [o for o in OBJECTIVES if k in objective_option_fields(o)] for k in unknown}
         if all(owners.values()):
             raise ConfigError(f"{', '.join(sorted(unknown))} {'is a setting' if len(unknown) == 1 else 'are settings'} of objective "
                               f"{' / '.join(sorted({o for v in owners.values() for o in v}))}, not of {objective!r}",
@@ -269,8 +266,8 @@ def _check_mtt(c: ExperimentConfig):
     for k in ('n_experts', 'expert_train_epochs'):
         setattr(c, k, check_positive(k, getattr(c, k) if getattr(c, k) is not None else _tier_value(c.tier, k, 'mtt')))
     m = _mtt_settings(c)
-    from haba_nb.objectives import PRECISIONS, MTT_MEMORY
-    check_choice('memory', m['memory'], MTT_MEMORY); check_choice('precision', m['precision'], PRECISIONS)
+    from haba_nb.mtt import MTT_MEMORY
+    check_choice('memory', m['memory'], MTT_MEMORY); check_choice('precision', m['precision'], MTT_PRECISIONS)
     need = m['max_start_epoch'] - 1 + m['expert_epochs']
     if c.expert_dir is None and c.expert_train_epochs < need:
         raise ConfigError(f"experts of expert_train_epochs={c.expert_train_epochs} epochs cannot serve max_start_epoch={m['max_start_epoch']} "
@@ -349,7 +346,7 @@ def experiment_files(out_dir # an experiment's output folder
 
 def _identity(d: dict) -> dict:
     "Which experiment a config (ExperimentConfig or DistillConfig as a dict) is: dataset, method, ipc, seed."
-    haba = d['objective'] in OBJECTIVE_NAMES and d['parameterisation'] == 'haba'
+    haba = d['objective'] in OBJECTIVES and d['parameterisation'] == 'haba'
     return dict(dataset=d['dataset'], method=f"{d['objective']}+haba" if haba else d['objective'], ipc=d['ipc'], seed=d['seed'])
 
 def _held_experiment(out: Path) -> dict | None:

@@ -12,15 +12,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import ConfigError, check_choice, check_positive, get_device
+from .names import OBJECTIVES
 from .networks import get_network, flatten_params, functional_forward
 from .analytic import analytic_layers
 from .augment import dsa, DSA_STRATEGY
 
 # %% auto #0
-__all__ = ['VIEWS', 'DM_VIEWS', 'GM_VIEWS', 'OBJECTIVES', 'MTT_LR_CALIBRATION', 'draw_seed', 'fresh_network', 'synthetic_class',
-           'siamese_dsa', 'private_dsa', 'Objective', 'layer_distance', 'match_loss', 'dc_loops', 'DCConfig',
-           'class_gradients', 'GradientMatching', 'DMConfig', 'mean_embedding_distance', 'DistributionMatching',
-           'image_lrs', 'get_objective']
+__all__ = ['VIEWS', 'DM_VIEWS', 'GM_VIEWS', 'MTT_LR_CALIBRATION', 'draw_seed', 'fresh_network', 'synthetic_class', 'siamese_dsa',
+           'private_dsa', 'Objective', 'layer_distance', 'match_loss', 'dc_loops', 'DCConfig', 'class_gradients',
+           'GradientMatching', 'DMConfig', 'mean_embedding_distance', 'DistributionMatching', 'image_lrs',
+           'get_objective']
 
 # %% ../nbs/20_objectives.ipynb #890188ee
 def draw_seed(generator: torch.Generator # the objective's generator
@@ -265,8 +266,6 @@ class DistributionMatching(Objective):
         return total
 
 # %% ../nbs/20_objectives.ipynb #08f2f650
-OBJECTIVES = ('dc', 'dsa', 'dm', 'mtt')
-
 MTT_LR_CALIBRATION = {'digits': 0.1}   # MTT's image lrs × this for a dataset, chosen on validation (see above)
 
 def _pixel_ratio(real, side: int) -> float:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from .core import ConfigError, HabaError, atomic_write_json, atomic_write_bytes
 import hashlib
-from .experiment import experiment_config, objective_option_fields, OBJECTIVE_NAMES, METHODS, budget_ratio
+from .names import OBJECTIVES
+from .experiment import experiment_config, objective_option_fields, METHODS, budget_ratio
 
 # %% auto #0
 __all__ = ['NOTEBOOK', 'CORESET_ORDER', 'RESERVED', 'TABLE_CSS', 'SweepSpec', 'cell_key', 'sweep_cells', 'cell_status',
@@ -54,11 +55,11 @@ def cell_key(cell: dict) -> str:
 def sweep_cells(spec: SweepSpec) -> list[dict]:
     "Every run_distill parameter set of the grid, validated up front (a bad grid fails before any run)."
     _check_params(spec.params)
-    only = {k for o in OBJECTIVE_NAMES for k in objective_option_fields(o)}   # objective settings: given to their objectives' cells
+    only = {k for o in OBJECTIVES for k in objective_option_fields(o)}   # objective settings: given to their objectives' cells
     cells, used = [], set()
     for ds, m, seed in itertools.product(spec.datasets, spec.methods, spec.seeds):
         ipcs = (spec.ipcs[0],) if m == 'whole' else spec.ipcs
-        pars = spec.parameterisations if m in OBJECTIVE_NAMES else ('plain',)
+        pars = spec.parameterisations if m in OBJECTIVES else ('plain',)
         mine = {k: v for k, v in spec.params.items() if k not in only or k in objective_option_fields(str(m).lower())}
         used |= set(mine)
         for ipc, p in itertools.product(ipcs, pars):
@@ -147,13 +148,13 @@ def _fmt(accs):
 def _method_order(methods) -> list:
     "Paper row order: coresets, then each objective followed by its +haba row, other methods, whole."
     methods = set(methods)
-    order = [*CORESET_ORDER] + [m for o in OBJECTIVE_NAMES for m in (o, f"{o}+haba")]
+    order = [*CORESET_ORDER] + [m for o in OBJECTIVES for m in (o, f"{o}+haba")]
     seen = [m for m in order if m in methods]
     return seen + sorted(methods - set(seen) - {'whole'}) + (['whole'] if 'whole' in methods else [])
 
 # %% ../nbs/40_sweep.ipynb #0c57e0c1
 def _rank(method) -> int:
-    order = _method_order({method, *CORESET_ORDER, *OBJECTIVE_NAMES, *(f"{o}+haba" for o in OBJECTIVE_NAMES)})
+    order = _method_order({method, *CORESET_ORDER, *OBJECTIVES, *(f"{o}+haba" for o in OBJECTIVES)})
     return order.index(method)
 
 def _budget(r: dict) -> str:
