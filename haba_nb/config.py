@@ -15,7 +15,7 @@ from .hallucinator import BANK_MODES
 from .budget import max_bpc, haba_floats, plain_floats
 from .contrastive import ContrastiveConfig
 from .names import OBJECTIVES, PARAMETERISATIONS, PRECISIONS
-from .objectives import MTTConfig
+from .mtt import MTTConfig
 from .evaluate import COMPILE_MODES
 from .runs import config_fingerprint
 from . import runs as _runs

@@ -91,7 +91,8 @@ _DISTILL_OWN = ('objective_kwargs', 'progress')   # DistillConfig fields the exp
 _OBJECTIVE_OWN = ('net_kw',)                       # set from width/depth
 
 def _objective_config(objective: str):
-    from haba_nb.objectives import DCConfig, DMConfig, MTTConfig
+    from haba_nb.objectives import DCConfig, DMConfig
+    from haba_nb.mtt import MTTConfig
     return {'dc': DCConfig, 'dsa': DCConfig, 'dm': DMConfig, 'mtt': MTTConfig}.get(objective)
 
 def distill_option_fields() -> dict:
@@ -163,8 +164,8 @@ def tier_objective_options(tier: str, objective: str, ipc: int) -> dict:
 
 def _mtt_settings(c: ExperimentConfig) -> dict:
     "MTTConfig's values for this run: the defaults, the objective's per-IPC row, then objective_options."
-    from haba_nb.objectives import MTTConfig, _MTT_IPC
-    row = _MTT_IPC[min(_MTT_IPC, key=lambda k: abs(k - c.ipc))]
+    from haba_nb.mtt import MTTConfig, MTT_IPC
+    row = MTT_IPC[min(MTT_IPC, key=lambda k: abs(k - c.ipc))]
     return {**{f.name: f.default for f in dataclasses.fields(MTTConfig)}, **row, **c.objective_options}
 
 # %% ../nbs/22_experiment.ipynb #0f58aae7

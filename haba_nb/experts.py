@@ -13,11 +13,12 @@ import torch.nn.functional as F
 
 from .core import HabaError, TrajectoryError, atomic_write, atomic_write_json, cache_dir, training_device
 from .networks import get_network, flatten_params
+from .matching import draw_seed, fresh_network, private_dsa   # the objectives' own draws
 
 # %% auto #0
 __all__ = ['TRAJ_FORMAT', 'expert_path', 'experts_command', 'held_out_of', 'lock_is_stale', 'claim_expert', 'canonical_net_kw',
-           'train_expert', 'experts_root', 'experts_folder', 'train_experts', 'check_trajectories', 'experts_info',
-           'find_experts', 'ensure_experts', 'experts_main']
+           'expert_meta', 'train_expert', 'experts_root', 'experts_folder', 'train_experts', 'check_trajectories',
+           'experts_info', 'find_experts', 'ensure_experts', 'experts_main']
 
 # %% ../nbs/14_experts.ipynb #97fcedef
 TRAJ_FORMAT = 'haba_nb.trajectories/1'
@@ -84,7 +85,7 @@ def canonical_net_kw(net_kw: dict | None) -> dict:
     "Network settings with `get_network`'s defaults filled in, so equal networks compare equal."
     return {**_NET_DEFAULTS, **dict(net_kw or {})}
 
-def _expert_meta(real, model, net_kw, epochs, lr, batch, dsa_on, momentum, weight_decay, n_params):
+def expert_meta(real, model, net_kw, epochs, lr, batch, dsa_on, momentum, weight_decay, n_params):
     "The description of a trajectory folder (what `trajectories.json` holds)."
     return {'format': TRAJ_FORMAT, 'dataset': real.name, 'model': model, 'net_kw': canonical_net_kw(net_kw),
             'channels': int(real.channels), 'im_size': list(real.im_size), 'num_classes': int(real.num_classes),
@@ -95,7 +96,6 @@ def _expert_meta(real, model, net_kw, epochs, lr, batch, dsa_on, momentum, weigh
 def train_expert(real, model='ConvNet', net_kw=None, epochs=50, lr=0.01, batch=256, dsa_on=True,
                  momentum=0.0, weight_decay=0.0, seed=0, device='cpu', heartbeat=None, progress=None):
     "Train one expert on `real` and return its trajectory: [θ₀, θ after epoch 1, …] as flat CPU tensors."
-    from haba_nb.objectives import draw_seed, fresh_network, private_dsa   # the objectives' own draws (imported late: objectives imports this module)
     g = torch.Generator().manual_seed(seed)
     net = fresh_network(model, real, net_kw, g, device).train()
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
@@ -159,7 +159,7 @@ def train_experts(real,                 # `RealData` (normalised; ZCA-whitened w
     "Train the missing experts of `out_dir` (resumable; safe to run in several processes at once)."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True); dev = training_device(device)
     probe = get_network(model, real.channels, real.num_classes, tuple(real.im_size), **(net_kw or {}))
-    meta = _expert_meta(real, model, net_kw, epochs, lr, batch, dsa, momentum, weight_decay, flatten_params(probe).numel())
+    meta = expert_meta(real, model, net_kw, epochs, lr, batch, dsa, momentum, weight_decay, flatten_params(probe).numel())
     _check_or_write_meta(out, meta)
     from safetensors.torch import save_file
     done = {'trained': [], 'skipped': [], 'busy': []}

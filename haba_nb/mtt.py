@@ -17,14 +17,12 @@ from .names import PRECISIONS, MTT_PRECISIONS
 from .networks import get_network, flatten_params, functional_forward
 from .analytic import analytic_layers
 from .augment import DSA_STRATEGY
-from .objectives import Objective, draw_seed, private_dsa
+from .matching import Objective, draw_seed, private_dsa
+from .experts import experts_command, check_trajectories, held_out_of, experts_info
 
 # %% auto #0
-__all__ = ['MTT_MEMORY', 'MTTConfig', 'native_bf16', 'resolve_precision', 'trajectory_loss', 'student_batch', 'student_grad',
-           'student_step', 'adjoint_unroll', 'unroll_student', 'student_plan', 'TrajectoryMatching']
-
-# %% ../nbs/20a_mtt.ipynb #b7e1a0c2
-from .experts import experts_command, check_trajectories, held_out_of, experts_info
+__all__ = ['MTT_IPC', 'MTT_MEMORY', 'MTTConfig', 'native_bf16', 'resolve_precision', 'trajectory_loss', 'student_batch',
+           'student_grad', 'student_step', 'adjoint_unroll', 'unroll_student', 'student_plan', 'TrajectoryMatching']
 
 # %% ../nbs/20a_mtt.ipynb #00e56bf4
 @dataclass
@@ -53,7 +51,7 @@ class MTTConfig:
     hal_draw: str = 'batch'      # HaBa sets: 'batch' = one random hallucinator per student step (HaBa's code), 'image' = one per image
     net_kw: dict = field(default_factory=dict)
 
-_MTT_IPC = {1: dict(syn_steps=50, expert_epochs=2, max_start_epoch=2, lr_lr=1e-7, lr_teacher=0.01),
+MTT_IPC = {1: dict(syn_steps=50, expert_epochs=2, max_start_epoch=2, lr_lr=1e-7, lr_teacher=0.01),
             10: dict(syn_steps=30, expert_epochs=2, max_start_epoch=20, lr_lr=1e-5, lr_teacher=0.001),
             50: dict(syn_steps=30, expert_epochs=2, max_start_epoch=20, lr_lr=1e-5, lr_teacher=0.01)}
 

@@ -47,7 +47,8 @@ def missing_trajectories(tmp, d):
     from haba_nb.objectives import get_objective
     get_objective('mtt', d, ipc=1, expert_dir=str(tmp/'no-experts'), width=8)
 def trajectories_other_arch(tmp, d):
-    from haba_nb.objectives import train_experts, get_objective
+    from haba_nb.experts import train_experts
+    from haba_nb.objectives import get_objective
     train_experts(d, tmp/'exp', n_experts=1, epochs=2, net_kw=dict(width=8), progress=False, model='ConvNet')
     get_objective('mtt', d, model='MLP', ipc=1, expert_dir=str(tmp/'exp'), expert_epochs=1, max_start_epoch=1)
 def corrupt_artifact(tmp, d):

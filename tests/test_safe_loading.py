@@ -45,7 +45,8 @@ def test_artifact_meta_that_is_a_pickle_is_refused(tmp_path, digits):
 
 @pytest.mark.parametrize('kind', ['pickle', 'torch'])
 def test_expert_trajectory_with_code_payload_is_refused(tmp_path, digits, kind):
-    from haba_nb.objectives import train_experts, get_objective
+    from haba_nb.experts import train_experts
+    from haba_nb.objectives import get_objective
     from haba_nb.basis import PlainImages
     folder = tmp_path/'experts'
     train_experts(digits, folder, n_experts=1, epochs=2, net_kw=dict(width=8), progress=False)
