@@ -100,7 +100,8 @@ def mtt_student(a) -> dict:
 
 def find_expert_dir(a, real):
     "The cached cpu-tier trajectories for the distillation network, else exit with the `haba-experts` command that makes them."
-    from haba_nb.experts import ensure_experts, TrajectoryError
+    from haba_nb.core import TrajectoryError
+    from haba_nb.experts import ensure_experts
     from haba_nb.experiment import tier_experts
     try: return ensure_experts(real, 'ConvNet', {'width': a.width}, a.n_experts, tier_experts('cpu')['expert_train_epochs'])
     except TrajectoryError as e: sys.exit(str(e))
