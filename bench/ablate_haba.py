@@ -44,7 +44,9 @@ def _median(history, key):
 
 def run_variant(a, real, name, over):
     import torch
-    from haba_nb.distill import DistillConfig, distill, load_checkpoint
+    from haba_nb.config import DistillConfig
+    from haba_nb.runs import load_checkpoint
+    from haba_nb.distill import distill
     from haba_nb.evaluate import EvalConfig, evaluate_synset
     from haba_nb.contrastive import Adversary, diversity_summary
     base = dict(dataset=a.dataset, objective=a.objective, parameterisation='haba', ipc=a.ipc, iterations=a.iterations,

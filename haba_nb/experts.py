@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import HabaError, TrajectoryError, atomic_write, atomic_write_json, cache_dir, training_device
+from .core import TrajectoryError, atomic_write, atomic_write_json, cache_dir, training_device
 from .networks import get_network, flatten_params
 from .matching import draw_seed, fresh_network, private_dsa   # the objectives' own draws
 from .parallel import ray_session, task_resources, has_gpus

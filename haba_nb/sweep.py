@@ -15,7 +15,7 @@ from .names import OBJECTIVES
 from .parallel import EXECUTORS, check_executor, import_ray, ray_session, task_resources, has_gpus, tied_kernel_manager
 from .runs import run_lock, check_held, LockHeldError, RunFolderError
 from .monitor import shared_plotlyjs
-from .experiment import experiment_config, experiment_files, objective_option_fields, METHODS, budget_ratio
+from .experiment import experiment_config, experiment_files, objective_option_fields, budget_ratio
 
 # %% auto #0
 __all__ = ['NOTEBOOK', 'CORESET_ORDER', 'RESERVED', 'TABLE_CSS', 'ATTEMPTS', 'SweepSpec', 'cell_key', 'sweep_cells',

@@ -11,7 +11,7 @@ def digits():
     return load_dataset('digits')
 
 def _cfg(tmp, **kw):
-    from haba_nb.distill import DistillConfig
+    from haba_nb.config import DistillConfig
     base = dict(dataset='digits', objective='dm', parameterisation='haba', ipc=2, iterations=3, width=8,
                 adversary_width=8, n_eval=0, out_dir=str(tmp/'run'), progress=False)
     return DistillConfig(**{**base, **kw})
@@ -115,7 +115,8 @@ def test_out_of_disk_while_saving_keeps_the_old_artifact(tmp_path, digits, monke
     assert torch.equal(q.images, p1.images)
 
 def test_nan_loss_stops_restores_and_checkpoints(tmp_path, digits):
-    from haba_nb.distill import distill, load_checkpoint
+    from haba_nb.runs import load_checkpoint
+    from haba_nb.distill import distill
     from haba_nb.objectives import get_objective
     obj = get_objective('dm', digits, ipc=2, width=8)
     real_loss = obj.loss
