@@ -44,7 +44,9 @@ def _median(history, key):
 
 def run_variant(a, real, name, over):
     import torch
-    from haba_nb.distill import DistillConfig, distill, load_checkpoint
+    from haba_nb.config import DistillConfig
+    from haba_nb.runs import load_checkpoint
+    from haba_nb.distill import distill
     from haba_nb.evaluate import EvalConfig, evaluate_synset
     from haba_nb.contrastive import Adversary, diversity_summary
     base = dict(dataset=a.dataset, objective=a.objective, parameterisation='haba', ipc=a.ipc, iterations=a.iterations,
@@ -100,7 +102,8 @@ def mtt_student(a) -> dict:
 
 def find_expert_dir(a, real):
     "The cached cpu-tier trajectories for the distillation network, else exit with the `haba-experts` command that makes them."
-    from haba_nb.experts import ensure_experts, TrajectoryError
+    from haba_nb.core import TrajectoryError
+    from haba_nb.experts import ensure_experts
     from haba_nb.experiment import tier_experts
     try: return ensure_experts(real, 'ConvNet', {'width': a.width}, a.n_experts, tier_experts('cpu')['expert_train_epochs'])
     except TrajectoryError as e: sys.exit(str(e))

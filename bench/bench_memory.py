@@ -18,8 +18,9 @@ CHILD = r'''
 import json, sys, time, os, psutil, torch
 torch.set_num_threads(2)
 from haba_nb.data import load_dataset
-from haba_nb.distill import DistillConfig, distill
-from haba_nb.objectives import train_experts
+from haba_nb.config import DistillConfig
+from haba_nb.distill import distill
+from haba_nb.experts import train_experts
 a = json.loads(sys.argv[1]); proc = psutil.Process()
 real = load_dataset('digits')
 extra = {}

@@ -56,7 +56,8 @@ def push_cost(history: int, every: int = 5, n_pushes: int = 30) -> float:
 def macro(iterations: int, repeats: int) -> dict:
     "Per-iteration wall time of a tiny HaBa+DM distill on digits, without and with the monitor (interleaved)."
     from haba_nb.data import load_dataset
-    from haba_nb.distill import DistillConfig, distill
+    from haba_nb.config import DistillConfig
+    from haba_nb.distill import distill
     real = load_dataset("digits")
     base = dict(dataset="digits", objective="dm", parameterisation="haba", ipc=4, n_hallucinators=4, iterations=iterations,
                 width=16, adversary_width=16, diversity_every=10, n_eval=0, progress=False, seed=0,

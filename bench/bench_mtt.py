@@ -68,7 +68,7 @@ def _fake_trajectories(real, folder: Path, epochs: int, width: int, depth: int =
     from safetensors.torch import save_file
     from haba_nb.core import atomic_write_json
     from haba_nb.networks import get_network, flatten_params
-    from haba_nb.objectives import _expert_meta, expert_path
+    from haba_nb.experts import expert_meta, expert_path
     net = get_network('ConvNet', real.channels, real.num_classes, tuple(real.im_size), width=width, depth=depth, seed=0)
     th = flatten_params(net).detach().clone()
     g = torch.Generator().manual_seed(1)
@@ -78,7 +78,7 @@ def _fake_trajectories(real, folder: Path, epochs: int, width: int, depth: int =
         th = th + 1e-3 * torch.randn(th.shape, generator=g)
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_json(folder / 'trajectories.json',
-                      _expert_meta(real, 'ConvNet', {'width': width, 'depth': depth}, epochs, 0.01, 256, True, 0., 0., th.numel()))
+                      expert_meta(real, 'ConvNet', {'width': width, 'depth': depth}, epochs, 0.01, 256, True, 0., 0., th.numel()))
     save_file(traj, str(expert_path(folder, 0)))
 
 

@@ -79,14 +79,14 @@ def _fake_trajectories(dataset, folder: Path, width: int, epochs: int = 22):
     from safetensors.torch import save_file
     from haba_nb.core import atomic_write_json
     from haba_nb.networks import get_network, flatten_params
-    from haba_nb.objectives import _expert_meta, expert_path
+    from haba_nb.experts import expert_meta, expert_path
     real, _ = _load(dataset)
     th = flatten_params(get_network('ConvNet', real.channels, real.num_classes, real.im_size, width=width, seed=0)).detach().clone()
     g = torch.Generator().manual_seed(1); traj = {}
     for e in range(epochs + 1):
         traj[f'epoch_{e:04d}'] = th.clone(); th = th + 1e-3 * torch.randn(th.shape, generator=g)
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(folder / 'trajectories.json', _expert_meta(real, 'ConvNet', {'width': width}, epochs, 0.01, 256, True, 0., 0., th.numel()))
+    atomic_write_json(folder / 'trajectories.json', expert_meta(real, 'ConvNet', {'width': width}, epochs, 0.01, 256, True, 0., 0., th.numel()))
     save_file(traj, str(expert_path(folder, 0)))
 
 

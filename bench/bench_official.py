@@ -148,12 +148,12 @@ def write_experts(official: Path, work: Path, s: dict):
     import torch
     from safetensors.torch import save_file
     from haba_nb.core import atomic_write_json
-    from haba_nb.experts import _expert_meta, expert_path
+    from haba_nb.experts import expert_meta, expert_path
     experts = torch.load(work / 'experts.pt', weights_only=True)
     real = fake_real('cifar10', s['n_per_class'])
     folder = work / 'ours_experts'; folder.mkdir(exist_ok=True)
     n_params = sum(t.numel() for t in experts[0][0])
-    atomic_write_json(folder / 'trajectories.json', _expert_meta(real, 'ConvNet', {'width': 128, 'depth': 3}, len(experts[0]) - 1,
+    atomic_write_json(folder / 'trajectories.json', expert_meta(real, 'ConvNet', {'width': 128, 'depth': 3}, len(experts[0]) - 1,
                                                                  0.01, 256, True, 0., 0., n_params))
     for i, traj in enumerate(experts):
         save_file({f'epoch_{e:04d}': torch.cat([t.reshape(-1) for t in ps]) for e, ps in enumerate(traj)}, str(expert_path(folder, i)))

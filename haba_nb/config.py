@@ -14,19 +14,18 @@ from .basis import VIEW_NORMS, HALLUCINATE_AT, FRAMES
 from .hallucinator import BANK_MODES
 from .budget import max_bpc, haba_floats, plain_floats
 from .contrastive import ContrastiveConfig
-from .objectives import OBJECTIVES, MTTConfig
-from .evaluate import PRECISIONS, COMPILE_MODES
+from .names import OBJECTIVES, PARAMETERISATIONS, PRECISIONS
+from .mtt import MTTConfig
+from .evaluate import COMPILE_MODES
 from .runs import config_fingerprint
 from . import runs as _runs
 
 # %% auto #0
-__all__ = ['PARAMETERISATIONS', 'HALLUCINATOR_OPTIMIZERS', 'INITS', 'RESUMABLE_CHANGES', 'HALLUCINATOR_ADAM_LR',
-           'BudgetConfigError', 'DistillConfig', 'resolve_bpc', 'config_diff', 'distill_fingerprint',
-           'effective_grad_clip', 'effective_hallucinator_clip', 'effective_cpu_allocator', 'mtt_memory_warning',
-           'resolve_lrs', 'check_real_init']
+__all__ = ['HALLUCINATOR_OPTIMIZERS', 'INITS', 'RESUMABLE_CHANGES', 'HALLUCINATOR_ADAM_LR', 'BudgetConfigError', 'DistillConfig',
+           'resolve_bpc', 'config_diff', 'distill_fingerprint', 'effective_grad_clip', 'effective_hallucinator_clip',
+           'effective_cpu_allocator', 'mtt_memory_warning', 'resolve_lrs', 'check_real_init']
 
 # %% ../nbs/21_config.ipynb #e67907a5
-PARAMETERISATIONS = ("plain", "haba")
 HALLUCINATOR_OPTIMIZERS = ("adam", "sgd")
 INITS = ("real", "noise")
 
@@ -40,7 +39,7 @@ class DistillConfig:
     dataset: str = "digits"             # a key of `haba_nb.data.DATASETS`
     data_root: str | None = None        # folder with the dataset files (None: the default cache)
     zca: bool = False                   # ZCA-whiten the real data (MTT/HaBa do on CIFAR)
-    objective: str = "dm"               # one of `haba_nb.objectives.OBJECTIVES` (dc, dsa, dm, mtt)
+    objective: str = "dm"               # one of `haba_nb.names.OBJECTIVES` (dc, dsa, dm, mtt)
     parameterisation: str = "haba"      # 'plain' (one tensor per image) or 'haba' (bases × hallucinators)
     ipc: int = 10                       # storage budget, in images per class
     bpc: int | None = None              # bases per class; None: the most that fit the ipc budget (`max_bpc`)

@@ -11,6 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import ConfigError, check_positive, check_choice
+from .augment import dsa
 
 # %% auto #0
 __all__ = ['DSA_DRAWS', 'BALANCES', 'Adversary', 'ContrastiveConfig', 'adversary_optimizer', 'draw_views', 'cos_loss',
@@ -103,8 +104,6 @@ def draw_views(param,            # a FactorizedSet
 def _augment_pair(x0, x1, cfg: ContrastiveConfig, generator=None):
     "DSA on both views (when cfg.dsa): a fresh draw per image and view ('independent'), or one draw for all ('shared')."
     if not cfg.dsa: return x0, x1
-    try: from haba_nb.augment import dsa
-    except ImportError as e: raise ConfigError("ContrastiveConfig(dsa=True) needs haba_nb.augment", "install the full package or pass dsa=False") from e
     seed = int(torch.randint(2**31 - 1, (1,), generator=generator))
     if cfg.dsa_draw == "shared": return dsa(x0, seed=seed), dsa(x1, seed=seed)
     g = torch.Generator().manual_seed(seed)                                   # reproducible, per-image draws

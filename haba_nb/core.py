@@ -11,6 +11,8 @@ from typing import Any, Iterable
 import numpy as np
 import torch
 
+from . import __version__
+
 # %% auto #0
 __all__ = ['CPU_ALLOCATORS', 'HabaError', 'ConfigError', 'DataError', 'BudgetError', 'ArtifactError', 'TrajectoryError',
            'DivergenceError', 'ShapeError', 'check_choice', 'check_positive', 'seed_everything', 'rng_state',
@@ -179,7 +181,6 @@ def cache_dir() -> Path:
 def versions() -> dict:
     "Versions of the pieces that decide a result, for results.json and artifacts."
     import torchvision
-    from haba_nb import __version__
     return {"haba_nb": __version__, "python": platform.python_version(), "torch": torch.__version__,
             "torchvision": torchvision.__version__, "numpy": np.__version__,
             "cuda": torch.version.cuda if torch.cuda.is_available() else None, "platform": platform.platform()}

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from .core import ConfigError, check_choice, check_positive, seed_everything, training_device
+from .networks import get_network
 from .basis import PlainImages
 from .evaluate import EvalConfig, train_and_evaluate
 
@@ -153,7 +154,6 @@ def forgetting_counts(data,               # `RealData`; trains on its full train
                      ) -> torch.Tensor:
     "Forgetting events (correct → incorrect) per training image (N,) float; never-learned images get inf."
     cfg = cfg or EvalConfig(dsa=False); epochs = check_positive('epochs', epochs)
-    from haba_nb.networks import get_network
     device, g = training_device(cfg.device), seed_everything(seed)
     net = get_network(cfg.model, data.channels, data.num_classes, data.im_size,
                       width=cfg.width, depth=cfg.depth, norm=cfg.norm).to(device).train()

@@ -16,7 +16,7 @@ from torchvision.datasets.utils import check_integrity
 import torchvision.transforms.v2.functional as TF
 import kornia
 
-from .core import ConfigError, DataError, HabaError, cache_dir, check_choice, check_positive, get_device
+from .core import ConfigError, DataError, cache_dir, check_choice, check_positive, get_device
 
 # %% auto #0
 __all__ = ['DATASETS', 'DEBIAN_FASHION_MNIST', 'DatasetSpec', 'data_roots', 'ZCA', 'RealData', 'auto_val_per_class',

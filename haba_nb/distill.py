@@ -15,9 +15,10 @@ import torch
 import safetensors.torch
 from tqdm.auto import tqdm
 
-from .core import (HabaError, ConfigError, ArtifactError, DivergenceError, seed_everything, rng_state, set_rng_state,
-                          training_device, atomic_write, atomic_write_json)
-from .config import *   # the run's configuration (21_config), re-exported: `from haba_nb.distill import DistillConfig` works
+from .core import (ConfigError, DivergenceError, seed_everything, rng_state, set_rng_state, training_device,
+                          atomic_write_json)
+from .config import (DistillConfig, RESUMABLE_CHANGES, resolve_bpc, config_diff, distill_fingerprint, effective_grad_clip,
+                            effective_hallucinator_clip, effective_cpu_allocator, mtt_memory_warning, resolve_lrs, check_real_init)
 from .data import load_dataset
 from .basis import PlainImages, FactorizedSet
 from .contrastive import Adversary, haba_dd_loss, adversary_step, diversity_summary, combine_gradients
@@ -25,9 +26,7 @@ from .objectives import get_objective
 from .evaluate import EvalConfig, evaluate_synset
 from .distributed import init_from_env, is_main, shard_objective, sharded_step
 from .artifacts import save_artifact
-from .runs import (RunFolderError, open_run, CHECKPOINT_FORMAT, _CKPT, _encode, _decode, list_checkpoints,
-                          save_checkpoint, newest_checkpoint_it, read_checkpoint, load_checkpoint)
-from . import runs as _runs
+from .runs import open_run, check_held, save_checkpoint, load_checkpoint
 
 # %% auto #0
 __all__ = ['loss_problem', 'param_norm', 'step_problem', 'scale_problem', 'selection_split', 'DistillResult', 'distill',
@@ -375,7 +374,7 @@ def _distill(cfg: DistillConfig, out: Path, t_start: float, callback, resume: bo
     def save() -> Path:
         "Checkpoint the current snapshot unless it is already on disk (refused when `out` vanished: never re-created silently)."
         if last["it"] != snap["it"]:
-            if state_dir is None: _runs.check_held(out)
+            if state_dir is None: check_held(out)
             last.update(it=snap["it"], path=_checkpoint(out, snap, history, cfg, lrs), t=time.monotonic())
         return last["path"]
     bar = tqdm(total=cfg.iterations, initial=min(start, cfg.iterations), disable=not cfg.progress,
@@ -408,7 +407,7 @@ def _distill(cfg: DistillConfig, out: Path, t_start: float, callback, resume: bo
     meta = _artifact_meta(cfg, snap["it"], bpc, lrs, run, accuracy=history[-1].get("acc_models") if history else None,
                           extra={"best": best, "resumed_from": resumed_from, "seconds": time.time() - t_start,
                                  "stored_floats": int(run.param.stored_floats())}, real=real)
-    if state_dir is None: _runs.check_held(out)
+    if state_dir is None: check_held(out)
     save_artifact(out/"final", run.param, meta, extra=_syn_lr_extra(run))
     atomic_write_json(out/"history.json", history)
     return DistillResult(run.param, history, best, out, meta, _syn_lr(run.objective))

@@ -8,6 +8,8 @@ import atexit, os
 import torch
 import torch.distributed as dist
 
+from .core import ConfigError
+
 # %% auto #0
 __all__ = ['SHARDABLE', 'world', 'is_main', 'init_from_env', 'leave', 'rank_device', 'class_shard', 'allreduce_sum',
            'allreduce_grads', 'shard_objective', 'sharded_step']
@@ -79,7 +81,6 @@ def shard_objective(objective) -> None:
     rank, n = world()
     if n == 1: return
     if objective.name not in SHARDABLE:
-        from haba_nb.core import ConfigError
         raise ConfigError(f"objective {objective.name!r} cannot be split by class across {n} ranks",
                           f"run it in one process (no torchrun), or use one of {', '.join(SHARDABLE)}")
     objective.classes = class_shard(objective.num_classes, rank, n)

@@ -12,15 +12,16 @@ import torch
 import torch.nn.functional as F
 
 from .core import ConfigError, ShapeError, check_positive, check_choice, seed_everything, training_device
+from .names import PRECISIONS
 from .augment import DSA_STRATEGY, dsa, dc_augment
 from .networks import get_network
+from .parallel import check_executor, ray_session, task_resources, has_gpus
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'COMPILE_MODES', 'COMPILE_MIN_EPOCHS', 'EvalConfig', 'compiles', 'accuracy', 'train_and_evaluate',
-           'mean_std', 'evaluate_synset', 'cross_arch', 'format_table', 'train_whole']
+__all__ = ['COMPILE_MODES', 'COMPILE_MIN_EPOCHS', 'EvalConfig', 'compiles', 'accuracy', 'train_and_evaluate', 'mean_std',
+           'evaluate_synset', 'cross_arch', 'format_table', 'ray_evaluate_runs', 'train_whole']
 
 # %% ../nbs/04_evaluate.ipynb #c81e7392
-PRECISIONS = ('fp32', 'bf16')
 COMPILE_MODES = ('auto', 'on', 'off')
 
 @dataclass
@@ -133,6 +134,7 @@ def _loss_backward(fwd, xb: torch.Tensor, yb: torch.Tensor, opt, cfg: EvalConfig
     return loss, out
 
 
+
 # %% ../nbs/04_evaluate.ipynb #5c055f28
 @torch.no_grad()
 def accuracy(net: torch.nn.Module, # a trained classifier
@@ -214,18 +216,14 @@ def evaluate_synset(syn,                  # `(x, y)` tensors or a parameterisati
                     lr: float | None = None, # overrides `cfg.lr`
                     progress: bool = False, # tqdm bar per run
                     seed: int = 0,        # first seed; runs use seed .. seed+n_seeds-1
-                    executor: str = 'sequential' # 'ray': one Ray task per seed (`haba_nb.parallel`), same accuracies
+                    executor: str = 'sequential' # 'ray': one Ray task per seed (`ray_evaluate_runs` below), same accuracies
                    ) -> dict:
     "Train `n_seeds` fresh networks on `syn`; return test accuracy mean, std (percent) and each run's."
     cfg = cfg or EvalConfig(); check_positive('n_seeds', n_seeds)
     seeds = range(seed, seed + n_seeds)
-    if _check_executor(executor) == 'ray':
-        from haba_nb.parallel import ray_evaluate_runs
+    if check_executor(executor) == 'ray':
         return _summary(ray_evaluate_runs(syn, data, [(cfg, s) for s in seeds], lr), cfg)
     return _summary([train_and_evaluate(syn, data, cfg, seed=s, lr=lr, progress=progress) for s in seeds], cfg)
-
-def _check_executor(executor: str) -> str:
-    check_choice('executor', executor, ('sequential', 'ray')); return executor
 
 def _summary(runs: list[dict], cfg: EvalConfig) -> dict:
     "Mean, std and per-run numbers of one architecture's runs."
@@ -245,8 +243,7 @@ def cross_arch(syn,                       # `(x, y)` tensors or a parameterisati
               ) -> dict:
     "Evaluate `syn` on several architectures: `{model: evaluate_synset result}`."
     cfg = cfg or EvalConfig()
-    if _check_executor(executor) == 'ray':
-        from haba_nb.parallel import ray_evaluate_runs
+    if check_executor(executor) == 'ray':
         cfgs = [dataclasses.replace(cfg, model=m) for m in models]
         runs = ray_evaluate_runs(syn, data, [(c, s) for c in cfgs for s in range(n_seeds)], lr)
         return {c.model: _summary(runs[i * n_seeds:(i + 1) * n_seeds], c) for i, c in enumerate(cfgs)}
@@ -260,6 +257,30 @@ def format_table(results: dict,    # `{name: result}` with 'mean', 'std', 'accs'
     rows = [f"| {title} | accuracy (%) | runs | epochs |", "|---|---|---|---|"]
     rows += [f"| {k} | {r['mean']:.1f} ± {r['std']:.1f} | {len(r['accs'])} | {r.get('epochs', '')} |" for k, r in results.items()]
     return "\n".join(rows)
+
+# %% ../nbs/04_evaluate.ipynb #e0062fea
+def _ray_eval(syn, data, cfg, seed: int, lr, threads: int) -> dict:
+    "One evaluation run in a Ray worker (the trained network stays there)."
+    torch.set_num_threads(threads)
+    r = train_and_evaluate(syn, data, cfg, seed=seed, lr=lr)
+    r.pop('net', None)
+    return r
+
+def ray_evaluate_runs(syn,                    # `(x, y)` tensors or a parameterisation
+                      data,                   # `RealData`
+                      jobs: list,             # [(EvalConfig, seed), ...]
+                      lr=None,                # overrides each cfg.lr
+                      threads: int | None = None, # torch threads per run (default: this process's)
+                      address: str | None = None) -> list[dict]:
+    "`train_and_evaluate` of every (cfg, seed) job as Ray tasks, in order (without the networks)."
+    threads = threads or torch.get_num_threads()
+    if torch.is_tensor(lr): lr = float(lr.detach().cpu())
+    with ray_session(address, keep=True) as ray:
+        gpus, task = has_gpus(ray), ray.remote(_ray_eval)
+        syn_ref, data_ref = ray.put(syn), ray.put(data)
+        refs = [task.options(max_retries=3, **task_resources(c.device, threads, gpus)).remote(syn_ref, data_ref, c, s, lr, threads)
+                for c, s in jobs]
+        return ray.get(refs)
 
 # %% ../nbs/04_evaluate.ipynb #f7c086b0
 def train_whole(data,                        # `RealData`; its full training split is used

@@ -8,25 +8,33 @@ import contextlib, dataclasses, json, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
-from .core import (ConfigError, check_choice, check_positive, atomic_write_json,
+from .core import (ConfigError, BudgetError, check_choice, check_positive, atomic_write_json, atomic_write_bytes,
                           seed_everything, versions)
-from .data import DATASETS
+from .names import OBJECTIVES, PARAMETERISATIONS, TIERS, MTT_PRECISIONS
+from .data import DATASETS, load_dataset
 from .networks import MODELS
-from .coreset import CORESETS
-from .objectives import OBJECTIVES
-from .config import PARAMETERISATIONS   # one tuple for the whole package
+from .budget import storage_ratio, plain_floats
+from .evaluate import EvalConfig, evaluate_synset, train_whole, mean_std
+from .coreset import CORESETS, select_coreset
+from .objectives import DCConfig, DMConfig
+from .mtt import MTTConfig, MTT_IPC, MTT_MEMORY
+from .experts import ensure_experts
+from .config import DistillConfig
+from .runs import (RunFolderError, run_lock, check_held, check_resume_overwrite, run_files, describe_run, discard_run,
+                          remove_paths)
+from .artifacts import save_artifact, load_artifact
+from .figures import save_figures
+from .distill import distill, selection_split
 
 # %% auto #0
-__all__ = ['OBJECTIVE_NAMES', 'METHODS', 'TIERS', 'TIER_DEFAULTS', 'EVAL_SEED_BASE', 'ExperimentConfig', 'distill_option_fields',
-           'objective_option_fields', 'parameter_names', 'coerce', 'tier_experts', 'tier_objective_options',
-           'experiment_config', 'notebook_parameters', 'storage_summary', 'run_title', 'budget_ratio', 'storage_label',
-           'resolve_experts', 'experiment_files', 'check_experiment_folder', 'open_experiment', 'evaluation_seeds',
-           'run_experiment', 'compare_at_equal_storage', 'storage_phrase', 'comparison_table']
+__all__ = ['METHODS', 'TIER_DEFAULTS', 'EVAL_SEED_BASE', 'ExperimentConfig', 'distill_option_fields', 'objective_option_fields',
+           'parameter_names', 'coerce', 'tier_experts', 'tier_objective_options', 'experiment_config',
+           'notebook_parameters', 'storage_summary', 'run_title', 'budget_ratio', 'storage_label', 'resolve_experts',
+           'experiment_files', 'check_experiment_folder', 'open_experiment', 'evaluation_seeds', 'run_experiment',
+           'compare_at_equal_storage', 'storage_phrase', 'comparison_table']
 
 # %% ../nbs/22_experiment.ipynb #ae83fe07
-OBJECTIVE_NAMES = OBJECTIVES   # haba_nb.objectives' tuple itself, not a copy to keep in sync
-METHODS = (*OBJECTIVE_NAMES, *CORESETS, 'whole')   # what `objective` may name
-TIERS = ('quick', 'cpu', 'paper')
+METHODS = (*OBJECTIVES, *CORESETS, 'whole')   # what `objective` may name
 
 # Budgets per tier. `paper` follows REFERENCE.md (iterations from the reference scripts,
 # evaluation 300 epochs for DC and 1000 for DSA/DM/MTT, 5 seeds, four architectures).
@@ -87,19 +95,17 @@ class ExperimentConfig:
         "Row name in the tables: 'dm', 'dm+haba', 'random', 'whole', ..."
         return f"{self.objective}+haba" if self.is_distillation and self.parameterisation == 'haba' else self.objective
     @property
-    def is_distillation(self) -> bool: return self.objective in OBJECTIVE_NAMES
+    def is_distillation(self) -> bool: return self.objective in OBJECTIVES
 
 # %% ../nbs/22_experiment.ipynb #578c808d
 _DISTILL_OWN = ('objective_kwargs', 'progress')   # DistillConfig fields the experiment always sets itself
 _OBJECTIVE_OWN = ('net_kw',)                       # set from width/depth
 
 def _objective_config(objective: str):
-    from haba_nb.objectives import DCConfig, DMConfig, MTTConfig
     return {'dc': DCConfig, 'dsa': DCConfig, 'dm': DMConfig, 'mtt': MTTConfig}.get(objective)
 
 def distill_option_fields() -> dict:
     "DistillConfig fields a run may set by name: {name: dataclasses.Field}."
-    from haba_nb.distill import DistillConfig
     own = {f.name for f in dataclasses.fields(ExperimentConfig)} | set(_DISTILL_OWN)
     return {f.name: f for f in dataclasses.fields(DistillConfig) if f.name not in own}
 
@@ -166,8 +172,7 @@ def tier_objective_options(tier: str, objective: str, ipc: int) -> dict:
 
 def _mtt_settings(c: ExperimentConfig) -> dict:
     "MTTConfig's values for this run: the defaults, the objective's per-IPC row, then objective_options."
-    from haba_nb.objectives import MTTConfig, _MTT_IPC
-    row = _MTT_IPC[min(_MTT_IPC, key=lambda k: abs(k - c.ipc))]
+    row = MTT_IPC[min(MTT_IPC, key=lambda k: abs(k - c.ipc))]
     return {**{f.name: f.default for f in dataclasses.fields(MTTConfig)}, **row, **c.objective_options}
 
 # %% ../nbs/22_experiment.ipynb #0f58aae7
@@ -182,7 +187,7 @@ def _route(params: dict, objective: str) -> tuple[dict, dict, dict]:
         elif k in obj_f: obj[k] = coerce(k, v, obj_f[k].type)
         else: unknown.append(k)
     if unknown:
-        owners = {k: [o for o in OBJECTIVE_NAMES if k in objective_option_fields(o)] for k in unknown}
+        owners = {k: [o for o in OBJECTIVES if k in objective_option_fields(o)] for k in unknown}
         if all(owners.values()):
             raise ConfigError(f"{', '.join(sorted(unknown))} {'is a setting' if len(unknown) == 1 else 'are settings'} of objective "
                               f"{' / '.join(sorted({o for v in owners.values() for o in v}))}, not of {objective!r}",
@@ -195,8 +200,6 @@ def _route(params: dict, objective: str) -> tuple[dict, dict, dict]:
 
 # %% ../nbs/22_experiment.ipynb #7e145cc7
 def _eval_cfg(c: ExperimentConfig):
-    from haba_nb.evaluate import EvalConfig
-    from haba_nb.distill import DistillConfig
     o = c.distill_options   # the in-loop evaluation's switches (validated, coerced) apply to the reported evaluation too
     return EvalConfig(epochs=c.eval_epochs, width=c.width, device=c.device,
                       precision=o.get('eval_precision', DistillConfig.eval_precision),
@@ -205,7 +208,6 @@ def _eval_cfg(c: ExperimentConfig):
 
 def _distill_config(c: ExperimentConfig, run_dir: Path, expert_dir=None):
     "Map an experiment onto `haba_nb.distill.DistillConfig`: model selection inside the loop, final evaluation outside."
-    from haba_nb.distill import DistillConfig
     opts = dict(c.distill_options)
     every = opts.pop('eval_every', TIER_DEFAULTS[c.tier]['eval_every'])
     opts.setdefault('strict_budget', c.bpc is not None)   # an explicit bpc must fit the ipc budget unless the user says otherwise
@@ -255,7 +257,6 @@ def experiment_config(**params) -> ExperimentConfig:
                           "(papermill: -p use_contrastive False; haba-sweep: --param use_contrastive=false)")
     if c.objective == 'mtt': _check_mtt(c)
     if c.is_distillation:   # DistillConfig validates the rest (budget, choices)
-        from haba_nb.core import BudgetError
         try: _distill_config(c, Path(c.out_dir)/'distill')
         except BudgetError as e:
             raise type(e)(e.problem + f" (the experiment refuses a bpc over the ipc budget: a table would label it ipc {c.ipc})",
@@ -269,8 +270,7 @@ def _check_mtt(c: ExperimentConfig):
     for k in ('n_experts', 'expert_train_epochs'):
         setattr(c, k, check_positive(k, getattr(c, k) if getattr(c, k) is not None else _tier_value(c.tier, k, 'mtt')))
     m = _mtt_settings(c)
-    from haba_nb.objectives import PRECISIONS, MTT_MEMORY
-    check_choice('memory', m['memory'], MTT_MEMORY); check_choice('precision', m['precision'], PRECISIONS)
+    check_choice('memory', m['memory'], MTT_MEMORY); check_choice('precision', m['precision'], MTT_PRECISIONS)
     need = m['max_start_epoch'] - 1 + m['expert_epochs']
     if c.expert_dir is None and c.expert_train_epochs < need:
         raise ConfigError(f"experts of expert_train_epochs={c.expert_train_epochs} epochs cannot serve max_start_epoch={m['max_start_epoch']} "
@@ -292,7 +292,6 @@ def storage_summary(param,          # the stored set (PlainImages / FactorizedSe
                     ipc: int | None = None # the nominal budget in images per class (adds budget_* and within_budget)
                    ) -> dict:
     "Stored floats, the real set's floats and their ratio (percent); with `ipc`, the budget's floats and whether the set fits it."
-    from haba_nb.budget import storage_ratio, plain_floats
     shape = (data.channels, *data.im_size)
     floats = int(param.stored_floats())
     out = dict(stored_floats=floats, real_floats=int(data.n_train * shape[0] * shape[1] * shape[2]),
@@ -332,7 +331,6 @@ def resolve_experts(c: ExperimentConfig, real, progress: bool = True):
     "The expert trajectory folder an MTT run uses (None for other objectives)."
     if c.objective != 'mtt': return None
     if c.expert_dir is not None: return Path(c.expert_dir)
-    from haba_nb.experts import ensure_experts
     net_kw = {'width': c.width, 'depth': c.distill_options.get('depth', 3)}
     return ensure_experts(real, c.model, net_kw, c.n_experts, c.expert_train_epochs, train=c.train_experts,
                           data_root=c.data_root, device=c.device, progress=progress)
@@ -343,13 +341,12 @@ _EXPERIMENT_FILES = ('results.json', 'artifact', 'comparison.md', 'compare')
 def experiment_files(out_dir # an experiment's output folder
                     ) -> list[Path]:
     "The files of a previous experiment in `out_dir`: results.json, artifact/, comparison.md, compare/ and distill/'s run files."
-    from haba_nb.runs import run_files
     out = Path(out_dir)
     return [out/n for n in _EXPERIMENT_FILES if (out/n).exists()] + run_files(out/'distill')
 
 def _identity(d: dict) -> dict:
     "Which experiment a config (ExperimentConfig or DistillConfig as a dict) is: dataset, method, ipc, seed."
-    haba = d['objective'] in OBJECTIVE_NAMES and d['parameterisation'] == 'haba'
+    haba = d['objective'] in OBJECTIVES and d['parameterisation'] == 'haba'
     return dict(dataset=d['dataset'], method=f"{d['objective']}+haba" if haba else d['objective'], ipc=d['ipc'], seed=d['seed'])
 
 def _held_experiment(out: Path) -> dict | None:
@@ -361,15 +358,13 @@ def _held_experiment(out: Path) -> dict | None:
 
 def _describe_experiment(ident: dict | None, files: list, out: Path) -> str:
     "'dm+haba on digits, ipc 10, seed 0: results.json, artifact/, distill/ (checkpoints up to iteration 30, ...)'."
-    from haba_nb.runs import _existing_run
     names = [p.name + ('/' if p.is_dir() else '') for p in files if p.parent == out]
-    if any(p.parent == out/'distill' for p in files): names.append(f"distill/ ({_existing_run(out/'distill')})")
+    if any(p.parent == out/'distill' for p in files): names.append(f"distill/ ({describe_run(out/'distill')})")
     who = f"{ident['method']} on {ident['dataset']}, ipc {ident['ipc']}, seed {ident['seed']}: " if ident else ''
     return who + ', '.join(names)
 
 def _discard_experiment(out: Path) -> None:
     "Delete a previous experiment's files from `out`: results.json, artifact/, comparison.md, compare/, the figures results.json lists, distill/'s run."
-    from haba_nb.runs import discard_run, remove_paths
     try: figs = [Path(f) for f in json.loads((out/'results.json').read_text()).get('figures') or []]
     except (OSError, ValueError, AttributeError): figs = []
     remove_paths([out/n for n in _EXPERIMENT_FILES] + [f for f in figs if f.parent.resolve() == out.resolve()])
@@ -378,7 +373,6 @@ def _discard_experiment(out: Path) -> None:
 def check_experiment_folder(c: ExperimentConfig # the experiment about to run in `c.out_dir`
                            ):
     "A `RunFolderError` when `c.out_dir` holds another experiment's files and `c` neither overwrites them nor resumes that same experiment."
-    from haba_nb.runs import check_resume_overwrite, RunFolderError
     check_resume_overwrite(c.resume, c.overwrite)
     out, me = Path(c.out_dir), _identity(asdict(c))
     if c.overwrite or not (files := experiment_files(out)): return
@@ -399,7 +393,6 @@ def check_experiment_folder(c: ExperimentConfig # the experiment about to run in
 def open_experiment(c: ExperimentConfig # the experiment about to run in `c.out_dir`
                    ):
     "Lock `c.out_dir` for the whole experiment; a previous experiment's files are refused, deleted (`overwrite`) or continued (`resume`, the same experiment only)."
-    from haba_nb.runs import run_lock, check_resume_overwrite
     check_resume_overwrite(c.resume, c.overwrite)
     with run_lock(c.out_dir):
         check_experiment_folder(c)
@@ -433,10 +426,6 @@ def _finished_result(c: ExperimentConfig, out: Path) -> dict | None:
 
 def _run_experiment(c: ExperimentConfig, out: Path, callback, real, figures: bool) -> dict:
     "The body of `run_experiment`, run while `out` is locked for it."
-    from haba_nb.data import load_dataset
-    from haba_nb.evaluate import evaluate_synset, train_whole
-    from haba_nb.coreset import select_coreset
-    from haba_nb.distill import DistillConfig, selection_split
     t0 = time.time(); seed_everything(c.seed)
     real = real if real is not None else load_dataset(c.dataset, data_root=c.data_root, download=c.download, zca=c.zca, device='cpu')
     seeds = evaluation_seeds(c)
@@ -456,7 +445,6 @@ def _run_experiment(c: ExperimentConfig, out: Path, callback, real, figures: boo
     else:
         dres = None
         if c.is_distillation:
-            from haba_nb.distill import distill
             t = time.time()
             experts = resolve_experts(c, pool)   # the pool: experts that never saw the validation split are preferred / trained
             if experts is not None: res['expert_dir'] = str(experts)
@@ -468,7 +456,6 @@ def _run_experiment(c: ExperimentConfig, out: Path, callback, real, figures: boo
             res['selection'] = dict(split='validation', validation=dres.meta.get('validation'), best=dres.best,
                                     reported='best' if dres.best is not None else 'final', iterations=len(history))
             if dres.best is not None:   # the loop evaluated along the way: report the set chosen on the validation split
-                from haba_nb.artifacts import load_artifact
                 param, bmeta = load_artifact(out/'distill'/'best'); lr = bmeta.get('syn_lr', lr)
                 res['best_iteration'] = dres.best['it']
         else:
@@ -480,8 +467,6 @@ def _run_experiment(c: ExperimentConfig, out: Path, callback, real, figures: boo
         res['accuracy'] = {m: _strip(evaluate_synset(param, real, dataclasses.replace(ecfg, model=m), n_seeds=c.n_eval, lr=lr, seed=seeds[0]))
                            for m in c.eval_models}
         timings['eval_s'] = time.time() - t
-        from haba_nb.artifacts import save_artifact
-        from haba_nb.runs import check_held
         check_held(out)                                   # a folder deleted during the run is reported, not re-created
         save_artifact(out/'artifact', param, dict(dataset=c.dataset, class_names=real.class_names, method=c.method,
                       mean=real.mean.tolist(), std=real.std.tolist(), zca=c.zca, storage=res['storage'], label=res['label'],
@@ -491,12 +476,10 @@ def _run_experiment(c: ExperimentConfig, out: Path, callback, real, figures: boo
         if figures: res['figures'] = save_figures(param, real, history, out, title=run_title(c, res['storage']))
     timings['total_s'] = time.time() - t0
     res.update(timings=timings, status='ok', syn_lr=lr)
-    from haba_nb.runs import check_held
     atomic_write_json(check_held(out)/'results.json', res)
     return res
 
 def _summ(accs, epochs):
-    from haba_nb.evaluate import mean_std
     m, s = mean_std(accs); return dict(mean=m, std=s, accs=accs, epochs=epochs)
 
 def _strip(r: dict) -> dict:
@@ -526,7 +509,6 @@ def compare_at_equal_storage(c: ExperimentConfig,  # the experiment that ran (a 
                              log=print             # progress lines
                             ) -> dict:
     "Random real images, the plain objective, objective + HaBa and IDC's half-resolution control at the same ipc budget (same pool, same evaluation seeds): rows and a table with the gain over random."
-    from haba_nb.data import DATASETS
     out, rows = Path(c.out_dir)/'compare', []
     spec = DATASETS[c.dataset]
     for name, obj, par, ds in _comparison_methods(c, (spec.channels, *spec.im_size)):
@@ -538,7 +520,6 @@ def compare_at_equal_storage(c: ExperimentConfig,  # the experiment that ran (a 
         a = r['accuracy'][c.eval_models[0]]
         rows.append(dict(method=name, label=r['label'], storage_percent=r['storage']['ratio_percent'], mean=a['mean'], std=a['std'], accs=a['accs'],
                          floats=r['storage']['stored_floats'], budget_floats=r['storage'].get('budget_floats')))
-    from haba_nb.core import atomic_write_bytes
     md = comparison_table(rows, c)
     atomic_write_bytes(Path(c.out_dir)/'comparison.md', (md + "\n").encode())   # `make demo` prints it
     return dict(rows=rows, markdown=md)
@@ -574,6 +555,3 @@ def comparison_table(rows: list[dict], c: ExperimentConfig) -> str:
         if idc is not None:
             said.append(versus(r, idc, "HaBa vs the IDC control (plain images at half resolution)", None, "the IDC control"))
     return "\n".join(lines + [""] + said)
-
-# %% ../nbs/22_experiment.ipynb #f018b182
-from .figures import save_figures   # the run's figures (33_figures); kept importable from here

@@ -4,20 +4,22 @@
 
 # %% ../nbs/14_experts.ipynb #28b14a1f
 from __future__ import annotations
-import argparse, contextlib, json, os, shlex, socket, sys, time, warnings
+import contextlib, json, os, shlex, socket, time, warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import HabaError, TrajectoryError, atomic_write, atomic_write_json, cache_dir, training_device
+from .core import TrajectoryError, atomic_write, atomic_write_json, cache_dir, training_device
 from .networks import get_network, flatten_params
+from .matching import draw_seed, fresh_network, private_dsa   # the objectives' own draws
+from .parallel import ray_session, task_resources, has_gpus
 
 # %% auto #0
-__all__ = ['TRAJ_FORMAT', 'expert_path', 'experts_command', 'held_out_of', 'lock_is_stale', 'claim_expert', 'canonical_net_kw',
-           'train_expert', 'experts_root', 'experts_folder', 'train_experts', 'check_trajectories', 'experts_info',
-           'find_experts', 'ensure_experts', 'experts_main']
+__all__ = ['TRAJ_FORMAT', 'EXPERT_RECIPE', 'expert_path', 'experts_command', 'held_out_of', 'lock_is_stale', 'claim_expert',
+           'canonical_net_kw', 'expert_meta', 'train_expert', 'experts_root', 'experts_folder', 'train_experts',
+           'check_trajectories', 'experts_info', 'find_experts', 'ensure_experts', 'ray_train_experts']
 
 # %% ../nbs/14_experts.ipynb #97fcedef
 TRAJ_FORMAT = 'haba_nb.trajectories/1'
@@ -84,7 +86,7 @@ def canonical_net_kw(net_kw: dict | None) -> dict:
     "Network settings with `get_network`'s defaults filled in, so equal networks compare equal."
     return {**_NET_DEFAULTS, **dict(net_kw or {})}
 
-def _expert_meta(real, model, net_kw, epochs, lr, batch, dsa_on, momentum, weight_decay, n_params):
+def expert_meta(real, model, net_kw, epochs, lr, batch, dsa_on, momentum, weight_decay, n_params):
     "The description of a trajectory folder (what `trajectories.json` holds)."
     return {'format': TRAJ_FORMAT, 'dataset': real.name, 'model': model, 'net_kw': canonical_net_kw(net_kw),
             'channels': int(real.channels), 'im_size': list(real.im_size), 'num_classes': int(real.num_classes),
@@ -95,7 +97,6 @@ def _expert_meta(real, model, net_kw, epochs, lr, batch, dsa_on, momentum, weigh
 def train_expert(real, model='ConvNet', net_kw=None, epochs=50, lr=0.01, batch=256, dsa_on=True,
                  momentum=0.0, weight_decay=0.0, seed=0, device='cpu', heartbeat=None, progress=None):
     "Train one expert on `real` and return its trajectory: [θ₀, θ after epoch 1, …] as flat CPU tensors."
-    from haba_nb.objectives import draw_seed, fresh_network, private_dsa   # the objectives' own draws (imported late: objectives imports this module)
     g = torch.Generator().manual_seed(seed)
     net = fresh_network(model, real, net_kw, g, device).train()
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
@@ -159,7 +160,7 @@ def train_experts(real,                 # `RealData` (normalised; ZCA-whitened w
     "Train the missing experts of `out_dir` (resumable; safe to run in several processes at once)."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True); dev = training_device(device)
     probe = get_network(model, real.channels, real.num_classes, tuple(real.im_size), **(net_kw or {}))
-    meta = _expert_meta(real, model, net_kw, epochs, lr, batch, dsa, momentum, weight_decay, flatten_params(probe).numel())
+    meta = expert_meta(real, model, net_kw, epochs, lr, batch, dsa, momentum, weight_decay, flatten_params(probe).numel())
     _check_or_write_meta(out, meta)
     from safetensors.torch import save_file
     done = {'trained': [], 'skipped': [], 'busy': []}
@@ -241,7 +242,7 @@ def experts_info(folder,        # the trajectory folder a run uses
     return info
 
 # %% ../nbs/14_experts.ipynb #0746e0b7
-_RECIPE = dict(lr=0.01, batch=256, dsa=True, momentum=0.0, weight_decay=0.0)   # train_experts' defaults (MTT's buffer.py)
+EXPERT_RECIPE = dict(lr=0.01, batch=256, dsa=True, momentum=0.0, weight_decay=0.0)   # train_experts' defaults (MTT's buffer.py)
 
 def _n_finished(folder: Path) -> int: return len(list(Path(folder).glob('expert_*.safetensors')))
 
@@ -262,7 +263,7 @@ def find_experts(real,                  # the data being distilled (name, shape,
         try: meta = json.loads((f / 'trajectories.json').read_text())
         except (OSError, ValueError): continue
         if isinstance(meta.get('net_kw'), dict): meta['net_kw'] = canonical_net_kw(meta['net_kw'])
-        if (all(meta.get(k) == v for k, v in {**want, **_RECIPE}.items()) and meta.get('epochs', 0) >= epochs
+        if (all(meta.get(k) == v for k, v in {**want, **EXPERT_RECIPE}.items()) and meta.get('epochs', 0) >= epochs
                 and _n_finished(f) >= n_experts): fits.append((meta.get('held_out') != held, f))
     if clean_only: fits = [t for t in fits if not t[0]]
     return min(fits, key=lambda t: t[0])[1] if fits else None   # stable: the clean folders keep their order
@@ -295,66 +296,27 @@ def ensure_experts(real,                 # the data being distilled
                           "(then run again), or let the run train them: train_experts=True (papermill: -p train_experts True)")
 
 # %% ../nbs/14_experts.ipynb #f0567451
-def _experts_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog='haba-experts', description='Train MTT expert trajectories (resumable; run several at once into one folder). '
-                                 'Prints {"trained": [...], "skipped": [...], "busy": [...]} expert indices.')
-    ap.add_argument('--dataset', required=True, help='dataset name (digits, mnist, fashionmnist, svhn, cifar10, cifar100, tinyimagenet, imagefolder)')
-    ap.add_argument('--data-root', default=None, help='folder with the dataset files (default: $HABA_DATA, then the cache)')
-    ap.add_argument('--download', action='store_true', help='download the dataset if it is missing')
-    ap.add_argument('--tier', default='quick', choices=('quick', 'cpu', 'paper'),
-                    help="budget defaults for --n-experts, --epochs and --width, the same as a run's tier (default: quick)")
-    ap.add_argument('--out', default=None, help='trajectory folder (default: the cache folder for these settings, where MTT runs look)')
-    ap.add_argument('--n-experts', type=int, default=None, help='how many experts the folder should hold (default: the tier\'s)')
-    ap.add_argument('--epochs', type=int, default=None, help="epochs per expert (default: the tier's; must reach max_start_epoch - 1 + expert_epochs)")
-    ap.add_argument('--model', default='ConvNet', help='network architecture (default: ConvNet)')
-    ap.add_argument('--zca', action='store_true', help='ZCA-whiten the data (MTT does on CIFAR); the run must use zca too')
-    ap.add_argument('--lr', type=float, default=_RECIPE['lr'], help='expert SGD learning rate (default: 0.01, MTT)')
-    ap.add_argument('--batch', type=int, default=_RECIPE['batch'], help='expert minibatch (default: 256)')
-    ap.add_argument('--no-dsa', action='store_true', help='train without DSA augmentation (MTT uses it)')
-    ap.add_argument('--seed', type=int, default=0, help="expert i's seed is derived from (seed, i) (default: 0)")
-    ap.add_argument('--val-per-class', type=int, default=None,
-                    help="training images per class the experts never see: the run's validation split, so choices made on it "
-                         "stay unbiased (default: a run's default split, `auto_val_per_class`; 0: train on every training image)")
-    ap.add_argument('--val-seed', type=int, default=0, help="seed of that validation draw, as the run's val_seed (default: 0)")
-    ap.add_argument('--width', type=int, default=None, help="network width (default: the tier's MTT width, as the run uses)")
-    ap.add_argument('--depth', type=int, default=None, help='network depth (default: 3)')
-    ap.add_argument('--norm', default=None, help='normalisation layer (default: instancenorm)')
-    ap.add_argument('--act', default=None, help='activation (default: relu)')
-    ap.add_argument('--pool', default=None, help='pooling (default: avgpooling)')
-    ap.add_argument('--device', default='auto', help='auto, cpu or cuda (default: auto)')
-    ap.add_argument('--threads', type=int, default=None, help='CPU threads of this process (default: torch\'s)')
-    ap.add_argument('--quiet', action='store_true', help='no progress bars')
-    ap.add_argument('--executor', default='sequential', choices=('sequential', 'ray'),
-                    help='sequential (default): this process trains; ray: Ray workers share the folder (needs pip install -e ".[ray]")')
-    ap.add_argument('--address', default=None, help='Ray cluster to join (auto, HOST:PORT, ray://...); default: a local Ray instance')
-    ap.add_argument('--workers', type=int, default=None, help='Ray: tasks training at once (default: as many as the cluster fits)')
-    return ap
+def _ray_experts(real, out_dir: str, n_experts: int, kw: dict, threads: int) -> dict:
+    "One Ray worker's share of `train_experts` (it claims experts through the folder's locks)."
+    torch.set_num_threads(threads)
+    return train_experts(real, out_dir, n_experts, progress=False, **kw)
 
-def experts_main(argv=None) -> int:
-    "Console entry `haba-experts`: train MTT expert trajectories into a folder; prints which experts it trained, skipped or left to others."
-    a = _experts_parser().parse_args(argv)
-    if a.threads: torch.set_num_threads(a.threads)
-    from haba_nb.data import load_dataset
-    from haba_nb.experiment import tier_experts
-    budget = tier_experts(a.tier)
-    n, epochs = a.n_experts or budget['n_experts'], a.epochs or budget['expert_train_epochs']
-    net_kw = {k: getattr(a, k) for k in ('width', 'depth', 'norm', 'act', 'pool') if getattr(a, k) is not None}
-    net_kw.setdefault('width', budget['width'])
-    try:
-        real = load_dataset(a.dataset, data_root=a.data_root, download=a.download, zca=a.zca)
-        if a.val_per_class != 0: real = real.split_validation(a.val_per_class, seed=a.val_seed)[0]   # the pool a run distils from
-        out = a.out or experts_folder(real.name, a.model, net_kw, a.zca, epochs, held_out=held_out_of(real))
-        if not a.quiet: print(f"haba-experts: {n} experts x {epochs} epochs into {out}", file=sys.stderr)
-        if a.executor == 'ray':
-            from haba_nb.parallel import import_ray, ray_train_experts
-            import_ray()
-            r = ray_train_experts(real, out, n, a.workers, a.threads or 1, a.address, epochs=epochs, model=a.model, lr=a.lr,
-                                  batch=a.batch, dsa=not a.no_dsa, seed=a.seed, net_kw=net_kw, device=a.device)
-        else:
-            if a.address or a.workers: raise HabaError("--address and --workers are for Ray workers", "add --executor ray")
-            r = train_experts(real, out, n, epochs, a.model, a.lr, a.batch, not a.no_dsa, a.seed,
-                              not a.quiet, net_kw, device=a.device)
-    except HabaError as e:
-        print(f"haba-experts: {e}", file=sys.stderr); return 2
-    print(json.dumps(r))   # {"trained": [...], "skipped": [...], "busy": [...]} expert indices
-    return 0               # an exit status: console scripts pass it to sys.exit
+def ray_train_experts(real,                    # `RealData`
+                      out_dir,                 # the trajectory folder (shared by every worker)
+                      n_experts: int,          # experts the folder should hold
+                      workers: int | None = None, # tasks (default: as many as the cluster fits, at most n_experts)
+                      threads: int = 1,        # CPUs (torch threads) per task
+                      address: str | None = None, # None: a local Ray instance
+                      **kw) -> dict:           # train_experts' settings (epochs, model, lr, batch, dsa, seed, net_kw, device, ...)
+    "Train the missing experts of `out_dir` with Ray workers; `{'trained','skipped','busy'}` over all of them."
+    out_dir = Path(out_dir).resolve(); out_dir.mkdir(parents=True, exist_ok=True)
+    had = {i for i in range(n_experts) if expert_path(out_dir, i).exists()}
+    with ray_session(address) as ray:
+        opts = task_resources(kw.get('device', 'cpu'), threads, has_gpus(ray))
+        fit = int(ray.cluster_resources().get('GPU' if opts['num_gpus'] else 'CPU', 1) // max(opts['num_gpus'] or threads, 1))
+        n = max(1, min(workers or fit, n_experts - len(had) or 1))
+        real_ref, task = ray.put(real), ray.remote(_ray_experts)
+        parts = ray.get([task.options(max_retries=3, **opts).remote(real_ref, str(out_dir), n_experts, kw, threads) for _ in range(n)])
+    trained = sorted({i for p in parts for i in p['trained']})
+    busy = [i for i in range(n_experts) if not expert_path(out_dir, i).exists()]
+    return dict(trained=trained, skipped=sorted(had), busy=busy)

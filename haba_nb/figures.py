@@ -9,14 +9,17 @@ from pathlib import Path
 
 import torch
 
+from .core import atomic_write, atomic_write_bytes
+from .monitor import DiversityMonitor, shared_plotlyjs, figure_div, plotly_loader, html_page
+from .widgets import basis_grid, make_denormalizer, to_png, class_names_of
+
 # %% auto #0
 __all__ = ['MAX_BLOCK_PX', 'plotlyjs_home', 'save_figures']
 
 # %% ../nbs/33_figures.ipynb #75bdd726
 def _image_page(png: Path, title: str, caption: str, boxes, names) -> bytes:
     "A page showing the class blocks of the PNG beside it, wrapped to the window's width (the PNG is referenced, not copied)."
-    from haba_nb.monitor import _page
-    return _page(title, "", f"<h3>{html.escape(title)}</h3>" + _grid_html(png.name, caption, boxes, names))
+    return html_page(title, "", f"<h3>{html.escape(title)}</h3>" + _grid_html(png.name, caption, boxes, names))
 
 def _grid_html(png: str, caption: str, boxes, names) -> str:
     "The class blocks of the sheet `png` as CSS sprites in a wrapping row: as many blocks a line as the window holds."
@@ -74,7 +77,6 @@ def plotlyjs_home(out: Path     # a run folder
                  ) -> Path:
     "The run folder's shared plotly.min.js, verified: in its output root (the folder above it), or in the run folder when that root is read-only."
     import os, warnings
-    from haba_nb.monitor import shared_plotlyjs
     root = Path(out).resolve().parent
     if not os.access(root, os.W_OK):
         warnings.warn(f"{root} is read-only: the figures' plotly.min.js (4.8 MB) goes into the run folder {out} instead")
@@ -86,9 +88,6 @@ def save_figures(param, real, history, out: Path,
                 ) -> list[str]:
     "Labelled synthetic-set grid (classes, bases, hallucinators) and loss/diversity curves (HTML + PNG), one shared plotly.js, and figures.html showing them all."
     from PIL import Image
-    from haba_nb.core import atomic_write, atomic_write_bytes
-    from haba_nb.monitor import DiversityMonitor, _figure_div, _plotly_loader, _page
-    from haba_nb.widgets import basis_grid, make_denormalizer, to_png, class_names_of
     out, files = Path(out), []
     den, names = make_denormalizer(real), class_names_of(param, real)
     C, h, w = param.image_shape; zoom, pad = max(2, round(48 / h)), 2   # 8×8 digits: 48-pixel tiles
@@ -123,10 +122,10 @@ def save_figures(param, real, history, out: Path,
         js = plotlyjs_home(out)
         saved = mon.save(out, title=title, include_plotlyjs=js)
         files += [str(f) for paths in saved.values() for f in paths.values()]
-        head = _plotly_loader(js, out)   # the figures drawn in this page itself: no iframes, no nested scrollbars
+        head = plotly_loader(js, out)   # the figures drawn in this page itself: no iframes, no nested scrollbars
         body += "<div style='display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start'>" + ''.join(
             f"<section><h3>{html.escape(n.replace('_', ' '))} (<a href='{Path(p['html']).name}'>own page</a>)</h3>"
-            f"{_figure_div(mon.figure(n, title), f'fig-{n}', Path(p['png']).name if 'png' in p else None)}</section>"
+            f"{figure_div(mon.figure(n, title), f'fig-{n}', Path(p['png']).name if 'png' in p else None)}</section>"
             for n, p in saved.items()) + "</div>"
-    atomic_write_bytes(out/'figures.html', _page(title, head, body))
+    atomic_write_bytes(out/'figures.html', html_page(title, head, body))
     return files + [str(out/'figures.html')]

@@ -14,8 +14,8 @@ from .core import ConfigError, HabaError, atomic_write, atomic_write_bytes, chec
 
 # %% auto #0
 __all__ = ['MONITOR_PANELS', 'MONITOR_ALIASES', 'MONITOR_KEYS', 'MONITOR_LABELS', 'MONITOR_YAXES', 'MONITOR_LOG_KEYS',
-           'SPARSE_POINTS', 'PLOTLYJS', 'is_headless', 'PlotlyAssetError', 'shared_plotlyjs', 'save_figure',
-           'DiversityMonitor']
+           'SPARSE_POINTS', 'PLOTLYJS', 'is_headless', 'PlotlyAssetError', 'shared_plotlyjs', 'figure_div',
+           'plotly_loader', 'html_page', 'save_figure', 'DiversityMonitor']
 
 # %% ../nbs/32_monitor.ipynb #cf8bc643
 def is_headless() -> bool:
@@ -225,7 +225,7 @@ def shared_plotlyjs(root: str | os.PathLike   # the output root: a sweep's --out
     return dst
 
 # %% ../nbs/32_monitor.ipynb #35ae8e77
-def _figure_div(fig,               # a plotly Figure
+def figure_div(fig,               # a plotly Figure
                 div_id: str,       # the div's id (unique in its page)
                 png: str | None    # the PNG shown when plotly.js is not found (a path relative to the page), or None
                ) -> str:
@@ -238,7 +238,7 @@ def _figure_div(fig,               # a plotly Figure
             f"<script>(function(){{var f={spec};if(window.Plotly)Plotly.newPlot('{div_id}',f.data,f.layout,"
             f"{{responsive:true,displaylogo:false}});else document.getElementById('{div_id}-alt').hidden=false;}})();</script>")
 
-def _plotly_loader(js: Path,          # the shared plotly.min.js
+def plotly_loader(js: Path,          # the shared plotly.min.js
                    page_dir: Path     # the folder of the page that loads it
                   ) -> str:
     "Script tags loading plotly.js by its path relative to the page, else from a copy beside the page."
@@ -247,7 +247,7 @@ def _plotly_loader(js: Path,          # the shared plotly.min.js
     if rel != PLOTLYJS: tags += f"<script>window.Plotly||document.write('<script src=\"{PLOTLYJS}\"><\\/script>')</script>"
     return tags
 
-def _page(title: str, head: str, body: str) -> bytes:
+def html_page(title: str, head: str, body: str) -> bytes:
     "A whole UTF-8 HTML page."
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>{head}</head>"
             f"<body style='font-family:system-ui,sans-serif;margin:1em'>{body}</body></html>").encode()
@@ -264,8 +264,8 @@ def save_figure(fig,                     # a plotly Figure / FigureWidget
     fig = go.Figure(fig) if not isinstance(fig, go.Figure) else fig
     if isinstance(include_plotlyjs, os.PathLike):   # the output root's copy, by relative path; the PNG where it is missing
         title = fig.layout.title.text or stem.name
-        atomic_write_bytes(stem.with_suffix(".html"), _page(title, _plotly_loader(include_plotlyjs, stem.parent),
-                                                            _figure_div(fig, stem.name, stem.with_suffix(".png").name if png else None)))
+        atomic_write_bytes(stem.with_suffix(".html"), html_page(title, plotly_loader(include_plotlyjs, stem.parent),
+                                                            figure_div(fig, stem.name, stem.with_suffix(".png").name if png else None)))
     else:
         with atomic_write(stem.with_suffix(".html")) as tmp:
             fig.write_html(str(tmp), include_plotlyjs=include_plotlyjs, full_html=True)

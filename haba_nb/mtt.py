@@ -14,18 +14,17 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 from .core import TrajectoryError, check_choice
+from .names import PRECISIONS, MTT_PRECISIONS
 from .networks import get_network, flatten_params, functional_forward
 from .analytic import analytic_layers
 from .augment import DSA_STRATEGY
-from .objectives import Objective, draw_seed, private_dsa
+from .matching import Objective, draw_seed, private_dsa
+from .experts import experts_command, check_trajectories, held_out_of, experts_info
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'MTT_MEMORY', 'MTTConfig', 'native_bf16', 'resolve_precision', 'norm_compiles', 'trajectory_loss',
+__all__ = ['MTT_IPC', 'MTT_MEMORY', 'MTTConfig', 'native_bf16', 'resolve_precision', 'norm_compiles', 'trajectory_loss',
            'student_batch', 'student_grad', 'student_step', 'adjoint_unroll', 'unroll_student', 'student_plan',
            'TrajectoryMatching']
-
-# %% ../nbs/20a_mtt.ipynb #b7e1a0c2
-from .experts import experts_command, check_trajectories, held_out_of, experts_info
 
 # %% ../nbs/20a_mtt.ipynb #00e56bf4
 @dataclass
@@ -55,13 +54,11 @@ class MTTConfig:
     hal_draw: str = 'batch'      # HaBa sets: 'batch' = one random hallucinator per student step (HaBa's code), 'image' = one per image
     net_kw: dict = field(default_factory=dict)
 
-_MTT_IPC = {1: dict(syn_steps=50, expert_epochs=2, max_start_epoch=2, lr_lr=1e-7, lr_teacher=0.01),
+MTT_IPC = {1: dict(syn_steps=50, expert_epochs=2, max_start_epoch=2, lr_lr=1e-7, lr_teacher=0.01),
             10: dict(syn_steps=30, expert_epochs=2, max_start_epoch=20, lr_lr=1e-5, lr_teacher=0.001),
             50: dict(syn_steps=30, expert_epochs=2, max_start_epoch=20, lr_lr=1e-5, lr_teacher=0.01)}
 
 # %% ../nbs/20a_mtt.ipynb #078eae62
-PRECISIONS = ('auto', 'fp32', 'bf16')
-
 def native_bf16(device: str = 'cpu') -> bool:
     "Whether `device` computes bfloat16 natively (CUDA with bf16 support; CPUs with AVX512-BF16 or AMX)."
     device = torch.device(device)
@@ -70,10 +67,10 @@ def native_bf16(device: str = 'cpu') -> bool:
     probes = [getattr(torch.cpu, n, None) for n in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')]
     return any(bool(p()) for p in probes if p is not None)
 
-def resolve_precision(precision: str, # one of PRECISIONS
+def resolve_precision(precision: str, # one of MTT_PRECISIONS
                       device='cpu') -> str:
     "'fp32' or 'bf16': what `precision` means on `device`."
-    precision = check_choice('precision', precision, PRECISIONS)
+    precision = check_choice('precision', precision, MTT_PRECISIONS)
     if precision == 'auto': return 'bf16' if native_bf16(device) else 'fp32'
     return precision
 
@@ -182,7 +179,7 @@ def unroll_student(net, param, theta0: torch.Tensor, syn_lr: torch.Tensor,
                    hal_draw: str = 'image'): # 'batch' or 'image' (see `student_step`)
     "Unroll the student over `plan`; differentiable w.r.t. the synthetic set and `syn_lr`."
     memory = check_choice('memory', memory, MTT_MEMORY)
-    precision = check_choice('precision', precision, ('fp32', 'bf16'))
+    precision = check_choice('precision', precision, PRECISIONS)
     if memory == 'adjoint': return adjoint_unroll(net, param, theta0, syn_lr, plan, strategy, precision, hal_draw)
     theta = theta0.detach().clone().requires_grad_(True)
     for idx, hs, ds in plan:

@@ -272,6 +272,3 @@ def functional_forward(net: nn.Module, # supplies the architecture and buffers
                       ) -> torch.Tensor:
     "`net(x)` evaluated with the parameters in `flat` instead of its own (via `torch.func.functional_call`)."
     return functional_call(net, unflatten_params(net, flat), (x,))
-
-# %% ../nbs/02_networks.ipynb #80b16ef2
-from .analytic import AnalyticInstanceNorm, AnalyticReLU, AnalyticAvgPool2d, analytic_instance_norm, analytic_layers   # moved; importable here as before

@@ -11,32 +11,17 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import ConfigError, check_choice, check_positive, get_device
-from .networks import get_network, flatten_params, functional_forward
-from .analytic import analytic_layers
+from .core import ConfigError, check_choice, check_positive
+from .names import OBJECTIVES
+from .networks import get_network
 from .augment import dsa, DSA_STRATEGY
+from .matching import Objective, draw_seed, fresh_network, private_dsa
+from .mtt import MTTConfig, MTT_IPC, TrajectoryMatching
 
 # %% auto #0
-__all__ = ['VIEWS', 'DM_VIEWS', 'GM_VIEWS', 'OBJECTIVES', 'MTT_LR_CALIBRATION', 'draw_seed', 'fresh_network', 'synthetic_class',
-           'siamese_dsa', 'private_dsa', 'Objective', 'layer_distance', 'match_loss', 'dc_loops', 'DCConfig',
-           'class_gradients', 'GradientMatching', 'DMConfig', 'mean_embedding_distance', 'DistributionMatching',
-           'image_lrs', 'get_objective']
-
-# %% ../nbs/20_objectives.ipynb #890188ee
-def draw_seed(generator: torch.Generator # the objective's generator
-             ) -> int:
-    "An integer seed in [0, 2**31) drawn from `generator` (for DSA, network init, hallucinator choice)."
-    return int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
-
-# %% ../nbs/20_objectives.ipynb #97ba0f4f
-def fresh_network(model: str,              # a `haba_nb.networks.MODELS` name, e.g. 'ConvNet'
-                  real,                    # `RealData` (channels, num_classes, im_size)
-                  net_kw: dict | None = None, # extra `get_network` arguments (width, depth, norm, ...)
-                  generator: torch.Generator | None = None, # initial weights come from a seed drawn here
-                  device='cpu'):
-    "A newly initialised network for `real`'s shapes; its weights depend only on `generator`."
-    seed = draw_seed(generator) if generator is not None else None
-    return get_network(model, real.channels, real.num_classes, tuple(real.im_size), **(net_kw or {}), seed=seed).to(device)
+__all__ = ['VIEWS', 'DM_VIEWS', 'GM_VIEWS', 'MTT_LR_CALIBRATION', 'synthetic_class', 'siamese_dsa', 'layer_distance',
+           'match_loss', 'dc_loops', 'DCConfig', 'class_gradients', 'GradientMatching', 'DMConfig',
+           'mean_embedding_distance', 'DistributionMatching', 'image_lrs', 'get_objective']
 
 # %% ../nbs/20_objectives.ipynb #34220eea
 VIEWS = ('all', 'random')
@@ -56,44 +41,6 @@ def siamese_dsa(x_real: torch.Tensor, # (B, C, H, W) real batch of one class
                 strategy: str = DSA_STRATEGY):
     "DSA with ONE seed for the real and the synthetic batch, so both get the same transformation."
     return dsa(x_real, strategy, seed=seed), dsa(x_syn, strategy, seed=seed)
-
-# %% ../nbs/20_objectives.ipynb #015dac1c
-def private_dsa(x: torch.Tensor, # (B, C, H, W)
-                seed: int,       # drawn from the caller's generator
-                strategy: str = DSA_STRATEGY):
-    "DSA with an independent draw per image, reproducible from `seed` (global RNG untouched)."
-    return dsa(x, strategy, generator=torch.Generator().manual_seed(seed))
-
-# %% ../nbs/20_objectives.ipynb #6d2068b3
-class Objective:
-    "One distillation objective: `loss(param, real, step)`, extra learnables, inner loop, resumable state."
-    name = 'objective'
-    def __init__(self, cfg,                     # the objective's config dataclass
-                 real,                          # `RealData` the objective matches
-                 model: str = 'ConvNet',        # network architecture name
-                 device='cpu',
-                 generator: torch.Generator | None = None): # all randomness; default seed 0
-        self.cfg, self.model, self.device = cfg, model, get_device(device)
-        self.num_classes, self.channels, self.im_size = real.num_classes, real.channels, tuple(real.im_size)
-        self.gen = generator if generator is not None else torch.Generator().manual_seed(0)
-        self.classes = None   # torchrun: the classes this rank matches (`distributed.class_shard`); None = all
-    def owns(self, c: int) -> bool: return self.classes is None or c in self.classes
-    def loss(self, param, real, step: int) -> torch.Tensor: raise NotImplementedError
-    def parameters(self) -> list: return []
-    def after_step(self, param, real, step: int) -> None: return None
-    def with_layers(self, net: nn.Module) -> nn.Module:
-        "`net` with the layers this objective differentiates by hand (`analytic.analytic_layers`; every network it builds goes through here)."
-        cfg = self.cfg   # the norm's own is no faster for DC/DSA (measured)
-        return analytic_layers(net, norm=False, relu_pool=getattr(cfg, 'analytic_relu_pool', False), conv=getattr(cfg, 'analytic_conv', False))
-    def state_dict(self) -> dict: return {'name': self.name, 'generator': self.gen.get_state()}
-    def load_state_dict(self, sd: dict) -> None:
-        if sd.get('name') != self.name:
-            raise ConfigError(f"checkpoint holds the state of objective {sd.get('name')!r}, not {self.name!r}",
-                              f"resume with objective={sd.get('name')!r} or start a fresh run")
-        self.gen.set_state(sd['generator'])
-    def default_lrs(self) -> dict: return {k: getattr(self.cfg, k) for k in self._lr_keys}
-    _lr_keys = ('lr_img', 'lr_hallucinator', 'momentum')
-    def __repr__(self): return f"{type(self).__name__}({self.cfg})"
 
 # %% ../nbs/20_objectives.ipynb #1a2cc9f1
 def layer_distance(g_real: torch.Tensor, # one layer's gradient on real data
@@ -265,8 +212,6 @@ class DistributionMatching(Objective):
         return total
 
 # %% ../nbs/20_objectives.ipynb #08f2f650
-OBJECTIVES = ('dc', 'dsa', 'dm', 'mtt')
-
 MTT_LR_CALIBRATION = {'digits': 0.1}   # MTT's image lrs × this for a dataset, chosen on validation (see above)
 
 def _pixel_ratio(real, side: int) -> float:
@@ -276,7 +221,6 @@ _NET_KEYS = ('width', 'depth', 'norm', 'act', 'pool')
 
 def image_lrs(name: str, real) -> dict:
     "The default lr_img / lr_hallucinator of objective `name` for `real`'s image size (the reference's, rescaled below 28-32 px)."
-    from haba_nb.mtt import MTTConfig
     if name in ('dc', 'dsa'):
         # DC's lr_img 0.1 was set for 28-32 px images; the matching loss's gradient per pixel grows as the image shrinks
         # (each feature sums fewer pixels), so smaller images get a proportionally smaller lr: digits (8x8) 0.1*64/784.
@@ -300,7 +244,6 @@ def get_objective(name: str,               # one of OBJECTIVES
                   **kw) -> Objective:      # config fields (see DCConfig, DMConfig, MTTConfig) or network args
     "Build a distillation objective with the reference defaults for `ipc`."
     name = check_choice('objective', name, OBJECTIVES)
-    from haba_nb.mtt import TrajectoryMatching, MTTConfig, _MTT_IPC   # imported here: haba_nb.mtt builds on this module
     net_kw = dict(kw.pop('net_kw', {}) or {}); net_kw.update({k: kw.pop(k) for k in _NET_KEYS if k in kw})
     cls, base = {'dc': (GradientMatching, DCConfig), 'dsa': (GradientMatching, DCConfig),
                  'dm': (DistributionMatching, DMConfig), 'mtt': (TrajectoryMatching, MTTConfig)}[name]
@@ -308,22 +251,8 @@ def get_objective(name: str,               # one of OBJECTIVES
     if base is DCConfig:
         defaults = dict(zip(('outer_loop', 'inner_loop'), dc_loops(ipc)), dsa=(name == 'dsa'), **image_lrs(name, real))
     if base is MTTConfig:
-        defaults = dict(_MTT_IPC[min(_MTT_IPC, key=lambda k: abs(k - ipc))], **image_lrs(name, real))
+        defaults = dict(MTT_IPC[min(MTT_IPC, key=lambda k: abs(k - ipc))], **image_lrs(name, real))
     fields = {f.name for f in dataclasses.fields(base)}
     bad = sorted(set(kw) - fields)
     if bad: raise ConfigError(f"unknown option(s) {bad} for objective {name!r}", f"use some of: {', '.join(sorted(fields | set(_NET_KEYS)))}")
     return cls(base(**{**defaults, **kw, 'net_kw': net_kw}), real, model, device, generator)
-
-# %% ../nbs/20_objectives.ipynb #5b1e0a0a
-_MTT_NAMES = ('MTTConfig', '_MTT_IPC', 'PRECISIONS', 'MTT_MEMORY', 'native_bf16', 'resolve_precision', 'trajectory_loss',
-              'student_batch', 'student_grad', 'student_step', 'adjoint_unroll', 'unroll_student', 'student_plan', 'TrajectoryMatching')
-
-def __getattr__(name: str):
-    "MTT's names stay importable from here, looked up in `haba_nb.mtt` on first use (it imports this module, so not at load)."
-    if name in _MTT_NAMES:
-        from haba_nb import mtt
-        return getattr(mtt, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-from .experts import (TRAJ_FORMAT, expert_path, experts_command, _pid_alive, lock_is_stale, claim_expert,
-                             canonical_net_kw, _expert_meta, train_expert, _check_or_write_meta, train_experts,
-                             _progress_bar, experts_main, check_trajectories, held_out_of, experts_info)

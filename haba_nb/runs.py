@@ -19,7 +19,7 @@ __all__ = ['LOCK_NAME', 'LOCK_TOKEN_ENV', 'CHECKPOINT_FORMAT', 'RUN_FILES', 'Run
            'lock_holder', 'lock_is_stale', 'acquire_lock', 'release_lock', 'run_lock', 'check_held',
            'config_fingerprint', 'config_diff', 'list_checkpoints', 'newest_checkpoint_it', 'checkpoint_fingerprint',
            'prune_checkpoints', 'save_checkpoint', 'read_checkpoint', 'load_checkpoint', 'run_files', 'remove_paths',
-           'discard_run', 'check_resume_overwrite', 'open_run']
+           'discard_run', 'describe_run', 'check_resume_overwrite', 'open_run']
 
 # %% ../nbs/23_runs.ipynb #0038fd4f
 class RunFolderError(HabaError, OSError):
@@ -324,8 +324,9 @@ def discard_run(out_dir # a run's output folder
     if not Path(out_dir).exists(): return []
     with run_lock(out_dir): return _discard(Path(out_dir))
 
-def _existing_run(out: Path) -> str:
-    "What a folder holds, in words, for the refusal message."
+def describe_run(out: Path # a run folder
+                ) -> str:
+    "What a run folder holds, in words, for refusal messages (checkpoints, history, best/, final/)."
     n, parts = newest_checkpoint_it(out), []
     if n: parts.append(f"checkpoints up to iteration {n}")
     try: h = json.loads((out/"history.json").read_text()); parts.append(f"a history of {len(h)} iterations")
@@ -353,7 +354,7 @@ def open_run(out_dir,                  # the run's output folder (created when m
         for tmp in out.glob(".ckpt-*.tmp"): tmp.unlink(missing_ok=True)   # leftovers of a killed write
         if overwrite: _discard(out)
         elif not resume and run_files(out):
-            raise RunFolderError(f"out_dir {out} holds another run ({_existing_run(out)}); a new run there would mix its files with it",
+            raise RunFolderError(f"out_dir {out} holds another run ({describe_run(out)}); a new run there would mix its files with it",
                                  "continue that run with resume=True (papermill / haba-run: -p resume True), discard it with "
                                  "overwrite=True (-p overwrite True; deletes its checkpoints, history, best/ and final/), or pass another out_dir")
         yield out

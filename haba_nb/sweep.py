@@ -8,13 +8,19 @@ import argparse, html, itertools, json, sys, time, traceback
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
+import hashlib, os, socket
+
 from .core import ConfigError, HabaError, atomic_write_json, atomic_write_bytes
-import hashlib
-from .experiment import experiment_config, objective_option_fields, OBJECTIVE_NAMES, METHODS, budget_ratio
+from .names import OBJECTIVES
+from .parallel import EXECUTORS, check_executor, import_ray, ray_session, task_resources, has_gpus, tied_kernel_manager
+from .runs import run_lock, check_held, LockHeldError, RunFolderError
+from .monitor import shared_plotlyjs
+from .experiment import experiment_config, experiment_files, objective_option_fields, budget_ratio
 
 # %% auto #0
-__all__ = ['NOTEBOOK', 'CORESET_ORDER', 'RESERVED', 'TABLE_CSS', 'SweepSpec', 'cell_key', 'sweep_cells', 'cell_status',
-           'run_cell', 'collect', 'results_table', 'cross_arch_table', 'write_tables', 'run_sweep', 'main']
+__all__ = ['NOTEBOOK', 'CORESET_ORDER', 'RESERVED', 'TABLE_CSS', 'ATTEMPTS', 'SweepSpec', 'cell_key', 'sweep_cells',
+           'cell_status', 'run_cell', 'collect', 'results_table', 'cross_arch_table', 'write_tables', 'run_sweep',
+           'run_cells_ray', 'main']
 
 # %% ../nbs/40_sweep.ipynb #98f4264e
 NOTEBOOK = Path(__file__).resolve().parent.parent/'nbs'/'run_distill.ipynb' if '__file__' in globals() else Path('run_distill.ipynb')
@@ -54,11 +60,11 @@ def cell_key(cell: dict) -> str:
 def sweep_cells(spec: SweepSpec) -> list[dict]:
     "Every run_distill parameter set of the grid, validated up front (a bad grid fails before any run)."
     _check_params(spec.params)
-    only = {k for o in OBJECTIVE_NAMES for k in objective_option_fields(o)}   # objective settings: given to their objectives' cells
+    only = {k for o in OBJECTIVES for k in objective_option_fields(o)}   # objective settings: given to their objectives' cells
     cells, used = [], set()
     for ds, m, seed in itertools.product(spec.datasets, spec.methods, spec.seeds):
         ipcs = (spec.ipcs[0],) if m == 'whole' else spec.ipcs
-        pars = spec.parameterisations if m in OBJECTIVE_NAMES else ('plain',)
+        pars = spec.parameterisations if m in OBJECTIVES else ('plain',)
         mine = {k: v for k, v in spec.params.items() if k not in only or k in objective_option_fields(str(m).lower())}
         used |= set(mine)
         for ipc, p in itertools.product(ipcs, pars):
@@ -91,7 +97,6 @@ def run_cell(cell: dict,                # one entry of `sweep_cells`
              engine_kwargs: dict | None = None # extra papermill arguments (the Ray executor ties the kernel to its worker)
             ) -> str:
     "Run one cell with papermill unless finished or run by another process; record a failure instead of raising. Returns the status ('skipped', 'busy', 'ok', 'failed')."
-    from haba_nb.runs import run_lock, LockHeldError
     cell_dir = Path(out_root)/cell['cell_id']
     if cell_status(cell_dir) == 'done': return 'skipped'
     try:
@@ -106,7 +111,6 @@ def _run_locked_cell(cell: dict, cell_dir: Path, notebook, kernel: str, engine_k
     (cell_dir/'failure.json').unlink(missing_ok=True)
     params = {k: v for k, v in cell.items() if k != 'cell_id'}
     params['out_dir'] = str(cell_dir.resolve())
-    from haba_nb.experiment import experiment_files
     if experiment_files(cell_dir): params['resume'] = True   # an interrupted or failed cell (same settings: same key) continues
     params['compare'] = False                       # the sweep's tables compare the cells themselves
     nb = Path(notebook or NOTEBOOK)
@@ -116,7 +120,6 @@ def _run_locked_cell(cell: dict, cell_dir: Path, notebook, kernel: str, engine_k
         return 'ok' if cell_status(cell_dir) == 'done' else 'failed'
     except Exception as e:  # papermill wraps the notebook's exception; keep its message, not its traceback
         msg = getattr(e, 'evalue', None) or str(e)
-        from haba_nb.runs import check_held, RunFolderError
         try: check_held(cell_dir)
         except RunFolderError as gone: msg = str(gone)   # the cell's folder vanished: that is what happened, whoever noticed first
         atomic_write_json(cell_dir/'failure.json', dict(cell=cell, error=type(e).__name__, message=str(msg)[-4000:],
@@ -147,13 +150,13 @@ def _fmt(accs):
 def _method_order(methods) -> list:
     "Paper row order: coresets, then each objective followed by its +haba row, other methods, whole."
     methods = set(methods)
-    order = [*CORESET_ORDER] + [m for o in OBJECTIVE_NAMES for m in (o, f"{o}+haba")]
+    order = [*CORESET_ORDER] + [m for o in OBJECTIVES for m in (o, f"{o}+haba")]
     seen = [m for m in order if m in methods]
     return seen + sorted(methods - set(seen) - {'whole'}) + (['whole'] if 'whole' in methods else [])
 
 # %% ../nbs/40_sweep.ipynb #0c57e0c1
 def _rank(method) -> int:
-    order = _method_order({method, *CORESET_ORDER, *OBJECTIVE_NAMES, *(f"{o}+haba" for o in OBJECTIVE_NAMES)})
+    order = _method_order({method, *CORESET_ORDER, *OBJECTIVES, *(f"{o}+haba" for o in OBJECTIVES)})
     return order.index(method)
 
 def _budget(r: dict) -> str:
@@ -238,28 +241,23 @@ def write_tables(out_root: Path) -> dict:
 
 # %% ../nbs/40_sweep.ipynb #932703a4
 def run_sweep(spec: SweepSpec, out_root, notebook=None, log=print,
-              executor: str = 'sequential',  # 'ray': each cell a Ray task (`haba_nb.parallel.run_cells_ray`)
+              executor: str = 'sequential',  # 'ray': each cell a Ray task (`run_cells_ray` below)
               address: str | None = None,    # Ray: None starts a local instance; else the cluster's address
               cpus_per_cell: float = 1       # Ray: CPUs each cell asks for (its kernel's thread count)
              ) -> dict:
     "Run every cell (skipping finished ones, recording failures), then write the tables."
-    from haba_nb.parallel import check_executor, import_ray
     if check_executor(executor) == 'ray': import_ray()   # no Ray: fail before any file is written
     elif address: raise ConfigError(f"--address {address} is a Ray cluster but the executor is {executor}", "add --executor ray")
     out_root = Path(out_root); out_root.mkdir(parents=True, exist_ok=True)
     cells = sweep_cells(spec)
-    from haba_nb.runs import run_lock
     with run_lock(out_root):   # one sweep per folder: a second is refused with this one's pid and host before it writes anything
         return _sweep_locked(spec, cells, out_root, notebook, log, executor, address, cpus_per_cell)
 
 def _sweep_locked(spec: SweepSpec, cells: list, out_root: Path, notebook, log, executor: str, address, cpus_per_cell) -> dict:
     "The body of `run_sweep`, run while this process holds the sweep folder's lock."
-    from haba_nb.runs import check_held
     atomic_write_json(out_root/'sweep.json', dict(spec=asdict(spec), cells=[c['cell_id'] for c in cells]))   # the latest command's cells
-    from haba_nb.monitor import shared_plotlyjs
     shared_plotlyjs(out_root)   # the cells' figures share this one copy; a torn one (a full disk earlier) is rewritten, even when every cell is done
     if executor == 'ray':
-        from haba_nb.parallel import run_cells_ray
         status = run_cells_ray(cells, out_root, notebook, log, address, cpus_per_cell)
         return dict(status=status, **write_tables(check_held(out_root)))
     status = {}
@@ -273,6 +271,55 @@ def _sweep_locked(spec: SweepSpec, cells: list, out_root: Path, notebook, log, e
 
 
 # %% ../nbs/40_sweep.ipynb #63de93b2
+ATTEMPTS = 'ray_attempts.jsonl'   # one line per Ray attempt at a cell: which worker (host, pid) ran it and when
+
+def _ray_cell(cell: dict, out_root: str, notebook: str | None) -> dict:
+    "The Ray task of one sweep cell: `run_cell` in this worker, its kernel tied to it."
+    cell_dir, t = Path(out_root)/cell['cell_id'], time.time()
+    if cell_status(cell_dir) != 'done':
+        cell_dir.mkdir(parents=True, exist_ok=True)
+        with open(cell_dir/ATTEMPTS, 'a') as f:
+            f.write(json.dumps(dict(host=socket.gethostname(), pid=os.getpid(), time=t)) + '\n')
+    s = run_cell(cell, Path(out_root), notebook, engine_kwargs=dict(kernel_manager_class=tied_kernel_manager()))
+    return dict(status=s, seconds=time.time() - t, host=socket.gethostname(), pid=os.getpid())
+
+def _record_lost(cell: dict, out_root: Path, err: Exception):
+    "A cell whose task could not finish (its workers died `max_retries + 1` times): record it as failed."
+    atomic_write_json(Path(out_root)/cell['cell_id']/'failure.json',
+                      dict(cell=cell, error=type(err).__name__, message=str(err)[-4000:], ename='RayTaskLost', time=time.time()))
+
+# %% ../nbs/40_sweep.ipynb #8882546f
+def run_cells_ray(cells: list[dict],          # entries of `sweep_cells`
+                  out_root,                   # the sweep folder
+                  notebook=None,              # run_distill.ipynb
+                  log=print,                  # progress lines, as the sequential executor prints them
+                  address: str | None = None, # None: a local Ray instance; else the cluster's address
+                  cpus_per_cell: float = 1,   # CPUs each cell asks for
+                  max_retries: int = 3        # retries of a cell whose worker died
+                 ) -> dict:
+    "Run sweep cells as Ray tasks (finished ones are skipped, failures recorded); `{cell_id: status}`."
+    out_root = Path(out_root).resolve()
+    status = {}
+    with ray_session(address) as ray:
+        gpus, task = has_gpus(ray), ray.remote(_ray_cell)
+        refs = {}
+        for cell in cells:
+            dev = experiment_config(**{k: v for k, v in cell.items() if k != 'cell_id'}).device
+            opts = task_resources(dev, cpus_per_cell, gpus)
+            refs[task.options(max_retries=max_retries, retry_exceptions=False, **opts).remote(
+                cell, str(out_root), str(notebook) if notebook else None)] = cell
+        pending, n = list(refs), len(cells)
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            cell = refs[ready[0]]
+            try: r = ray.get(ready[0])
+            except Exception as e:   # the worker died more than max_retries times, or the task raised
+                _record_lost(cell, out_root, e); r = dict(status='failed', seconds=0.0)
+            status[cell['cell_id']] = r['status']
+            log(f"[{len(status)}/{n}] {cell['cell_id']}: {r['status']} ({r['seconds']:.0f}s)")
+    return {c['cell_id']: status[c['cell_id']] for c in cells}
+
+# %% ../nbs/40_sweep.ipynb #e9e601c4
 def main(argv=None):
     "Console script `haba-sweep`: run a grid of run_distill cells and compile tables."
     p = argparse.ArgumentParser(prog='haba-sweep', description=__doc__ or 'Run a grid of run_distill cells and compile tables.')
@@ -287,7 +334,7 @@ def main(argv=None):
                    help='any other run parameter, as for run_distill (JSON value, else a string): e.g. eval_epochs=5, syn_steps=20, '
                         'train_experts=true; objective settings go to the cells of their objectives')
     p.add_argument('--tables-only', action='store_true', help='only compile tables from finished cells')
-    p.add_argument('--executor', default='sequential', choices=('sequential', 'ray'),
+    p.add_argument('--executor', default='sequential', choices=EXECUTORS,
                    help='sequential (default): one cell after another here; ray: each cell a Ray task (needs pip install -e ".[ray]")')
     p.add_argument('--address', default=None, help='Ray cluster to join (auto, HOST:PORT, ray://HOST:10001); default: start a local Ray instance')
     p.add_argument('--cpus-per-cell', type=float, default=1, help='Ray: CPUs (threads) each cell asks for (default: 1); a CUDA cell also asks for one GPU')

@@ -13,6 +13,8 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .core import ConfigError, ShapeError
+from .data import DATASETS
+from .artifacts import load_artifact
 
 # %% auto #0
 __all__ = ['minmax', 'make_denormalizer', 'to_png', 'auto_zoom', 'class_basis_indices', 'views_of_basis', 'basis_of',
@@ -28,7 +30,6 @@ def _meta_get(meta: dict | None, key: str):
         if isinstance(v, dict) and key in v: return v[key]
     name = meta.get("dataset")
     if isinstance(name, str) and key in ("mean", "std", "class_names"):
-        from haba_nb.data import DATASETS
         if name in DATASETS: return getattr(DATASETS[name], key, None)
     return None
 
@@ -170,7 +171,6 @@ def open_source(source # a FactorizedSet, or a path to an artifact folder
                ) -> tuple:
     "Return `(param, meta)` for a live set (meta = {}) or an artifact folder (via `load_artifact`)."
     if isinstance(source, (str, os.PathLike)):
-        from haba_nb.artifacts import load_artifact
         param, meta = load_artifact(source)
     else: param, meta = source, {}
     return _check_factorized(param), (meta or {})
@@ -285,6 +285,3 @@ def compare_artifacts(a,                       # FactorizedSet or artifact folde
         cols.append(W.VBox([W.HTML(txt), W.Image(value=buf.getvalue(), format="png")]))
     box = W.HBox(cols); box.add_class("haba-compare"); box.stats = stats
     return box
-
-# %% ../nbs/30_widgets.ipynb #cb371f90
-from .monitor import *   # re-export: DiversityMonitor, save_figure, is_headless, MONITOR_* (32_monitor)

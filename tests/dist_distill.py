@@ -1,7 +1,8 @@
 """Run under `torchrun --nproc_per_node 2`: a whole tiny DM + HaBa distillation with the classes split across two gloo ranks
 (argv[1]: out_dir, argv[2]: iterations, argv[3]: 'resume' or 'fresh'). Rank 0 writes the run; every rank computes it."""
 import sys, torch
-from haba_nb.distill import DistillConfig, distill
+from haba_nb.config import DistillConfig
+from haba_nb.distill import distill
 from haba_nb.distributed import leave
 torch.set_num_threads(1)
 cfg = DistillConfig(dataset='digits', objective='dm', parameterisation='haba', ipc=2, n_hallucinators=3, width=16,

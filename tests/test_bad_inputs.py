@@ -11,7 +11,7 @@ def digits():
     return load_dataset('digits')
 
 def _cfg(tmp, **kw):
-    from haba_nb.distill import DistillConfig
+    from haba_nb.config import DistillConfig
     base = dict(dataset='digits', objective='dm', parameterisation='haba', ipc=2, iterations=3, width=8,
                 adversary_width=8, n_eval=0, out_dir=str(tmp/'run'), progress=False)
     return DistillConfig(**{**base, **kw})
@@ -47,7 +47,8 @@ def missing_trajectories(tmp, d):
     from haba_nb.objectives import get_objective
     get_objective('mtt', d, ipc=1, expert_dir=str(tmp/'no-experts'), width=8)
 def trajectories_other_arch(tmp, d):
-    from haba_nb.objectives import train_experts, get_objective
+    from haba_nb.experts import train_experts
+    from haba_nb.objectives import get_objective
     train_experts(d, tmp/'exp', n_experts=1, epochs=2, net_kw=dict(width=8), progress=False, model='ConvNet')
     get_objective('mtt', d, model='MLP', ipc=1, expert_dir=str(tmp/'exp'), expert_epochs=1, max_start_epoch=1)
 def corrupt_artifact(tmp, d):
@@ -114,7 +115,8 @@ def test_out_of_disk_while_saving_keeps_the_old_artifact(tmp_path, digits, monke
     assert torch.equal(q.images, p1.images)
 
 def test_nan_loss_stops_restores_and_checkpoints(tmp_path, digits):
-    from haba_nb.distill import distill, load_checkpoint
+    from haba_nb.runs import load_checkpoint
+    from haba_nb.distill import distill
     from haba_nb.objectives import get_objective
     obj = get_objective('dm', digits, ipc=2, width=8)
     real_loss = obj.loss

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from haba_nb.distill import DistillConfig, distill, load_checkpoint, list_checkpoints, newest_checkpoint_it, same_state
+from haba_nb.config import DistillConfig
+from haba_nb.runs import load_checkpoint, list_checkpoints, newest_checkpoint_it
+from haba_nb.distill import distill, same_state
 
 ITERS = 60   # long enough that a kill shortly after the 2nd checkpoint lands mid-run on an idle machine
 TINY = dict(ipc=2, n_hallucinators=3, width=16, adversary_width=16, n_eval=0, diversity_every=5, progress=False,
@@ -17,7 +19,8 @@ TINY = dict(ipc=2, n_hallucinators=3, width=16, adversary_width=16, n_eval=0, di
 SCRIPT = f"""
 import sys, torch
 torch.set_num_threads(1)
-from haba_nb.distill import DistillConfig, distill
+from haba_nb.config import DistillConfig
+from haba_nb.distill import distill
 distill(DistillConfig(out_dir=sys.argv[1], iterations=int(sys.argv[2]), **{TINY!r}), resume=sys.argv[3] == "1")
 """
 

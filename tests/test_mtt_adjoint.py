@@ -3,7 +3,7 @@ import pytest, torch
 from haba_nb.data import load_dataset
 from haba_nb.basis import PlainImages, FactorizedSet
 from haba_nb.networks import get_network, flatten_params
-from haba_nb.objectives import unroll_student, student_plan, student_step, trajectory_loss
+from haba_nb.mtt import unroll_student, student_plan, student_step, trajectory_loss
 
 torch.set_num_threads(1)
 TOL = 1e-4          # relative, per parameter group

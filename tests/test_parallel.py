@@ -80,7 +80,7 @@ def test_ray_executor_without_ray_names_the_install_command(tmp_path, monkeypatc
     err = capsys.readouterr().err
     assert 'pip install -e ".[ray]"' in err and 'not installed' in err and 'Traceback' not in err
     assert not (tmp_path/'s').exists()                      # refused before anything was written
-    from haba_nb.experts import experts_main
+    from haba_nb.cli import experts_main
     assert experts_main(['--dataset', 'digits', '--out', str(tmp_path/'t'), '--executor', 'ray', '--quiet']) == 2
     assert 'pip install -e ".[ray]"' in capsys.readouterr().err
 

@@ -12,7 +12,9 @@ import torch
 
 from conftest import ROOT
 from haba_nb.core import ConfigError, DataError, ArtifactError
-from haba_nb.distill import DistillConfig, distill, load_checkpoint, list_checkpoints, newest_checkpoint_it, same_state
+from haba_nb.config import DistillConfig
+from haba_nb.runs import load_checkpoint, list_checkpoints, newest_checkpoint_it
+from haba_nb.distill import distill, same_state
 from haba_nb.runs import RunFolderError, lock_holder, LOCK_NAME
 
 TINY = dict(ipc=2, n_hallucinators=3, width=16, adversary_width=16, n_eval=0, diversity_every=5, progress=False, checkpoint_seconds=0,
@@ -20,7 +22,8 @@ TINY = dict(ipc=2, n_hallucinators=3, width=16, adversary_width=16, n_eval=0, di
 SCRIPT = f"""
 import sys, torch
 torch.set_num_threads(1)
-from haba_nb.distill import DistillConfig, distill
+from haba_nb.config import DistillConfig
+from haba_nb.distill import distill
 distill(DistillConfig(out_dir=sys.argv[1], iterations=int(sys.argv[2]), seed=int(sys.argv[3]), checkpoint_every=5, **{TINY!r}))
 """
 

@@ -45,7 +45,8 @@ def test_artifact_meta_that_is_a_pickle_is_refused(tmp_path, digits):
 
 @pytest.mark.parametrize('kind', ['pickle', 'torch'])
 def test_expert_trajectory_with_code_payload_is_refused(tmp_path, digits, kind):
-    from haba_nb.objectives import train_experts, get_objective
+    from haba_nb.experts import train_experts
+    from haba_nb.objectives import get_objective
     from haba_nb.basis import PlainImages
     folder = tmp_path/'experts'
     train_experts(digits, folder, n_experts=1, epochs=2, net_kw=dict(width=8), progress=False)
@@ -60,7 +61,8 @@ def test_expert_trajectory_with_code_payload_is_refused(tmp_path, digits, kind):
     assert not marker.exists(), 'the payload ran'
 
 def test_checkpoint_with_code_payload_is_never_executed(tmp_path, digits):
-    from haba_nb.distill import DistillConfig, distill
+    from haba_nb.config import DistillConfig
+    from haba_nb.distill import distill
     cfg = DistillConfig(dataset='digits', objective='dm', parameterisation='plain', ipc=1, iterations=2,
                         width=8, checkpoint_every=1, eval_every=0, out_dir=str(tmp_path/'run'), progress=False)
     distill(cfg, real=digits)

@@ -3,7 +3,8 @@ import dataclasses, json
 import pytest, torch
 from haba_nb.core import BudgetError, ConfigError
 from haba_nb.data import load_dataset
-from haba_nb.distill import DistillConfig, distill
+from haba_nb.config import DistillConfig
+from haba_nb.distill import distill
 from haba_nb.artifacts import load_artifact
 from haba_nb.experiment import experiment_config, run_experiment
 
