@@ -8,7 +8,7 @@ from haba_nb.data import load_dataset
 from haba_nb.coreset import select_coreset
 from haba_nb.distill import distill
 from haba_nb.evaluate import evaluate_synset
-from haba_nb.experiment import experiment_config, _distill_config, _eval_cfg, storage_summary
+from haba_nb.experiment import experiment_config, distill_config, evaluation_config, storage_summary
 
 p = argparse.ArgumentParser(); p.add_argument('--ipc', type=int, default=10); p.add_argument('--seed', type=int, default=0); p.add_argument('--seeds', type=int, default=3)
 p.add_argument('--methods', nargs='+', default=['random', 'dm', 'dm+haba', 'dm+idc'])
@@ -24,10 +24,10 @@ for m in a.methods:
                               **({'downsample': 2} if m.endswith('+idc') else {}))
         lr = None
         if c.is_distillation:
-            dc = _distill_config(c, Path(c.out_dir)/'distill'); dc.progress = False
+            dc = distill_config(c, Path(c.out_dir)/'distill'); dc.progress = False
             d = distill(dc, real=real); param, lr = d.param, d.syn_lr
         else: param = select_coreset(obj, pool, c.ipc, seed=c.seed)
-        accs += evaluate_synset(param.cpu(), val, _eval_cfg(c), n_seeds=c.n_eval, lr=lr, seed=1000)['accs']
+        accs += evaluate_synset(param.cpu(), val, evaluation_config(c), n_seeds=c.n_eval, lr=lr, seed=1000)['accs']
     s_ = storage_summary(param.cpu(), real, ipc=a.ipc)
     rows.append(dict(method=m, ipc=a.ipc, val_mean=st.mean(accs), val_std=st.stdev(accs), accs=accs, distill_seeds=a.seeds,
                      storage=s_['ratio_percent'], floats_vs_budget=s_['stored_floats'] / s_['budget_floats'], seconds=time.time() - t))

@@ -12,7 +12,7 @@ from haba_nb.data import load_dataset
 from haba_nb.distill import distill
 from haba_nb.evaluate import evaluate_synset
 from haba_nb.coreset import select_coreset
-from haba_nb.experiment import experiment_config, _distill_config, _eval_cfg, resolve_experts, storage_summary
+from haba_nb.experiment import experiment_config, distill_config, evaluation_config, resolve_experts, storage_summary
 
 VARIANTS = {'plain': ('plain', {}), 'haba': ('haba', {}),
             'haba, before (SGD hallucinators, hallucinated frame)': ('haba', {'hallucinator_optimizer': 'sgd', 'frame': 'hallucinated'})}
@@ -24,13 +24,13 @@ def cell(real, pool, val, obj, par, ipc, seed, kw, eval_seeds, tier='quick'):
     lr, extra = None, {}
     if obj == 'random': p = select_coreset(obj, pool, ipc, seed=seed)
     else:
-        dc = _distill_config(c, Path(c.out_dir)/'distill', resolve_experts(c, pool, progress=False)); dc.progress = False
+        dc = distill_config(c, Path(c.out_dir)/'distill', resolve_experts(c, pool, progress=False)); dc.progress = False
         try: d = distill(dc, real=real)
         except DivergenceError as e: return [], None, {'diverged': e.problem}   # a row of its own: the set left the data's scale
         p, lr = d.param, d.syn_lr
         x, _ = p.materialize(); extra = {'std_ratio': float(x.std() / pool.x_train.std())}
         if d.history and 'hal_norm' in d.history[-1]: extra.update(hal_norm=d.history[-1]['hal_norm'], hal_step=d.history[-1]['hal_step'])
-    r = evaluate_synset(p.cpu(), val, _eval_cfg(c), n_seeds=eval_seeds, lr=lr, seed=1000)
+    r = evaluate_synset(p.cpu(), val, evaluation_config(c), n_seeds=eval_seeds, lr=lr, seed=1000)
     return r['accs'], storage_summary(p.cpu(), real, ipc=ipc), extra
 
 def main():

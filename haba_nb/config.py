@@ -4,38 +4,41 @@
 
 # %% ../nbs/21_config.ipynb #c26b1167
 from __future__ import annotations
-import os
-from dataclasses import dataclass, field, asdict
+import os, re
+from dataclasses import dataclass, field, asdict, fields
 
-from .core import ConfigError, BudgetError, check_choice, check_positive, get_device, CPU_ALLOCATORS
+from .core import ConfigError, BudgetError, check_choice, check_positive, get_device, fields_from, CPU_ALLOCATORS
 from .data import DATASETS
 from .networks import MODELS
 from .basis import VIEW_NORMS, HALLUCINATE_AT, FRAMES
 from .hallucinator import BANK_MODES
 from .budget import max_bpc, haba_floats, plain_floats
 from .contrastive import ContrastiveConfig
-from .names import OBJECTIVES, PARAMETERISATIONS, PRECISIONS
+from .names import OBJECTIVES, PARAMETERISATIONS
 from .mtt import MTTConfig
-from .evaluate import COMPILE_MODES
+from .evaluate import EvalConfig
 from .runs import config_fingerprint
 from . import runs as _runs
 
 # %% auto #0
-__all__ = ['HALLUCINATOR_OPTIMIZERS', 'INITS', 'RESUMABLE_CHANGES', 'HALLUCINATOR_ADAM_LR', 'BudgetConfigError', 'DistillConfig',
-           'resolve_bpc', 'config_diff', 'distill_fingerprint', 'effective_grad_clip', 'effective_hallucinator_clip',
-           'effective_cpu_allocator', 'mtt_memory_warning', 'resolve_lrs', 'check_real_init']
+__all__ = ['HALLUCINATOR_OPTIMIZERS', 'INITS', 'EVAL_FIELDS', 'RESUMABLE_CHANGES', 'HALLUCINATOR_ADAM_LR', 'BudgetConfigError',
+           'DistillConfig', 'check_settings', 'eval_config', 'resolve_bpc', 'config_diff', 'distill_fingerprint',
+           'effective_grad_clip', 'effective_hallucinator_clip', 'effective_cpu_allocator', 'mtt_memory_warning',
+           'resolve_lrs', 'check_real_init']
 
 # %% ../nbs/21_config.ipynb #e67907a5
 HALLUCINATOR_OPTIMIZERS = ("adam", "sgd")
 INITS = ("real", "noise")
+EVAL_FIELDS = ("epochs", "lr", "dsa", "precision", "standardize", "compile")   # EvalConfig's fields a run sets, as eval_<name>
 
 class BudgetConfigError(ConfigError, BudgetError):
     "Bases + hallucinators that exceed the ipc storage budget under `strict_budget` (both a config and a budget error)."
 
 # %% ../nbs/21_config.ipynb #509950ed
 @dataclass
+@fields_from(EvalConfig, EVAL_FIELDS, prefix="eval_", defaults={"epochs": 20}, after="n_eval")
 class DistillConfig:
-    "Every knob of one distillation run; the defaults run on `digits` on a CPU in seconds."
+    "Every knob of one distillation run; the defaults run on `digits` in seconds (on a CPU, or the GPU `device='auto'` finds). The in-loop evaluation's `eval_epochs` (default 20), `eval_lr`, `eval_dsa`, `eval_precision`, `eval_standardize`, `eval_compile` are `EvalConfig`'s fields."
     dataset: str = "digits"             # a key of `haba_nb.data.DATASETS`
     data_root: str | None = None        # folder with the dataset files (None: the default cache)
     zca: bool = False                   # ZCA-whiten the real data (MTT/HaBa do on CIFAR)
@@ -72,14 +75,9 @@ class DistillConfig:
     adversary_width: int = 32           # adversary width (reference: 128)
     adversary_depth: int = 3            # adversary depth (reference: 3)
     eval_every: int = 0                 # evaluate every this many iterations (0: only at the end)
-    eval_models: tuple = ("ConvNet",)   # architectures trained on the synthetic set; the first picks `best`
-    eval_epochs: int = 20               # epochs of each evaluation run (paper: 300-1000)
+    eval_models: tuple | str = ("ConvNet",) # architectures trained on the synthetic set (a tuple, or names separated by commas); the first picks `best`
     n_eval: int = 1                     # seeds per evaluation (paper: 5); 0 switches evaluation off
-    eval_lr: float = 0.01               # evaluation lr (MTT: its learned lr is used instead)
-    eval_dsa: bool = True               # DSA augmentation while evaluating (paper: on)
-    eval_precision: str = 'fp32'        # evaluation forward passes: 'fp32' or 'bf16' (autocast; `EvalConfig.precision`)
-    eval_standardize: bool = False      # evaluation standardises every batch, as HaBa's code does (`EvalConfig.standardize`)
-    eval_compile: str = 'auto'          # torch.compile the evaluation's training steps: 'auto', 'on', 'off' (`EvalConfig.compile`)
+                                        # eval_epochs, eval_lr, eval_dsa, eval_precision, eval_standardize, eval_compile: EvalConfig's (above)
     val_per_class: int | None = None    # training images per class held out for in-loop selection (None: `auto_val_per_class`; 0: none, needs n_eval=0)
     val_seed: int = 0                   # seed of the validation draw (the same pool for every method and seed)
     checkpoint_every: int = 0           # also checkpoint every this many iterations (always: at the end, on interrupt, on divergence)
@@ -88,7 +86,7 @@ class DistillConfig:
     diversity_every: int = 10           # record `diversity_summary` every this many iterations (0: never)
     out_dir: str = "runs/distill"       # checkpoints, best/ and final/ artifacts, history.json
     seed: int = 0                       # one seed for everything
-    device: str = "cpu"                 # 'cpu', 'cuda', 'auto', ...
+    device: str = "auto"                # 'auto' (CUDA when there is a GPU, else the CPU), 'cpu', 'cuda', ...
     cpu_allocator: str = "auto"         # on CPU: 'tuned' (fast, keeps memory), 'system' (glibc's), 'auto' (tuned unless MTT memory='checkpoint')
     objective_kwargs: dict = field(default_factory=dict) # extra keyword arguments of `get_objective`
     max_loss_ratio: float = 1e4         # a loss above this × the running median counts as an explosion
@@ -98,39 +96,25 @@ class DistillConfig:
 
     def __post_init__(self):
         if isinstance(self.contrastive, dict): self.contrastive = ContrastiveConfig(**self.contrastive)
-        if isinstance(self.eval_models, str): self.eval_models = (self.eval_models,)
-        self.eval_models = tuple(self.eval_models)
         self.validate()
 
     def validate(self) -> "DistillConfig":
         "Canonicalise names and raise a `ConfigError` (problem + fix) for anything that cannot work."
-        self.dataset = check_choice("dataset", self.dataset, DATASETS)
         self.objective = check_choice("objective", self.objective, OBJECTIVES)
-        self.parameterisation = check_choice("parameterisation", self.parameterisation, PARAMETERISATIONS)
-        self.model = check_choice("model", self.model, MODELS)
-        self.eval_models = tuple(check_choice("eval model", m, MODELS) for m in self.eval_models)
+        check_settings(self)
+        eval_config(self, self.eval_models[0])   # the eval_* fields: EvalConfig's own checks
         self.init = check_choice("init", self.init, INITS)
-        self.hallucinator_init = check_choice("hallucinator_init", self.hallucinator_init, ("identity", "random"))
         self.hallucinator_optimizer = check_choice("hallucinator_optimizer", self.hallucinator_optimizer, HALLUCINATOR_OPTIMIZERS)
         self.cpu_allocator = check_choice("cpu_allocator", self.cpu_allocator, ("auto", *CPU_ALLOCATORS))
         self.bank_mode = check_choice("bank_mode", self.bank_mode, BANK_MODES)
         self.view_norm = check_choice("view_norm", self.view_norm, VIEW_NORMS)
         self.frame = check_choice("frame", self.frame, FRAMES)
         self.hallucinate_at = check_choice("hallucinate_at", self.hallucinate_at, HALLUCINATE_AT)
-        self.eval_precision = check_choice("eval_precision", self.eval_precision, PRECISIONS)
-        self.eval_compile = check_choice("eval_compile", self.eval_compile, COMPILE_MODES)
-        for n in ("ipc", "iterations", "n_hallucinators", "hallucinator_kernel", "downsample", "width", "depth",
-                  "eval_epochs", "keep_checkpoints"):
-            check_positive(n, getattr(self, n))
+        for n in ("hallucinator_kernel", "downsample", "depth", "keep_checkpoints"): check_positive(n, getattr(self, n))
         if isinstance(self.checkpoint_seconds, bool) or not isinstance(self.checkpoint_seconds, (int, float)) or not self.checkpoint_seconds >= 0:
             raise ConfigError(f"checkpoint_seconds must be a number >= 0, got {self.checkpoint_seconds!r}",
                               "pass checkpoint_seconds=60 (the default), or 0 to checkpoint by iterations only")
-        for n in ("eval_every", "checkpoint_every", "diversity_every", "n_eval"):
-            if not isinstance(getattr(self, n), int) or getattr(self, n) < 0:
-                raise ConfigError(f"{n} must be an int >= 0, got {getattr(self, n)!r}", f"pass {n}=0 to switch it off, or a positive int")
-        if self.bpc is not None: check_positive("bpc", self.bpc)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ConfigError(f"seed must be an int >= 0, got {self.seed!r}", "pass a non-negative int, e.g. seed=0")
+        for n in ("eval_every", "checkpoint_every", "diversity_every"): _check_count(n, getattr(self, n))
         for n in ("lr_img", "lr_hallucinator", "lr_lr", "lr_adversary", "momentum"):
             if getattr(self, n) is not None: check_positive(n, getattr(self, n), float)
         for n in ("grad_clip", "hallucinator_clip"):
@@ -140,7 +124,8 @@ class DistillConfig:
         check_positive("max_loss_ratio", self.max_loss_ratio, float); check_positive("max_std_ratio", self.max_std_ratio, float); check_positive("max_abs_ratio", self.max_abs_ratio, float)
         if self.factorised and self.use_contrastive and self.n_hallucinators < 2:
             raise ConfigError(f"the contrastive loss compares two different hallucinators of one basis, but n_hallucinators={self.n_hallucinators}",
-                              "use n_hallucinators >= 2 (the paper uses 5), or switch the constraint off with use_contrastive=False")
+                              "use n_hallucinators >= 2 (the paper uses 5), or switch the constraint off with use_contrastive=False "
+                              "(papermill / haba-run: -p use_contrastive False; haba-sweep: --param use_contrastive=false)")
         spec = DATASETS[self.dataset]
         if self.factorised and getattr(spec, "channels", None) and getattr(spec, "im_size", None) and spec.num_classes:
             resolve_bpc(self, spec.num_classes, (spec.channels, *spec.im_size))
@@ -150,6 +135,46 @@ class DistillConfig:
     def factorised(self) -> bool:
         "True for HaBa's bases × hallucinators."
         return self.parameterisation == "haba"
+
+# %% ../nbs/21_config.ipynb #2196be4a
+def _check_count(name: str, v) -> int:
+    "`v` if it is an int >= 0, else a `ConfigError`."
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise ConfigError(f"{name} must be an int >= 0, got {v!r}", f"pass {name}=0 to switch it off, or a positive int")
+    return v
+
+def check_settings(c # a `DistillConfig`, or an `ExperimentConfig` (after its tier filled its None fields)
+                  ) -> None:
+    "Canonicalise and check, in place, the settings a distillation shares with an experiment (all but the objective): names, counts, seed."
+    c.dataset = check_choice("dataset", c.dataset, DATASETS)
+    c.parameterisation = check_choice("parameterisation", c.parameterisation, PARAMETERISATIONS)
+    c.model = check_choice("model", c.model, MODELS)
+    if isinstance(c.eval_models, str): c.eval_models = [m.strip() for m in c.eval_models.split(",") if m.strip()]
+    c.eval_models = tuple(check_choice("eval model", m, MODELS) for m in c.eval_models)
+    if not c.eval_models: raise ConfigError("eval_models names no architecture", "pass e.g. eval_models='ConvNet' or 'ConvNet,ResNet18'")
+    c.hallucinator_init = check_choice("hallucinator_init", c.hallucinator_init, ("identity", "random"))
+    for n in ("ipc", "iterations", "n_hallucinators", "width"): check_positive(n, getattr(c, n))
+    if c.bpc is not None: check_positive("bpc", c.bpc)
+    _check_count("n_eval", c.n_eval)
+    if isinstance(c.seed, bool) or not isinstance(c.seed, int) or c.seed < 0:
+        raise ConfigError(f"seed must be an int >= 0, got {c.seed!r} (evaluation seeds are derived from it)",
+                          "pass a non-negative int: seed=0 (papermill / haba-run: -p seed 0)")
+
+def eval_config(cfg,                   # a `DistillConfig`, or a dict of its fields (those missing: its defaults)
+                model: str,            # the architecture evaluated
+                device=None,           # default: cfg's device
+                names=EVAL_FIELDS,     # the eval_* settings taken from cfg; the others stay `EvalConfig`'s protocol
+                **kw):                 # further `EvalConfig` fields (e.g. depth)
+    "The `EvalConfig` of `cfg`'s evaluation of `model` (its eval_* fields, its width); a bad value is a `ConfigError` naming the eval_ field."
+    get = (lambda k: cfg.get(k, _EVAL_DEFAULTS[k])) if isinstance(cfg, dict) else (lambda k: getattr(cfg, k))
+    try: return EvalConfig(model=model, width=get("width"), device=str(get("device") if device is None else device),
+                           **{n: get("eval_" + n) for n in names}, **kw)
+    except ConfigError as e:
+        named = re.sub(rf"\b({'|'.join(names)})\b", r"eval_\1", e.problem, count=1)
+        if named == e.problem: raise
+        raise ConfigError(named, re.sub(rf"\b({'|'.join(names)})\b", r"eval_\1", e.fix)) from None
+
+_EVAL_DEFAULTS = {f.name: f.default for f in fields(DistillConfig) if f.name.startswith("eval_") or f.name in ("width", "device")}
 
 # %% ../nbs/21_config.ipynb #42ad5de3
 def resolve_bpc(cfg: DistillConfig, # the run's config
@@ -172,7 +197,7 @@ def resolve_bpc(cfg: DistillConfig, # the run's config
 # %% ../nbs/21_config.ipynb #725679ae
 RESUMABLE_CHANGES = ("objective_kwargs.memory", "objective_kwargs.analytic_norm", "objective_kwargs.analytic_relu_pool", "objective_kwargs.analytic_conv", "objective_kwargs.compile_norm", "iterations", "lr_img", "lr_hallucinator", "lr_lr", "lr_adversary", "grad_clip", "hallucinator_clip", "max_loss_ratio",
                      "max_std_ratio", "max_abs_ratio",
-                     "eval_every", "eval_models", "eval_epochs", "n_eval", "eval_lr", "eval_dsa", "eval_precision", "eval_standardize", "eval_compile", "checkpoint_every", "checkpoint_seconds",
+                     "eval_every", "eval_models", "n_eval", *(f"eval_{n}" for n in EVAL_FIELDS), "checkpoint_every", "checkpoint_seconds",
                      "keep_checkpoints", "diversity_every", "out_dir", "data_root", "device", "cpu_allocator", "bank_mode", "progress")
 
 def config_diff(saved: dict,           # the config stored in a checkpoint (a JSON dict)

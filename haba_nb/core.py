@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #aa894d95
 from __future__ import annotations
-import contextlib, errno, json, os, platform, random, sys, tempfile
+import contextlib, dataclasses, errno, json, os, platform, random, sys, tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -15,9 +15,9 @@ from . import __version__
 
 # %% auto #0
 __all__ = ['CPU_ALLOCATORS', 'HabaError', 'ConfigError', 'DataError', 'BudgetError', 'ArtifactError', 'TrajectoryError',
-           'DivergenceError', 'ShapeError', 'check_choice', 'check_positive', 'seed_everything', 'rng_state',
-           'set_rng_state', 'get_device', 'tune_cpu_allocator', 'cpu_allocator', 'training_device', 'atomic_write',
-           'atomic_write_bytes', 'atomic_write_json', 'cache_dir', 'versions']
+           'DivergenceError', 'ShapeError', 'check_choice', 'check_positive', 'fields_from', 'seed_everything',
+           'rng_state', 'set_rng_state', 'get_device', 'tune_cpu_allocator', 'cpu_allocator', 'training_device',
+           'atomic_write', 'atomic_write_bytes', 'atomic_write_json', 'cache_dir', 'versions']
 
 # %% ../nbs/00_core.ipynb #edaf6871
 class HabaError(Exception):
@@ -57,6 +57,31 @@ def check_positive(name: str, value, kind=int):
         raise ConfigError(f"{name} must be a positive {kind.__name__}, got {value!r}",
                           f"pass {name} >= 1" if kind is int else f"pass {name} > 0")
     return kind(value)
+
+# %% ../nbs/00_core.ipynb #9db5e717
+def fields_from(source,                       # a dataclass whose fields to take
+                names: Iterable[str],         # the names of those fields in `source`
+                prefix: str = "",             # a field's name in the decorated class: prefix + its name in `source`
+                defaults: dict | None = None, # {name in `source`: another default}; a default None also lets the type take None
+                after: str | None = None):    # put them after this field of the class (None: before its own fields)
+    "Class decorator, under `@dataclass`: the class gets `source`'s fields `names` (type, default), declared only in `source`."
+    def add(cls):
+        own, src, new = dict(cls.__dict__.get("__annotations__", {})), {f.name: f for f in dataclasses.fields(source)}, {}
+        for n in names:
+            f, name = src[n], prefix + n
+            if name in own: raise TypeError(f"{cls.__name__}.{name} is declared in the class and also taken from {source.__name__}.{n}")
+            kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+            if defaults and n in defaults:
+                kw = dict(default=defaults[n])
+                if defaults[n] is None and "None" not in kind.replace(" ", "").split("|"): kind += " | None"
+            elif f.default_factory is not dataclasses.MISSING: kw = dict(default_factory=f.default_factory)
+            else: kw = dict(default=f.default)
+            new[name] = kind
+            setattr(cls, name, dataclasses.field(**kw, metadata={**f.metadata, "from": f"{source.__name__}.{n}"}))
+        keys = list(own); i = keys.index(after) + 1 if after else 0
+        cls.__annotations__ = {**{k: own[k] for k in keys[:i]}, **new, **{k: own[k] for k in keys[i:]}}
+        return cls
+    return add
 
 # %% ../nbs/00_core.ipynb #8957838d
 def seed_everything(seed: int # one seed for python, numpy and torch (all devices)

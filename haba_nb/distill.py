@@ -18,12 +18,13 @@ from tqdm.auto import tqdm
 from .core import (ConfigError, DivergenceError, seed_everything, rng_state, set_rng_state, training_device,
                           atomic_write_json)
 from .config import (DistillConfig, RESUMABLE_CHANGES, resolve_bpc, config_diff, distill_fingerprint, effective_grad_clip,
-                            effective_hallucinator_clip, effective_cpu_allocator, mtt_memory_warning, resolve_lrs, check_real_init)
+                            effective_hallucinator_clip, effective_cpu_allocator, mtt_memory_warning, resolve_lrs, check_real_init,
+                            eval_config)
 from .data import load_dataset
 from .basis import PlainImages, FactorizedSet
 from .contrastive import Adversary, haba_dd_loss, adversary_step, diversity_summary, combine_gradients
 from .objectives import get_objective
-from .evaluate import EvalConfig, evaluate_synset
+from .evaluate import evaluate_synset
 from .distributed import init_from_env, is_main, shard_objective, sharded_step
 from .artifacts import save_artifact
 from .runs import open_run, check_held, save_checkpoint, load_checkpoint
@@ -239,9 +240,7 @@ def _evaluate(run: _Run, real, cfg: DistillConfig, device) -> dict:
     lr = _syn_lr(run.objective) if cfg.objective == "mtt" else None     # None: EvalConfig.lr
     out = {}
     for m in cfg.eval_models:
-        ec = EvalConfig(model=m, epochs=cfg.eval_epochs, lr=cfg.eval_lr, dsa=cfg.eval_dsa, device=str(device),
-                        width=cfg.width, depth=cfg.depth, precision=cfg.eval_precision, standardize=cfg.eval_standardize,
-                        compile=cfg.eval_compile)
+        ec = eval_config(cfg, m, device, depth=cfg.depth)
         r = _observe(evaluate_synset, run.param, real, ec, n_seeds=cfg.n_eval, lr=lr, seed=cfg.seed)
         out[m] = {"mean": float(r["mean"]), "std": float(r["std"]), "lr": float(r.get("lr", lr or cfg.eval_lr))}
     return out

@@ -9,17 +9,16 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 from .core import (ConfigError, BudgetError, check_choice, check_positive, atomic_write_json, atomic_write_bytes,
-                          seed_everything, versions)
-from .names import OBJECTIVES, PARAMETERISATIONS, TIERS, MTT_PRECISIONS
+                          seed_everything, versions, fields_from)
+from .names import OBJECTIVES, TIERS, MTT_PRECISIONS
 from .data import DATASETS, load_dataset
-from .networks import MODELS
 from .budget import storage_ratio, plain_floats
 from .evaluate import EvalConfig, evaluate_synset, train_whole, mean_std
 from .coreset import CORESETS, select_coreset
 from .objectives import DCConfig, DMConfig
 from .mtt import MTTConfig, MTT_IPC, MTT_MEMORY
 from .experts import ensure_experts
-from .config import DistillConfig
+from .config import DistillConfig, check_settings, eval_config
 from .runs import (RunFolderError, run_lock, check_held, check_resume_overwrite, run_files, describe_run, discard_run,
                           remove_paths)
 from .artifacts import save_artifact, load_artifact
@@ -27,10 +26,11 @@ from .figures import save_figures
 from .distill import distill, selection_split
 
 # %% auto #0
-__all__ = ['METHODS', 'TIER_DEFAULTS', 'EVAL_SEED_BASE', 'ExperimentConfig', 'distill_option_fields', 'objective_option_fields',
-           'parameter_names', 'coerce', 'tier_experts', 'tier_objective_options', 'experiment_config',
-           'notebook_parameters', 'storage_summary', 'run_title', 'budget_ratio', 'storage_label', 'resolve_experts',
-           'experiment_files', 'check_experiment_folder', 'open_experiment', 'evaluation_seeds', 'run_experiment',
+__all__ = ['METHODS', 'TIER_DEFAULTS', 'RUN_FIELDS', 'TIER_DECIDES', 'REPORTED_EVAL', 'EVAL_SEED_BASE', 'ExperimentConfig',
+           'distill_option_fields', 'objective_option_fields', 'parameter_names', 'coerce', 'tier_experts',
+           'tier_objective_options', 'evaluation_config', 'distill_config', 'experiment_config', 'notebook_parameters',
+           'storage_summary', 'run_title', 'budget_ratio', 'storage_label', 'resolve_experts', 'experiment_files',
+           'check_experiment_folder', 'open_experiment', 'evaluation_seeds', 'run_experiment',
            'compare_at_equal_storage', 'storage_phrase', 'comparison_table']
 
 # %% ../nbs/22_experiment.ipynb #ae83fe07
@@ -56,30 +56,17 @@ TIER_DEFAULTS = {
 }
 
 # %% ../nbs/22_experiment.ipynb #080c14f9
+RUN_FIELDS = ('dataset', 'data_root', 'zca', 'objective', 'parameterisation', 'ipc', 'bpc', 'n_hallucinators', 'hallucinator_init',
+              'use_contrastive', 'iterations', 'model', 'width', 'eval_models', 'eval_epochs', 'n_eval', 'seed', 'device')
+TIER_DECIDES = ('iterations', 'width', 'eval_models', 'eval_epochs', 'n_eval')   # None: the tier's value
+
 @dataclass
+@fields_from(DistillConfig, RUN_FIELDS, defaults=dict.fromkeys(TIER_DECIDES))
 class ExperimentConfig:
-    "One cell of a results table; `None` fields take the tier's default."
-    dataset: str = 'digits'          # DATASETS key (digits is embedded: no download)
-    data_root: str | None = None     # folder with the dataset files (else $HABA_DATA, then the cache)
+    "One cell of a results table: `DistillConfig`'s `RUN_FIELDS` (`objective` may also name a coreset or `whole`; `None` fields take the tier's default) and the fields below."
     download: bool = False           # let torchvision download a missing dataset (svhn, cifar10/100, mnist, fashionmnist; needs a network)
-    objective: str = 'dm'            # dc, dsa, dm, mtt; or a coreset (random, herding, kcenter, forgetting, nearest_mean); or whole
-    parameterisation: str = 'haba'   # plain (one tensor per image) or haba (bases × hallucinators)
-    ipc: int = 10                    # images per class: the storage budget
-    bpc: int | None = None           # bases per class (None: the most that fit the ipc budget)
-    n_hallucinators: int = 5         # hallucinators in the bank
-    hallucinator_init: str = 'identity' # identity (near-identity, default) or random (the reference code's)
-    use_contrastive: bool = True     # HaBa's adversarial contrastive constraints (needs n_hallucinators >= 2)
-    iterations: int | None = None    # distillation iterations
-    model: str = 'ConvNet'           # distillation network
-    eval_models: tuple | str | None = None # evaluation architectures (comma-separated string or tuple)
-    eval_epochs: int | None = None   # epochs of each evaluation training run
-    n_eval: int | None = None        # evaluation seeds per architecture
-    seed: int = 0                    # seed of the whole run
-    out_dir: str = 'runs/run_distill'# where results.json, the artifact and figures go
+    out_dir: str = 'runs/run_distill'# where results.json, the artifact and figures go (the distillation: out_dir/distill)
     tier: str = 'quick'              # quick | cpu | paper
-    device: str = 'auto'             # auto, cpu, cuda
-    zca: bool = False                # ZCA-whiten the data (MTT does on CIFAR)
-    width: int | None = None         # ConvNet width for distillation and evaluation
     resume: bool = False             # continue from out_dir's checkpoint
     overwrite: bool = False          # discard a previous run's files in out_dir first (else such a folder is refused)
     expert_dir: str | None = None    # MTT: trajectory folder (None: the matching folder in the cache, see train_experts)
@@ -199,25 +186,25 @@ def _route(params: dict, objective: str) -> tuple[dict, dict, dict]:
     return run, dist, obj
 
 # %% ../nbs/22_experiment.ipynb #7e145cc7
-def _eval_cfg(c: ExperimentConfig):
-    o = c.distill_options   # the in-loop evaluation's switches (validated, coerced) apply to the reported evaluation too
-    return EvalConfig(epochs=c.eval_epochs, width=c.width, device=c.device,
-                      precision=o.get('eval_precision', DistillConfig.eval_precision),
-                      standardize=o.get('eval_standardize', DistillConfig.eval_standardize),
-                      compile=o.get('eval_compile', DistillConfig.eval_compile))
+REPORTED_EVAL = ('epochs', 'precision', 'standardize', 'compile')   # the run's eval_* the reported evaluation takes (its lr and DSA: the protocol's)
 
-def _distill_config(c: ExperimentConfig, run_dir: Path, expert_dir=None):
-    "Map an experiment onto `haba_nb.distill.DistillConfig`: model selection inside the loop, final evaluation outside."
+def evaluation_config(c: ExperimentConfig # a validated cell (`experiment_config`)
+                     ) -> EvalConfig:
+    "The reported evaluation's `EvalConfig` (`config.eval_config`): the cell's epochs and width, the run's compute switches, the protocol's lr and DSA."
+    return eval_config({**c.distill_options, 'eval_epochs': c.eval_epochs, 'width': c.width, 'device': c.device}, 'ConvNet', names=REPORTED_EVAL)
+
+def distill_config(c: ExperimentConfig, # a validated cell (`experiment_config`)
+                   run_dir: Path,       # where the distillation runs (the cell's out_dir/distill)
+                   expert_dir=None      # MTT: the trajectory folder `resolve_experts` found
+                  ) -> DistillConfig:
+    "Map an experiment onto `DistillConfig`: its `RUN_FIELDS` as they are, model selection inside the loop, the reported evaluation outside."
     opts = dict(c.distill_options)
     every = opts.pop('eval_every', TIER_DEFAULTS[c.tier]['eval_every'])
     opts.setdefault('strict_budget', c.bpc is not None)   # an explicit bpc must fit the ipc budget unless the user says otherwise
     okw = dict(c.objective_options)
     if c.objective == 'mtt' and (expert_dir or c.expert_dir): okw['expert_dir'] = str(expert_dir or c.expert_dir)
-    kw = dict(dataset=c.dataset, data_root=c.data_root, zca=c.zca, objective=c.objective,
-              parameterisation=c.parameterisation, ipc=c.ipc, bpc=c.bpc, n_hallucinators=c.n_hallucinators,
-              hallucinator_init=c.hallucinator_init, use_contrastive=c.use_contrastive, iterations=c.iterations, model=c.model,
-              width=c.width, device=c.device, seed=c.seed, adversary_width=128 if c.tier == 'paper' else 32,
-              eval_every=every, n_eval=1 if every else 0, eval_epochs=c.eval_epochs, eval_models=('ConvNet',),
+    in_loop = dict(eval_every=every, n_eval=1 if every else 0, eval_models=('ConvNet',))   # selection: one ConvNet seed
+    kw = dict({n: getattr(c, n) for n in RUN_FIELDS}, **in_loop, adversary_width=128 if c.tier == 'paper' else 32,
               checkpoint_every=max(1, min(every or c.iterations, 100)), objective_kwargs=okw, out_dir=str(run_dir), progress=True)
     return DistillConfig(**{**kw, **opts})
 
@@ -233,31 +220,16 @@ def experiment_config(**params) -> ExperimentConfig:
     run, dist, obj = _route({**params, 'objective': objective}, objective)
     c = ExperimentConfig(**run, distill_options=dist)
     c.tier = check_choice('tier', c.tier, TIERS)
-    c.dataset = check_choice('dataset', c.dataset, DATASETS)
-    c.parameterisation = check_choice('parameterisation', c.parameterisation, PARAMETERISATIONS)
-    c.model = check_choice('model', c.model, MODELS)
-    if c.objective != 'whole': c.ipc = check_positive('ipc', c.ipc)
-    if c.bpc is not None: c.bpc = check_positive('bpc', c.bpc)
-    c.n_hallucinators = check_positive('n_hallucinators', c.n_hallucinators)
-    if isinstance(c.seed, bool) or not isinstance(c.seed, int) or c.seed < 0:
-        raise ConfigError(f"seed must be an int >= 0, got {c.seed!r} (evaluation seeds are derived from it: {EVAL_SEED_BASE} + seed × n_eval)",
-                          "pass a non-negative int, e.g. -p seed 0")
-    c.hallucinator_init = check_choice('hallucinator_init', c.hallucinator_init, ('identity', 'random'))
-    if isinstance(c.eval_models, str): c.eval_models = tuple(m.strip() for m in c.eval_models.split(',') if m.strip())
-    for key in ('iterations', 'eval_epochs', 'n_eval', 'width', 'eval_models'):
-        if getattr(c, key) is None: setattr(c, key, _tier_value(c.tier, key, c.objective))
-    c.eval_models = tuple(check_choice('eval model', m, MODELS) for m in c.eval_models)
-    for key in ('iterations', 'eval_epochs', 'n_eval', 'width'): setattr(c, key, check_positive(key, getattr(c, key)))
+    _fill_tier(c)
+    check_settings(c)                        # the settings a DistillConfig shares: checked as DistillConfig checks them
+    check_positive('n_eval', c.n_eval)       # the reported evaluation needs a seed
+    evaluation_config(c)                             # ... and settings it can use (eval_precision, eval_compile, ...), for every method
     c.objective_options = {**tier_objective_options(c.tier, c.objective, c.ipc), **obj}
     for k, v in c.objective_options.items():
         if isinstance(v, (int, float)) and not isinstance(v, bool): check_positive(k, v, float if isinstance(v, float) else int)
-    if c.is_distillation and c.parameterisation == 'haba' and c.use_contrastive and c.n_hallucinators < 2:
-        raise ConfigError(f"HaBa's contrastive loss compares two different hallucinators of one basis, but n_hallucinators={c.n_hallucinators}",
-                          "use n_hallucinators 2 or more (the paper uses 5), or switch the constraint off with use_contrastive False "
-                          "(papermill: -p use_contrastive False; haba-sweep: --param use_contrastive=false)")
     if c.objective == 'mtt': _check_mtt(c)
-    if c.is_distillation:   # DistillConfig validates the rest (budget, choices)
-        try: _distill_config(c, Path(c.out_dir)/'distill')
+    if c.is_distillation:   # DistillConfig validates the rest (contrastive pairs, budget, its own choices)
+        try: distill_config(c, Path(c.out_dir)/'distill')
         except BudgetError as e:
             raise type(e)(e.problem + f" (the experiment refuses a bpc over the ipc budget: a table would label it ipc {c.ipc})",
                           "leave bpc unset for the most bases that fit, lower bpc or n_hallucinators, or store more than the budget "
@@ -265,10 +237,14 @@ def experiment_config(**params) -> ExperimentConfig:
                           "tables then label the cell by its real storage ratio") from None
     return c
 
+def _fill_tier(c: ExperimentConfig) -> None:
+    "Every field the cell left None takes its tier's value: `TIER_DECIDES`, and MTT's expert budget (n_experts, expert_train_epochs)."
+    for k in TIER_DECIDES + (('n_experts', 'expert_train_epochs') if c.objective == 'mtt' else ()):
+        if getattr(c, k) is None: setattr(c, k, _tier_value(c.tier, k, 'mtt' if k in ('n_experts', 'expert_train_epochs') else c.objective))
+
 def _check_mtt(c: ExperimentConfig):
-    "Fill the expert budget from the tier and check that the experts reach the epochs the student starts from."
-    for k in ('n_experts', 'expert_train_epochs'):
-        setattr(c, k, check_positive(k, getattr(c, k) if getattr(c, k) is not None else _tier_value(c.tier, k, 'mtt')))
+    "Check the expert budget and that the experts reach the epochs the student starts from."
+    for k in ('n_experts', 'expert_train_epochs'): setattr(c, k, check_positive(k, getattr(c, k)))
     m = _mtt_settings(c)
     check_choice('memory', m['memory'], MTT_MEMORY); check_choice('precision', m['precision'], MTT_PRECISIONS)
     need = m['max_start_epoch'] - 1 + m['expert_epochs']
@@ -429,7 +405,7 @@ def _run_experiment(c: ExperimentConfig, out: Path, callback, real, figures: boo
     t0 = time.time(); seed_everything(c.seed)
     real = real if real is not None else load_dataset(c.dataset, data_root=c.data_root, download=c.download, zca=c.zca, device='cpu')
     seeds = evaluation_seeds(c)
-    ecfg, res = _eval_cfg(c), dict(config=asdict(c), method=c.method, dataset=c.dataset, ipc=c.ipc, tier=c.tier,
+    ecfg, res = evaluation_config(c), dict(config=asdict(c), method=c.method, dataset=c.dataset, ipc=c.ipc, tier=c.tier,
                                    data_source=real.source or ('bundled with scikit-learn' if c.dataset == 'digits' else None),
                                    evaluation=dict(split='test', seeds=seeds, epochs=c.eval_epochs),
                                    versions=versions(), status='running')
@@ -448,7 +424,7 @@ def _run_experiment(c: ExperimentConfig, out: Path, callback, real, figures: boo
             t = time.time()
             experts = resolve_experts(c, pool)   # the pool: experts that never saw the validation split are preferred / trained
             if experts is not None: res['expert_dir'] = str(experts)
-            dres = distill(_distill_config(c, out/'distill', experts), callback=callback, resume=c.resume, real=real, overwrite=c.overwrite)
+            dres = distill(distill_config(c, out/'distill', experts), callback=callback, resume=c.resume, real=real, overwrite=c.overwrite)
             timings['distill_s'] = time.time() - t
             param, history, lr = dres.param, dres.history, dres.meta.get('syn_lr')
             res['resumed_from'] = dres.meta.get('resumed_from')

@@ -13,7 +13,7 @@ import pytest, torch
 from haba_nb.data import load_dataset
 from haba_nb.distill import distill
 from haba_nb.evaluate import evaluate_synset
-from haba_nb.experiment import experiment_config, _distill_config, _eval_cfg, resolve_experts, storage_summary
+from haba_nb.experiment import experiment_config, distill_config, evaluation_config, resolve_experts, storage_summary
 
 CHANCE = 10.0
 
@@ -26,10 +26,10 @@ def _score(digits, objective, parameterisation, tmp, ipc=10):
     real, pool, val = digits
     c = experiment_config(objective=objective, parameterisation=parameterisation, ipc=ipc, seed=0, tier='quick',
                           out_dir=str(tmp/f'{objective}-{parameterisation}'), train_experts=objective == 'mtt', n_eval=2)
-    cfg = _distill_config(c, Path(c.out_dir)/'distill', resolve_experts(c, pool, progress=False)); cfg.progress = False
+    cfg = distill_config(c, Path(c.out_dir)/'distill', resolve_experts(c, pool, progress=False)); cfg.progress = False
     d = distill(cfg, real=real)
     s = storage_summary(d.param, real, ipc=ipc)
-    r = evaluate_synset(d.param, val, _eval_cfg(c), n_seeds=2, lr=d.syn_lr, seed=1000)
+    r = evaluate_synset(d.param, val, evaluation_config(c), n_seeds=2, lr=d.syn_lr, seed=1000)
     with torch.no_grad(): std = float(d.param.materialize()[0].std() / pool.x_train.std())
     return r['mean'], s['stored_floats'] / s['budget_floats'], std
 
