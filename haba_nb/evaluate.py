@@ -18,8 +18,8 @@ from .networks import get_network
 from .parallel import check_executor, ray_session, task_resources, has_gpus
 
 # %% auto #0
-__all__ = ['COMPILE_MODES', 'COMPILE_MIN_EPOCHS', 'EvalConfig', 'compiles', 'accuracy', 'train_and_evaluate', 'mean_std',
-           'evaluate_synset', 'cross_arch', 'format_table', 'ray_evaluate_runs', 'train_whole']
+__all__ = ['COMPILE_MODES', 'COMPILE_MIN_EPOCHS', 'EvalConfig', 'has_cxx_compiler', 'compiles', 'accuracy', 'train_and_evaluate',
+           'mean_std', 'evaluate_synset', 'cross_arch', 'format_table', 'ray_evaluate_runs', 'train_whole']
 
 # %% ../nbs/04_evaluate.ipynb #c81e7392
 COMPILE_MODES = ('auto', 'on', 'off')
@@ -107,12 +107,16 @@ def _augment(x: torch.Tensor, cfg: EvalConfig, generator: torch.Generator) -> to
 # %% ../nbs/04_evaluate.ipynb #ff6c2de4
 COMPILE_MIN_EPOCHS = 300   # 'auto' compiles runs at least this long (the DC/DSA/DM protocol's length)
 
+def has_cxx_compiler() -> bool:
+    "Whether a C++ compiler is on PATH: what torch.compile (TorchInductor) needs on CPU."
+    return any(shutil.which(c) for c in ('g++', 'c++', 'clang++'))
+
 def compiles(cfg: EvalConfig, device) -> bool:
     "Whether `train_and_evaluate` compiles its training steps under `cfg.compile` on `device` (see the prose above)."
     if cfg.compile != 'auto': return cfg.compile == 'on'
     return (cfg.model.startswith('ConvNet') and cfg.width >= 64 and cfg.epochs >= COMPILE_MIN_EPOCHS
             and cfg.precision == 'fp32' and torch.device(device).type == 'cpu'
-            and any(shutil.which(c) for c in ('g++', 'c++', 'clang++')))
+            and has_cxx_compiler())
 
 def _check_bf16(cfg: EvalConfig, device) -> None:
     "Warn when bf16 autocast is asked for on a CPU without native bf16 (it is then ~10x slower, not faster)."

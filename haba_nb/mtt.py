@@ -6,7 +6,6 @@
 from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
-import shutil
 
 import torch
 import torch.nn as nn
@@ -18,6 +17,7 @@ from .names import PRECISIONS, MTT_PRECISIONS
 from .networks import get_network, flatten_params, functional_forward
 from .analytic import analytic_layers
 from .augment import DSA_STRATEGY
+from .evaluate import has_cxx_compiler
 from .matching import Objective, draw_seed, private_dsa
 from .experts import experts_command, check_trajectories, held_out_of, experts_info
 
@@ -81,7 +81,7 @@ def norm_compiles(compile_norm: str, # 'auto', 'on' or 'off' (`MTTConfig.compile
     "Whether students fuse instance norm's double backward with torch.compile (`analytic.AnalyticInstanceNorm(compiled=True)`)."
     compile_norm = check_choice('compile_norm', compile_norm, ('auto', 'on', 'off'))
     if compile_norm != 'auto': return compile_norm == 'on'
-    return torch.device(device).type == 'cpu' and any(shutil.which(c) for c in ('g++', 'c++', 'clang++'))
+    return torch.device(device).type == 'cpu' and has_cxx_compiler()
 
 # %% ../nbs/20a_mtt.ipynb #bf033018
 def trajectory_loss(theta: torch.Tensor,  # student parameters after N synthetic steps

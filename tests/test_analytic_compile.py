@@ -3,7 +3,6 @@ gradients of the eager hand-written one, inside an MTT student step (gradients w
 
 torch.compile really runs here (inductor, C++): a compile takes seconds, so this lives in pytest, not in the notebook.
 """
-import shutil
 
 import pytest
 import torch
@@ -13,8 +12,9 @@ from haba_nb import analytic
 from haba_nb.analytic import analytic_layers, COMPILE_NORM_MIN_NUMEL
 from haba_nb.networks import get_network, flatten_params, functional_forward
 from haba_nb.mtt import norm_compiles
+from haba_nb.evaluate import has_cxx_compiler
 
-needs_cxx = pytest.mark.skipif(not any(shutil.which(c) for c in ('g++', 'c++', 'clang++')),
+needs_cxx = pytest.mark.skipif(not has_cxx_compiler(),
                                reason="torch.compile on CPU needs a C++ compiler (g++/clang++); none on PATH")
 
 
@@ -46,5 +46,5 @@ def test_fused_norm_double_backward_gives_the_eager_gradients(monkeypatch):
 def test_compile_norm_setting():
     assert norm_compiles('on', 'cpu') and not norm_compiles('off', 'cpu')
     assert not norm_compiles('auto', 'meta')                 # 'auto' compiles on CPU only
-    assert norm_compiles('auto', 'cpu') == any(shutil.which(c) for c in ('g++', 'c++', 'clang++'))
+    assert norm_compiles('auto', 'cpu') == has_cxx_compiler()
     with pytest.raises(Exception, match="compile_norm"): norm_compiles('yes', 'cpu')

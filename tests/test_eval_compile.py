@@ -3,15 +3,15 @@
 torch.compile really runs here (inductor, C++): the first compile of a process takes ~30-60 s, so this lives in
 pytest, not in the notebook. Same seed, same batches and DSA draws: the trained weights agree to float rounding.
 """
-import dataclasses, shutil
+import dataclasses
 
 import pytest
 import torch
 
 from haba_nb.data import load_dataset
-from haba_nb.evaluate import EvalConfig, train_and_evaluate
+from haba_nb.evaluate import EvalConfig, train_and_evaluate, has_cxx_compiler
 
-needs_cxx = pytest.mark.skipif(not any(shutil.which(c) for c in ('g++', 'c++', 'clang++')),
+needs_cxx = pytest.mark.skipif(not has_cxx_compiler(),
                                reason="torch.compile on CPU needs a C++ compiler (g++/clang++); none on PATH")
 
 
