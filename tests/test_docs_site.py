@@ -54,7 +54,7 @@ def site(tmp_path_factory):
 
 def test_every_notebook_is_a_page_and_no_internal_link_is_broken(site):
     from nbdev.doclinks import _nbpath2html
-    want = {_nbpath2html(Path(p.name)).name for p in (ROOT/"nbs").glob("*.ipynb")} | {"results.html", "developing.html"}
+    want = {_nbpath2html(Path(p.name)).name for p in (ROOT/"nbs").glob("*.ipynb")} | {"results.html", "notes.html", "developing.html"}
     pages = {p.name: p for p in site.glob("*.html")}
     assert set(pages) == want, (sorted(set(pages) ^ want))
     parsed = {name: _parse(p) for name, p in pages.items()}

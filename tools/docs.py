@@ -33,6 +33,7 @@ INDEX = NBS/"index.ipynb"
 README = ROOT/"README.md"
 README_NOTE = "<!-- Generated from nbs/index.ipynb by `make readme` (tools/docs.py): edit the notebook, not this file. -->\n"
 MD_PAGES = {"results/README.md": ("results.html", "Results", "Every table, the budget and the command behind it"),
+            "results/NOTES.md": ("notes.html", "Design notes", "The measurements behind the defaults, by notebook"),
             "DEVELOPING.md": ("developing.html", "Developing", "Workflow, tests and module contracts")}
 
 
