@@ -165,6 +165,7 @@ def _kernel_stats(before: list, after: list) -> dict:
     n0 = param_norm(before)
     return {"hal_norm": param_norm(after), "hal_step": param_norm([a.detach() - b for a, b in zip(after, before)]) / max(n0, 1e-12)}
 
+# %% ../nbs/21_distill.ipynb #2049bfbb
 def _iteration(run: _Run, real, cfg: DistillConfig, step: int, recent) -> dict:
     "One distillation iteration (0-based `step`): losses, checks, steps; returns the record (without time/eval)."
     t0 = time.perf_counter()
@@ -221,6 +222,7 @@ def _observe(fn, *args, **kw):
     try: return fn(*args, **kw)
     finally: set_rng_state(st)
 
+# %% ../nbs/21_distill.ipynb #5db2f534
 def selection_split(real,               # the `RealData` a run was given
                     cfg: DistillConfig  # its `val_per_class`, `val_seed`, `n_eval`
                    ) -> tuple:
@@ -235,6 +237,7 @@ def selection_split(real,               # the `RealData` a run was given
         raise ConfigError(f"val_per_class must be an int >= 0 or None, got {cfg.val_per_class!r}", "pass e.g. val_per_class=10")
     return real.split_validation(cfg.val_per_class, seed=cfg.val_seed)
 
+# %% ../nbs/21_distill.ipynb #8ef7cd5f
 def _evaluate(run: _Run, real, cfg: DistillConfig, device) -> dict:
     "Accuracy of nets trained on the synthetic set, scored on `real`'s test split (in the loop: the validation split), per eval model (MTT: with its learned lr)."
     lr = _syn_lr(run.objective) if cfg.objective == "mtt" else None     # None: EvalConfig.lr
@@ -355,6 +358,7 @@ def distill(cfg: DistillConfig,                   # every knob of the run
     with open_run(cfg.out_dir, resume=resume, overwrite=overwrite) as out:    # the lock, and no mixing with another run
         return _distill(cfg, out, t_start, callback, resume, real, objective)
 
+# %% ../nbs/21_distill.ipynb #ce640c0b
 def _distill(cfg: DistillConfig, out: Path, t_start: float, callback, resume: bool, real, objective,
              state_dir: Path | None = None) -> DistillResult:
     "The body of `distill`, run while `out` is locked for it (`state_dir`: where to resume from, if not `out`)."
