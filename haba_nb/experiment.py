@@ -41,8 +41,7 @@ METHODS = (*OBJECTIVES, *CORESETS, 'whole')   # what `objective` may name
 # An objective's own entry (here 'mtt') overrides the tier's values for that objective; its keys
 # are ExperimentConfig fields or settings of the objective's config (syn_steps, ...). See the table above.
 # A setting given as {ipc: value} follows the IPC nearest the run's (like the objectives' per-IPC rows):
-# the cpu tier keeps MTT's reference student at IPC 1 (10 images a step are cheap; starting late in the
-# trajectory, max_start_epoch 10, cost plain MTT 46 % vs random's 52 % there) and shortens it from IPC 10.
+# the cpu tier keeps MTT's reference student at IPC 1 and shortens it from IPC 10 (results/NOTES.md#22_experiment).
 TIER_DEFAULTS = {
     'quick': dict(iterations=30, eval_epochs=300, n_eval=2, width=32, eval_models=('ConvNet',), eval_every=0,
                   mtt=dict(n_experts=2, expert_train_epochs=3, syn_steps=10, expert_epochs=2, max_start_epoch=2)),
@@ -346,6 +345,7 @@ def _discard_experiment(out: Path) -> None:
     remove_paths([out/n for n in _EXPERIMENT_FILES] + [f for f in figs if f.parent.resolve() == out.resolve()])
     discard_run(out/'distill')
 
+# %% ../nbs/22_experiment.ipynb #d790b057
 def check_experiment_folder(c: ExperimentConfig # the experiment about to run in `c.out_dir`
                            ):
     "A `RunFolderError` when `c.out_dir` holds another experiment's files and `c` neither overwrites them nor resumes that same experiment."
@@ -383,6 +383,7 @@ def evaluation_seeds(c: ExperimentConfig) -> list[int]:
     first = EVAL_SEED_BASE + c.seed * c.n_eval
     return list(range(first, first + c.n_eval))
 
+# %% ../nbs/22_experiment.ipynb #bc9d9d61
 def run_experiment(c: ExperimentConfig,      # a validated config (`experiment_config`)
                    callback=None,            # passed to `distill` (e.g. a `DiversityMonitor`)
                    real=None,                # an already-loaded `RealData` (else loaded from `c.dataset`)
@@ -400,6 +401,7 @@ def _finished_result(c: ExperimentConfig, out: Path) -> dict | None:
     ok = isinstance(r, dict) and r.get('status') == 'ok' and isinstance(r.get('config'), dict)
     return r if ok and same(r['config']) == same(json.loads(json.dumps(asdict(c)))) else None
 
+# %% ../nbs/22_experiment.ipynb #d773d8a5
 def _run_experiment(c: ExperimentConfig, out: Path, callback, real, figures: bool) -> dict:
     "The body of `run_experiment`, run while `out` is locked for it."
     t0 = time.time(); seed_everything(c.seed)
@@ -462,7 +464,7 @@ def _strip(r: dict) -> dict:
     "Keep the JSON-able part of an evaluation result."
     return {k: v for k, v in r.items() if isinstance(v, (int, float, str, list, type(None)))}
 
-# %% ../nbs/22_experiment.ipynb #bc9d9d61
+# %% ../nbs/22_experiment.ipynb #0e4422c0
 def _comparison_config(c: ExperimentConfig, objective: str, parameterisation: str, out: Path, downsample: int | None = None) -> ExperimentConfig:
     "The experiment `c` with another method, the same budget, seed, tier, evaluation and pool; objective settings only for the same objective; `downsample` for IDC's control."
     d = {k: v for k, v in asdict(c).items() if k not in ('objective_options', 'objective', 'parameterisation', 'out_dir', 'compare', 'resume')}
@@ -479,6 +481,7 @@ def _comparison_methods(c: ExperimentConfig, shape) -> list:
         rows.append((f"{c.objective}, IDC control (4× the images at half resolution)", c.objective, 'plain', 2))
     return rows
 
+# %% ../nbs/22_experiment.ipynb #85197ea4
 def compare_at_equal_storage(c: ExperimentConfig,  # the experiment that ran (a distillation objective)
                              res: dict,            # its `run_experiment` result
                              real=None,            # the `RealData` (else loaded again)
