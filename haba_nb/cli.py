@@ -174,6 +174,7 @@ def progress_line(p: dict,            # a progress.json
     return (f"distilling: iteration {p['it']}" + (f"/{tot}" if tot else "") + (f", loss {p['loss']:.4g}" if p.get("loss") is not None else "")
             + (f", {s_per_it:.3g} s/it" if s_per_it is not None else "") + eta)
 
+# %% ../nbs/41_cli.ipynb #abf15522
 class _ProgressDisplay:
     "A thread showing the running notebook's progress.json on stderr: a tqdm bar on a terminal, else a line every `every_s` seconds."
     def __init__(self, out_dir, stream=None, tty: bool | None = None, every_s: float | None = None, poll_s: float = 0.5):
@@ -330,6 +331,7 @@ def _experts_parser() -> argparse.ArgumentParser:
     ap.add_argument('--workers', type=int, default=None, help='Ray: tasks training at once (default: as many as the cluster fits)')
     return ap
 
+# %% ../nbs/41_cli.ipynb #52b43fed
 def experts_main(argv=None) -> int:
     "Console entry `haba-experts`: train MTT expert trajectories into a folder; prints which experts it trained, skipped or left to others."
     a = _experts_parser().parse_args(argv)
