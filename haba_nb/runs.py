@@ -91,6 +91,7 @@ def _describe(holder: dict) -> str:
     cmd = f", command: {holder['command']}" if holder.get("command") else ""
     return f"pid {holder.get('pid')} on host {holder.get('host')} since {since}{cmd}"
 
+# %% ../nbs/23_runs.ipynb #e66b5f9b
 LOCK_TOKEN_ENV = "HABA_RUN_LOCK_TOKEN"   # a lock holder's token, inherited by the processes it starts (haba-run's kernel)
 
 def acquire_lock(folder,           # a run's output folder (must exist)
@@ -252,6 +253,7 @@ def prune_checkpoints(out_dir,              # a run's output folder
     for old in gone: old.unlink(missing_ok=True); old.with_suffix(".safetensors").unlink(missing_ok=True)
     return gone
 
+# %% ../nbs/23_runs.ipynb #191e1637
 def save_checkpoint(out_dir,          # a run's output folder
                     state: dict,      # the run state (must hold 'it', the iterations done)
                     keep: int = 2,    # checkpoints of this run kept; older ones are deleted after the new one is complete
@@ -334,6 +336,7 @@ def describe_run(out: Path # a run folder
     parts += [f"{d}/" for d in ("best", "final") if (out/d).exists()]
     return ", ".join(parts) or "files of a previous run"
 
+# %% ../nbs/23_runs.ipynb #ef9c84b7
 def check_resume_overwrite(resume: bool,    # continue the run in out_dir
                            overwrite: bool  # discard it
                           ):
