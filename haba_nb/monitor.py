@@ -63,6 +63,7 @@ def _arrange(panels):
         else: rows[half].append((t, keys)); half = None
     return rows
 
+# %% ../nbs/32_monitor.ipynb #a63e95af
 SPARSE_POINTS = 30   # a curve of at most this many points (measured every N iterations) is drawn with markers too
 
 def _mode(key: str, n: int) -> str:
