@@ -29,6 +29,7 @@ def _grid_html(png: str, caption: str, boxes, names) -> str:
     return (f"<p style='color:#555'>{html.escape(caption)} (<a href='{html.escape(png)}'>the whole sheet as one PNG</a>)</p>"
             f"<div class='haba-grid' style='display:flex;flex-wrap:wrap;gap:12px'>{tiles}</div>")
 
+# %% ../nbs/33_figures.ipynb #2d88fa19
 def _font(size: int):
     from PIL import ImageFont
     try: return ImageFont.load_default(size=size)
@@ -60,6 +61,7 @@ def _sheet(blocks, title: str, caption: str, per_row: int = 5, gap: int = 16):
     for b, (x, y, _, _) in zip(blocks, boxes): sheet.paste(b, (x, y))
     return sheet, boxes
 
+# %% ../nbs/33_figures.ipynb #38c7c899
 MAX_BLOCK_PX = 700   # a class block at most this wide: two side by side at 1,400 px, one on a small screen
 
 def _tile(x,                # images (N, C, h, w) in [0, 1]
@@ -73,6 +75,7 @@ def _tile(x,                # images (N, C, h, w) in [0, 1]
         r, c = divmod(i, cols); grid[:, pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = im
     return grid
 
+# %% ../nbs/33_figures.ipynb #d01ad4a3
 def plotlyjs_home(out: Path     # a run folder
                  ) -> Path:
     "The run folder's shared plotly.min.js, verified: in its output root (the folder above it), or in the run folder when that root is read-only."
