@@ -25,7 +25,7 @@ __all__ = ['VIEWS', 'DM_VIEWS', 'GM_VIEWS', 'MTT_LR_CALIBRATION', 'synthetic_cla
 
 # %% ../nbs/20_objectives.ipynb #34220eea
 VIEWS = ('all', 'random')
-DM_VIEWS = (*VIEWS, 'per_hallucinator')   # DM also matches each hallucinator's views on their own (see DM below)
+DM_VIEWS = (*VIEWS, 'per_hallucinator')   # DM also matches each hallucinator's views on their own (results/NOTES.md#20_objectives)
 
 def synthetic_class(param,             # PlainImages / FactorizedSet
                     c: int,            # class
