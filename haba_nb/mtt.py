@@ -140,8 +140,8 @@ class _AdjointUnroll(torch.autograd.Function):
         for idx, hs, ds in run['plan']:
             thetas.append(theta)
             x, y = student_batch(run['param'], idx, hs, ds, run['strategy'], run['hal_draw'])   # grad mode is off in forward
-            with torch.enable_grad():   # bf16: first-order backward kernels round differently from the full unroll's (7 % of the
-                bf16 = run['precision'] == 'bf16'   # displacement on digits), so there the step keeps its graph as the full unroll does
+            with torch.enable_grad():   # bf16: first-order kernels round differently (results/NOTES.md#20a_mtt),
+                bf16 = run['precision'] == 'bf16'   # so there the step keeps its graph as the full unroll does
                 g = student_grad(run['net'], theta.detach().requires_grad_(True), x, y, run['precision'], create_graph=bf16)
             theta = theta.detach() - lr * g.detach()
         ctx.run, ctx.thetas, ctx.leaves = run, thetas, leaves   # θ₀ … θ_{N−1}: P floats each
