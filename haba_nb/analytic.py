@@ -39,6 +39,7 @@ def _norm_double_backward(gy, x, w, mean, rstd, vx, vw, vb):
     g_x = (v * (r * b1)).addcmul_(gy, r * b2).addcmul_(xhat, -r * B - r * r * S).sub_(r * Gbar)
     return g_gy, g_x, g_w
 
+# %% ../nbs/06_analytic.ipynb #f4aa784b
 COMPILE_NORM_MIN_NUMEL = 2 ** 20   # compiled norms fuse their double backward only for activations at least this large (see below)
 _NORM_KERNEL = {"fn": None, "failed": None}   # one compiled `_norm_double_backward` per process, or why compiling failed
 
@@ -54,6 +55,7 @@ def _fused_norm_double_backward(*args):
                           "eager ops (same values, slower). torch.compile needs a working C++ compiler on CPU (compile_norm='off' skips the attempt).")
     return _norm_double_backward(*args)
 
+# %% ../nbs/06_analytic.ipynb #ab9f5963
 class _InstanceNormBackward(torch.autograd.Function):
     "(dx, dγ, dβ) of instance norm by PyTorch's fused kernel; its own backward is the hand-written double backward."
     @staticmethod
@@ -117,6 +119,7 @@ def _spread_2x2(g):
     u = (g * 0.25).unsqueeze(-1).expand(N, C, h, w, 2).reshape(N, C, h, 2 * w)
     return u.unsqueeze(3).expand(N, C, h, 2, 2 * w).reshape(N, C, 2 * h, 2 * w)
 
+# %% ../nbs/06_analytic.ipynb #b2d1f8e3
 class _AvgPool2x2(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x): return _avg_pool_2x2(x)
@@ -136,6 +139,7 @@ class AnalyticAvgPool2d(nn.AvgPool2d):
         if x.dim() == 4 and x.shape[-2] % 2 == 0 and x.shape[-1] % 2 == 0: return _AvgPool2x2.apply(x)
         return super().forward(x)
 
+# %% ../nbs/06_analytic.ipynb #35c44d0c
 class _ReLU(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):
@@ -158,7 +162,7 @@ class AnalyticReLU(nn.ReLU):
     "`nn.ReLU()` whose backward's derivative makes no zero tensors."
     def forward(self, x): return _ReLU.apply(x)
 
-# %% ../nbs/06_analytic.ipynb #b2d1f8e3
+# %% ../nbs/06_analytic.ipynb #5cdf129c
 import torch.nn.functional as F
 
 _FOLD_MAX_CHANNELS = 4   # input gradients of convolutions with at most this many input channels: GEMM + fold (see above)
@@ -184,6 +188,7 @@ def _will_run(node) -> bool:
     try: return torch._C._will_engine_execute_node(node)
     except RuntimeError: return True   # raised for a leaf that autograd.grad() was asked for (measured): it is needed
 
+# %% ../nbs/06_analytic.ipynb #0ea1cf1e
 class _ConvBackward(torch.autograd.Function):
     "(dx, dW, db) of a convolution by PyTorch's kernels; its own backward is four convolutions (see above)."
     @staticmethod
