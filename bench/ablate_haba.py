@@ -19,7 +19,7 @@ Records are appended to --out (default bench/results/ablate_haba_v2.json), one p
 objective, ipc, budget, variant, overrides, code commit), the measurements above, accs, distill_s / eval_s, the command
 and 'meta' (machine, date: bench/harness.py); a variant with the same key is skipped when re-run.
 --keep-sets DIR copies each final set (safetensors + meta.json, ~0.3 MB at Fashion-MNIST IPC 10) into DIR/<run name>:
-run folders live outside the repository and do not outlive a session's machine, so a set another bench needs later
+run folders live outside the repository and do not outlive the machine they ran on, so a set another bench needs later
 (bench/cross_arch.py) must be kept in the repository.
 """
 import argparse, ast, json, sys, time
