@@ -25,7 +25,7 @@ then keys results by "block10" / "block1" (a single --block keys them by shape, 
 
     .venv/bin/python bench/bench_bank.py [--repeats 101] [--threads 2] [--block 10 1] [--after nothing|convnet]
                                          [--allocator tuned] [--out bench_bank.json]
-    .venv/bin/python bench/bench_bank.py --repeats 3 --block 1 --out /tmp/bench_bank.json     # a check of the script
+    .venv/bin/python bench/bench_bank.py --repeats 3 --block 1 --out /tmp/bench_bank.json     # a check (minutes: it compiles)
 """
 import argparse, os, time
 from pathlib import Path
