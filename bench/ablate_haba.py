@@ -15,14 +15,16 @@ Besides accuracy (mean ± std) each row records what the issue asks to see next 
         --variant haba_new                       # new defaults
     .venv/bin/python bench/ablate_haba.py --table-only   # print the table of every record
 
-Records are appended to --out (default bench/results/ablate_haba_v2.json); a variant with the same
-key (dataset, objective, ipc, budget, variant, overrides, code commit) is skipped when re-run.
+Records are appended to --out (default bench/results/ablate_haba_v2.json), one per variant: its key (dataset, split,
+objective, ipc, budget, variant, overrides, code commit), the measurements above, accs, distill_s / eval_s, the command
+and 'meta' (machine, date: bench/harness.py); a variant with the same key is skipped when re-run.
 --keep-sets DIR copies each final set (safetensors + meta.json, ~0.3 MB at Fashion-MNIST IPC 10) into DIR/<run name>:
-run folders live outside the repository and do not outlive a session's machine, so a set another bench needs later
+run folders live outside the repository and do not outlive the machine they ran on, so a set another bench needs later
 (bench/cross_arch.py) must be kept in the repository.
 """
-import argparse, ast, json, statistics, subprocess, sys, time
+import argparse, ast, json, sys, time
 from pathlib import Path
+from harness import add_common_args, append_record, command, commit, load_records, md_header, md_row, median
 
 HERE = Path(__file__).resolve().parent
 
@@ -30,16 +32,6 @@ HERE = Path(__file__).resolve().parent
 def _value(s):
     try: return ast.literal_eval(s)
     except (ValueError, SyntaxError): return s
-
-
-def _commit():
-    try: return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=HERE, capture_output=True, text=True).stdout.strip()
-    except OSError: return None
-
-
-def _median(history, key):
-    v = [r[key] for r in history if key in r and r[key] == r[key]]
-    return statistics.median(v) if v else None
 
 
 def run_variant(a, real, name, over):
@@ -63,6 +55,7 @@ def run_variant(a, real, name, over):
     res = distill(cfg, real=real, resume=True) if a.resume else distill(cfg, real=real, overwrite=True)
     t1 = time.time()
     param, hist = res.param.eval(), res.history
+    hist_median = lambda key: median((r[key] for r in hist if key in r and r[key] == r[key]), default=None)   # NaN left out
     with torch.no_grad(): x, y = (t.detach() for t in param.materialize())
     # --eval-views all: each evaluation epoch trains on every image the set holds (all bases × all hallucinators),
     # instead of the reference protocol's one random view per basis
@@ -73,7 +66,7 @@ def run_variant(a, real, name, over):
                image_std_rel=float(x.detach().std() / real.x_train.std()), image_absmax_rel=float(x.detach().abs().max() / real.x_train.abs().max()),
                s_per_it=(t1 - t0) / (cfg.iterations - done_before) if cfg.iterations > done_before else None,
                distill_s=t1 - t0, resumed_from=done_before or None, eval_s=time.time() - t1,
-               grad_ratio_bases=_median(hist, 'gratio_bases'), grad_ratio_hallucinators=_median(hist, 'gratio_hallucinators'),
+               grad_ratio_bases=hist_median('gratio_bases'), grad_ratio_hallucinators=hist_median('gratio_hallucinators'),
                adv_cls_last=hist[-1].get('adv_cls') if hist else None)
     if a.keep_sets:   # the final artifact, kept where a later session finds it (see the module docstring)
         import shutil
@@ -115,13 +108,14 @@ def _fmt(v, f='{:.2f}'):
 
 def print_table(records, dataset):
     print(f"\n{dataset}: final set evaluated (no selection), ConvNet eval, DSA; accuracy over fresh evaluation seeds\n")
-    print("| split | objective | ipc | variant | iterations | accuracy | pixel cos | feature cos | adversary acc | image std / real | grad ratio obj:cos (bases / hal.) | s/it | stored floats | commit |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print(md_header(['split', 'objective', 'ipc', 'variant', 'iterations', 'accuracy', 'pixel cos', 'feature cos', 'adversary acc',
+                     'image std / real', 'grad ratio obj:cos (bases / hal.)', 's/it', 'stored floats', 'commit']))
     for r in sorted((r for r in records if r['dataset'] == dataset), key=lambda r: (r.get('split', 'test'), r['objective'], r['ipc'], r['variant'])):
         gr = f"{_fmt(r.get('grad_ratio_bases'), '{:.3g}')} / {_fmt(r.get('grad_ratio_hallucinators'), '{:.3g}')}"
-        print(f"| {r.get('split', 'test')} | {r['objective']} | {r['ipc']} | {r['variant']} | {r['iterations']} | {r['mean']:.1f} ± {r['std']:.1f} (n={len(r['accs'])}) "
-              f"| {_fmt(r.get('sim_pixel'))} | {_fmt(r.get('sim_feature'))} | {_fmt(r.get('adv_acc'), '{:.0f} %')} "
-              f"| {_fmt(r.get('image_std_rel'))} | {gr} | {_fmt(r.get('s_per_it'))} | {r['stored_floats']} | {r.get('commit')} |")
+        print(md_row([r.get('split', 'test'), r['objective'], r['ipc'], r['variant'], r['iterations'],
+                      f"{r['mean']:.1f} ± {r['std']:.1f} (n={len(r['accs'])})", _fmt(r.get('sim_pixel')), _fmt(r.get('sim_feature')),
+                      _fmt(r.get('adv_acc'), '{:.0f} %'), _fmt(r.get('image_std_rel')), gr, _fmt(r.get('s_per_it')),
+                      r['stored_floats'], r.get('commit')]))
 
 
 def main():
@@ -135,7 +129,7 @@ def main():
     ap.add_argument('--seeds', type=int, default=3, help='evaluation seeds (1000, 1001, ...)')
     ap.add_argument('--eval-epochs', type=int, default=300)
     ap.add_argument('--seed', type=int, default=0, help='distillation seed')
-    ap.add_argument('--threads', type=int, default=2)
+    add_common_args(ap, threads=2)
     ap.add_argument('--variant', nargs='+', action='append', default=[], metavar=('NAME', 'FIELD=VALUE'),
                     help='a variant name followed by DistillConfig overrides')
     ap.add_argument('--validation', type=int, default=0, metavar='N_PER_CLASS',
@@ -154,33 +148,30 @@ def main():
                     help="copy each final set into DIR/<run name> (e.g. bench/results/sets) for later benches such as cross_arch.py")
     ap.add_argument('--table-only', action='store_true')
     ap.add_argument('--runs', default=str(HERE.parent / 'runs' / 'ablate_haba'))
-    ap.add_argument('--out', default=str(HERE / 'results' / 'ablate_haba_v2.json'))
+    add_common_args(ap, out=HERE / 'results' / 'ablate_haba_v2.json', out_help='the records file (appended to)')
     a = ap.parse_args()
     out = Path(a.out)
-    records = json.loads(out.read_text()) if out.exists() else []
+    records = load_records(out)
     if not a.table_only:
         import torch; torch.set_num_threads(a.threads)
-        from haba_nb.core import atomic_write_json
         from haba_nb.data import load_dataset
         real = load_dataset(a.dataset)
         if a.validation: real = real.split_validation(a.validation, seed=0)[1]   # trains without them, tests on them
-        commit = _commit()
+        code = commit()
         if a.objective == 'mtt' and a.expert_dir is None: a.expert_dir = find_expert_dir(a, real)
         for name, *kv in a.variant:
             over = {k: _value(v) for k, v in (s.split('=', 1) for s in kv)}
             key = dict(dataset=a.dataset, split=f'validation {a.validation}/class' if a.validation else 'test',
                        objective=a.objective, ipc=a.ipc, iterations=a.iterations, width=a.width,
                        eval_width=a.eval_width, seeds=a.seeds, eval_epochs=a.eval_epochs, seed=a.seed,
-                       variant=name + ('@all-views' if a.eval_views == 'all' else ''), overrides=over, commit=commit)
+                       variant=name + ('@all-views' if a.eval_views == 'all' else ''), overrides=over, commit=code)
             if a.resume: key['resume'] = True
             if a.objective == 'mtt':
                 key['mtt'] = {**mtt_student(a), 'experts': len(list(Path(a.expert_dir).glob('expert_*.safetensors')))}
             if any({k: r.get(k) for k in key} == key for r in records):
                 print(f"{name}: done before, skipped"); continue
-            rec = {**key, **run_variant(a, real, name, over), 'command': ' '.join(['python'] + sys.argv)}
-            records = json.loads(out.read_text()) if out.exists() else []
-            records.append(rec)
-            atomic_write_json(out, records)
+            rec = {**key, **run_variant(a, real, name, over), 'command': command()}
+            records = append_record(out, rec)   # re-read first: another process may have appended
             print(json.dumps({k: rec.get(k) for k in ('objective', 'ipc', 'variant', 'mean', 'std', 'sim_pixel', 'adv_acc',
                                                        'image_std_rel', 's_per_it')}), flush=True)
     print_table(records, a.dataset)

@@ -10,15 +10,19 @@ The CPU budget is stated, not tuned: ConvNet width --width (default 32, the pape
 distillation, the adversary and evaluation; --iterations per objective. Published numbers use
 ConvNet-128 and 1000+ iterations on a GPU, so they are context, not a target here; the target is
 HaBa >= its baseline in every cell. Cells are resumable (each writes results.json via
-run_experiment; re-running skips finished ones).
+run_experiment; re-running skips finished ones). The JSON (--out, default bench/results/bench_accuracy.json) holds the
+command, dataset, haba_params, width, eval_epochs, seeds, threads, rows (per objective × ipc × parameterisation: mean,
+std, accs, stored_floats, ratio_percent, items, iterations, distill_s, eval_s, params, set_dir) and 'meta' (commit,
+machine, date: bench/harness.py).
 
     .venv/bin/python bench/bench_accuracy.py                      # fashionmnist, dm+dsa, ipc 1 10
     .venv/bin/python bench/bench_accuracy.py --dataset digits --iterations dm=300 dsa=100
     .venv/bin/python bench/bench_accuracy.py --haba-params hallucinator_optimizer=sgd frame=hallucinated --tag before \
         --out bench/results/bench_accuracy_before.json      # HaBa cells with other settings (plain cells are shared)
 """
-import argparse, json, os, sys, time
+import argparse, json
 from pathlib import Path
+from harness import add_common_args, command, md_header, md_row, save_json
 
 HERE = Path(__file__).resolve().parent
 PUBLISHED = {('fashionmnist', 'dsa'): {1: 70.6, 10: 84.6, 50: 88.7}, ('fashionmnist', 'dc'): {1: 70.5, 10: 82.3, 50: 83.6}}
@@ -32,9 +36,9 @@ def main():
     ap.add_argument('--width', type=int, default=32)
     ap.add_argument('--seeds', type=int, default=3, help='evaluation seeds per cell')
     ap.add_argument('--eval-epochs', type=int, default=300)
-    ap.add_argument('--threads', type=int, default=2)
+    add_common_args(ap, threads=2)
     ap.add_argument('--runs', default=str(HERE.parent/'runs'/'bench_accuracy'))
-    ap.add_argument('--out', default=str(HERE/'results'/'bench_accuracy.json'))
+    add_common_args(ap, out=HERE/'results'/'bench_accuracy.json')
     ap.add_argument('--haba-params', nargs='*', default=[], help='NAME=VALUE run parameters of the HaBa cells only')
     ap.add_argument('--tag', default='', help="suffix of the HaBa cells' folders (with --haba-params)")
     ap.add_argument('--keep-sets', default=None, help='copy each final artifact (safetensors + meta.json) into this folder')
@@ -70,8 +74,8 @@ def main():
                     rows[-1]['set_dir'] = str(dst)
                 print(json.dumps(rows[-1]), flush=True)
     print(f"\n{a.dataset}: ConvNet-{a.width}, eval {a.eval_epochs} epochs × {a.seeds} seeds, CPU {a.threads} threads\n")
-    print("| objective | ipc | iterations | plain (items) | haba (bases) | haba − plain | storage plain / haba (floats) | published (ConvNet-128) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(md_header(['objective', 'ipc', 'iterations', 'plain (items)', 'haba (bases)', 'haba − plain', 'storage plain / haba (floats)',
+                     'published (ConvNet-128)']))
     verdict = []
     for obj in a.objectives:
         for ipc in a.ipcs:
@@ -79,12 +83,11 @@ def main():
             h = next(r for r in rows if (r['objective'], r['ipc'], r['parameterisation']) == (obj, ipc, 'haba'))
             pub = PUBLISHED.get((a.dataset, obj), {}).get(ipc, '–')
             d = h['mean'] - p['mean']; verdict.append(d >= 0)
-            print(f"| {obj} | {ipc} | {p['iterations']} | {p['mean']:.1f} ± {p['std']:.1f} ({p['items']}) | {h['mean']:.1f} ± {h['std']:.1f} ({h['items']}) "
-                  f"| {d:+.1f} | {p['stored_floats']} / {h['stored_floats']} | {pub} |")
+            print(md_row([obj, ipc, p['iterations'], f"{p['mean']:.1f} ± {p['std']:.1f} ({p['items']})",
+                          f"{h['mean']:.1f} ± {h['std']:.1f} ({h['items']})", f"{d:+.1f}", f"{p['stored_floats']} / {h['stored_floats']}", pub]))
     print(f"\nHaBa >= baseline in {sum(verdict)} of {len(verdict)} cells")
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(dict(command=' '.join(['python'] + sys.argv), dataset=a.dataset, haba_params=a.haba_params, width=a.width,
-                                           eval_epochs=a.eval_epochs, seeds=a.seeds, threads=a.threads, rows=rows), indent=2))
+    save_json(a.out, dict(command=command(), dataset=a.dataset, haba_params=a.haba_params, width=a.width,
+                          eval_epochs=a.eval_epochs, seeds=a.seeds, threads=a.threads, rows=rows))
 
 if __name__ == '__main__':
     main()

@@ -15,40 +15,36 @@ Every implementation is timed round-robin in the same run as its loop, so the ra
 side. The CPU allocator is haba_nb's 'tuned' glibc setting by default, as in every haba_nb run
 on CPU (`training_device`); `--allocator system` keeps glibc's defaults, under which each large
 buffer after another implementation's comes back from the kernel with fresh page faults.
-Saves bench/results/bench_bank.json.
+Saves bench/results/bench_bank.json (--out: a name under bench/results/, or an absolute path): setup (the settings,
+allocator, statistic, cpu_count, load average), versions, results (per shape and implementation: fwd and fwd_bwd
+images/s, their ratios to the loop; compiled's compile_s) and 'meta' (commit, machine, date: bench/harness.py).
 `--after convnet` runs an untimed ConvNet-128 training step before every timed sample, so each
 call meets the caches and threads a training loop leaves it (with --block 1: the bank's real spot).
 By default one run prints two tables: steady state (--block 10) and per call (--block 1); the JSON
 then keys results by "block10" / "block1" (a single --block keys them by shape, as older files do).
-Usage: python bench/bench_bank.py [--repeats 101] [--threads 2] [--block 10 1] [--after nothing|convnet]
-                                  [--allocator tuned] [--out bench_bank.json]
+
+    .venv/bin/python bench/bench_bank.py [--repeats 101] [--threads 2] [--block 10 1] [--after nothing|convnet]
+                                         [--allocator tuned] [--out bench_bank.json]
+    .venv/bin/python bench/bench_bank.py --repeats 3 --block 1 --out /tmp/bench_bank.json     # a check (minutes: it compiles)
 """
-import argparse, json, os, statistics, time
+import argparse, os, time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from haba_nb.networks import get_network
-from haba_nb.core import atomic_write_json, versions, training_device, cpu_allocator
+from haba_nb.core import versions, training_device, cpu_allocator
 from haba_nb.hallucinator import HallucinatorBank, _MODES
+from harness import add_common_args, interleave, median, save_json
 
 
 def _interleaved(fns, warmup, repeats, block=1, between=None):
-    """Median seconds per call of each fn, timed round-robin so a busy shared CPU slows all of them alike.
-    Each sample is the mean of `block` consecutive calls: block 1 times a call right after a different
-    implementation ran (caches cold for it), a larger block the steady state of code called again and
-    again. `between` (untimed) runs before every sample: a ConvNet training step puts each call where a
-    distillation or evaluation step puts the bank."""
-    for _ in range(warmup):
-        for f in fns.values(): f()
-    ts = {k: [] for k in fns}
-    for _ in range(repeats):
-        for k, f in fns.items():
-            if between is not None: between()
-            t0 = time.perf_counter()
-            for _ in range(block): f()
-            ts[k].append((time.perf_counter() - t0) / block)
-    return {k: statistics.median(v) for k, v in ts.items()}
+    """Median seconds per call of each fn, timed round-robin (harness.interleave). Each sample is the mean of `block`
+    consecutive calls: block 1 times a call right after a different implementation ran (caches cold for it), a larger
+    block the steady state of code called again and again. `between` (untimed) runs before every sample: a ConvNet
+    training step puts each call where a distillation or evaluation step puts the bank."""
+    ts = interleave({k: (lambda _, f=f: f()) for k, f in fns.items()}, repeats, warmup=warmup, block=block, between=between)
+    return {k: median(v) for k, v in ts.items()}
 
 
 def _convnet_step(channels, size, n):
@@ -103,9 +99,9 @@ def bench(channels, size, n_hal=5, bpc=9, classes=10, warmup=3, repeats=9, block
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--repeats", type=int, default=101)
-    ap.add_argument("--threads", type=int, default=2)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeats", type=int, default=101, help="timed samples per implementation (interleaved; the median is kept)")
+    add_common_args(ap, threads=2)
     ap.add_argument("--block", type=int, nargs="+", default=[10, 1],
                     help="consecutive calls per timed sample, one table each (10: steady state; 1: each call after another impl)")
     ap.add_argument("--after", default="nothing", choices=["nothing", "convnet"],
@@ -119,7 +115,7 @@ def main():
     out = {"setup": {"hallucinators": 5, "bpc": 9, "classes": 10, "threads": a.threads, "repeats": a.repeats,
                      "block": blocks[0] if len(blocks) == 1 else blocks, "after": a.after, "allocator": cpu_allocator(),
                      "statistic": "median images/s", "cpu_count": os.cpu_count(),
-                     "note": "2-core VM; other jobs may share it (load average recorded)", "loadavg_1min": os.getloadavg()[0]},
+                     "note": "other jobs may share the cores (load average recorded)", "loadavg_1min": os.getloadavg()[0]},
            "versions": versions(), "results": {}}
     target = {}
     for b in blocks:
@@ -139,7 +135,7 @@ def main():
             target.setdefault(key, []).append(f"{rows['compiled']['fwd_ratio']:.1f}x (--block {b})")
     print("\nforward target >= 10x the per-sample loop; compiled bank: " + "; ".join(f"{k} {', '.join(v)}" for k, v in target.items()))
     path = Path(__file__).parent / "results" / a.out
-    atomic_write_json(path, out)
+    save_json(path, out)
     print(f"saved {path}")
 
 

@@ -18,18 +18,24 @@ Full run (long on CPU, ~1-2 h with the whole machine):
     .venv/bin/python bench/bench_coreset.py
 Reduced smoke run:
     .venv/bin/python bench/bench_coreset.py --ipcs 1 10 --seeds 2 --threads 1
+
+The JSON (--out, default bench/results/bench_coreset.json; rewritten after every row, complete=false until the end):
+command, args, eval_config, rows (method, ipc, epochs, mean, std, accs, published, delta, seconds), table, seconds,
+complete, protocol (full or REDUCED), torch_threads, load_average, versions and 'meta' (commit, machine, date:
+bench/harness.py).
 """
 from __future__ import annotations
-import argparse, dataclasses, json, os, shlex, sys, time
+import argparse, dataclasses, os, shlex, sys, time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from haba_nb.core import atomic_write_json, versions
+from haba_nb.core import versions
 from haba_nb.data import load_dataset
 from haba_nb.evaluate import EvalConfig, evaluate_synset
 from haba_nb.coreset import CORESETS, coreset_from_indices, feature_net, select_coreset
+from harness import add_common_args, md_header, md_row, save_json
 
 # DC paper, Table 1 (Fashion-MNIST), as listed in REFERENCE.md. K-Center has no Fashion-MNIST row there.
 PUBLISHED = {('random', 1): 51.4, ('random', 10): 73.8, ('random', 50): 82.5,
@@ -51,16 +57,16 @@ def parse_args(argv=None):
     p.add_argument('--feature-width', type=int, default=None, help='width of the feature ConvNet (default: --width)')
     p.add_argument('--forgetting-epochs', type=int, default=10)
     p.add_argument('--whole-epochs', type=int, default=300, help="epochs of --methods whole (the whole training split; CPU: minutes per epoch)")
-    p.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: torch default)')
+    add_common_args(p, threads=0, threads_help='torch CPU threads (0: torch default)')
     p.add_argument('--device', default='auto')
-    p.add_argument('--out', default=str(Path(__file__).parent / 'results' / 'bench_coreset.json'))
+    add_common_args(p, out=Path(__file__).parent / 'results' / 'bench_coreset.json')
     return p.parse_args(argv)
 
 
 def fmt_row(method, ipc, r, pub):
     ours = f"{r['mean']:.1f} ± {r['std']:.1f}"
     published, delta = ('–', '–') if pub is None else (f"{pub:.1f}", f"{r['mean'] - pub:+.1f}")
-    return f"| {method} | {ipc} | {ours} | {published} | {delta} |"
+    return md_row([method, ipc, ours, published, delta])
 
 
 def main(argv=None):
@@ -83,7 +89,7 @@ def main(argv=None):
         extra['forgetting'] = dict(counts=counts)
         print(f"forgetting counts: {args.forgetting_epochs} epochs in {time.time() - t:.0f} s", flush=True)
 
-    rows, lines = [], ["| method | IPC | ours (%) | published | delta |", "|---|---|---|---|---|"]
+    rows, lines = [], [md_header(['method', 'IPC', 'ours (%)', 'published', 'delta'])]
     for method in args.methods:
         for ipc in (['all'] if method == 'whole' else args.ipcs):
             t = time.time()
@@ -117,7 +123,7 @@ def save(args, cfg, rows, lines, t0, complete):
                eval_config=dataclasses.asdict(cfg), rows=rows, table="\n".join(lines), seconds=time.time() - t0,
                complete=complete, protocol="full protocol" if full else "REDUCED run (not the published protocol)",
                torch_threads=torch.get_num_threads(), load_average=os.getloadavg(), versions=versions())
-    atomic_write_json(args.out, out)
+    save_json(args.out, out)
     return out
 
 

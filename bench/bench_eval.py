@@ -35,11 +35,20 @@ changes as the network trains), and the mean over the protocol:
     .venv/bin/python bench/bench_eval.py --shapes fmnist --rounds 0 --set-seeds 2 --out bench/results/bench_eval_set_wall.json
     .venv/bin/python bench/bench_eval.py --shapes fmnist --rounds 0 --set-seeds 2 --threads 1 --out bench/results/bench_eval_set_wall_1thread_2seeds.json
 
+A check of the script (tiny: 1 round of 1 epoch, fp32 only):
+
+    .venv/bin/python bench/bench_eval.py --shapes fmnist --rounds 1 --epochs-per-round 1 --variants fp32 --width 16 --out /tmp/bench_eval.json
+
+The JSON (--out, default bench/results/bench_eval.json): bench, config (the arguments), loadavg_1min_start / _end,
+torch, commit, 'meta' (machine, date: bench/harness.py) and the parts that ran: timing (per shape: images_per_epoch,
+s_per_epoch medians, per_round, speedup_vs_reference), set_wall (per shape: wall seconds of each schedule, speed-ups,
+s_per_epoch phases, epoch_trace) and accuracy (per loop: mean, std, accs, seconds, welch_p_vs_fp32).
+
 Only ratios are meaningful when other jobs share the cores (the JSON records the load average); absolute times
 belong to an idle machine or a GPU.
 """
 from __future__ import annotations
-import argparse, contextlib, dataclasses, json, os, statistics, subprocess, sys, time
+import argparse, contextlib, dataclasses, os, sys, time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -53,6 +62,7 @@ from haba_nb.augment import DSA_STRATEGY, dsa
 from haba_nb.basis import FactorizedSet
 from haba_nb.evaluate import EvalConfig, train_and_evaluate, evaluate_synset
 from haba_nb.networks import get_network
+from harness import add_common_args, commit, interleave, md_header, md_row, median, save_json
 
 SHAPES = {'fmnist': (1, 28), 'cifar10': (3, 32)}
 
@@ -113,16 +123,15 @@ def time_shapes(a) -> dict:
                 runs['bf16'] = lambda s: train_and_evaluate(param, data, dataclasses.replace(base, precision='bf16', compile='off'), seed=s)['seconds']
             else: print(f"bf16 skipped: this CPU ({torch.backends.cpu.get_cpu_capability()}) has no native bf16, where autocast is ~10x slower")
         runs = {k: f for k, f in runs.items() if k in a.variants or k == 'reference'}
-        for f in runs.values(): f(0)                                   # warm-up: allocator, oneDNN kernels
-        per_epoch = {k: [] for k in runs}
-        for r in range(a.rounds):
-            for k, f in runs.items(): per_epoch[k].append(f(r + 1) / a.epochs_per_round)
-        med = {k: statistics.median(v) for k, v in per_epoch.items()}
+        # one warm-up round (seed 0: allocator, oneDNN kernels, the compile), then rounds seeded 1..R, the loops interleaved
+        per_epoch = interleave({k: (lambda s, f=f: f(s) / a.epochs_per_round) for k, f in runs.items()}, a.rounds, warmup=1,
+                               own_clock=True)
+        med = {k: median(v) for k, v in per_epoch.items()}
         out[name] = dict(images_per_epoch=len(param), s_per_epoch=med, per_round=per_epoch,
                          speedup_vs_reference={k: med['reference'] / v for k, v in med.items()})
         print(f"\n{name}: {len(param)} bases × {a.hallucinators} hallucinators, ConvNet-{a.width}, {a.rounds} rounds × {a.epochs_per_round} epochs")
-        print("| loop | s / epoch (median) | speed-up vs reference |\n|---|---|---|")
-        for k in runs: print(f"| {k} | {med[k]:.3f} | {med['reference'] / med[k]:.2f}x |")
+        print(md_header(['loop', 's / epoch (median)', 'speed-up vs reference']))
+        for k in runs: print(md_row([k, f"{med[k]:.3f}", f"{med['reference'] / med[k]:.2f}x"]))
     return out
 
 
@@ -148,7 +157,7 @@ def _epoch_clock(trace: list):
 def _phases(trace: list, epochs: int) -> dict:
     "Median seconds per epoch of the first epoch, the rest of the first half (the set lr) and the second half (lr × 0.1), over seeds."
     per_seed = [trace[i:i + epochs] for i in range(0, len(trace), epochs)]
-    pick = lambda lo, hi: statistics.median(t for s in per_seed for t in s[lo:hi]) if any(s[lo:hi] for s in per_seed) else float('nan')
+    pick = lambda lo, hi: median((t for s in per_seed for t in s[lo:hi]), default=float('nan'))
     return {'first epoch': pick(0, 1), 'epochs 2 to half': pick(1, epochs // 2), 'second half': pick(epochs // 2, epochs),
             'mean over all': sum(trace) / max(len(trace), 1)}
 
@@ -185,16 +194,16 @@ def set_wall(a) -> dict:
                          speedup_sequential=ref / seq_s, speedup_ray=ref / par_s if par_s else None,
                          s_per_epoch=phases, epoch_trace=dict(reference=ref_trace, ours=our_trace))
         print(f"\n{name}: one set, {a.set_seeds} seeds × {a.set_epochs} epochs on {threads} threads (ConvNet-{a.width}, compiled)")
-        print("| schedule | wall s | speed-up vs reference |\n|---|---|---|")
+        print(md_header(['schedule', 'wall s', 'speed-up vs reference']))
         arms = [('reference, seed after seed', ref), ('ours, seed after seed', seq_s)]
         if par_s: arms.append(('ours, seeds as 1-thread Ray tasks', par_s))
-        for k, v in arms: print(f"| {k} | {v:.1f} | {ref / v:.2f}x |")
+        for k, v in arms: print(md_row([k, f"{v:.1f}", f"{ref / v:.2f}x"]))
         if par_s: print(f"(Ray start-up {start_s:.1f} s, not included; per-seed accuracies equal between the two schedules: {same})")
         print("\nseconds per epoch over the protocol (median of each phase; ours' first epoch pays the compile):")
-        print("| phase | reference | ours | speed-up |\n|---|---|---|---|")
+        print(md_header(['phase', 'reference', 'ours', 'speed-up']))
         for ph in phases['reference']:
             r, o = phases['reference'][ph], phases['ours'][ph]
-            print(f"| {ph} | {r:.3f} | {o:.3f} | {r / o:.2f}x |")
+            print(md_row([ph, f"{r:.3f}", f"{o:.3f}", f"{r / o:.2f}x"]))
     return out
 
 
@@ -227,9 +236,8 @@ def main():
     ap.add_argument('--bpc', type=int, default=9)
     ap.add_argument('--hallucinators', type=int, default=5)
     ap.add_argument('--width', type=int, default=128)
-    ap.add_argument('--rounds', type=int, default=5)
+    add_common_args(ap, rounds=5, threads=2, rounds_help='timed rounds after one warm-up round, the loops interleaved (0: no timing)')
     ap.add_argument('--epochs-per-round', type=int, default=3)
-    ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--variants', nargs='*', default=['fp32', 'compiled', 'bf16'], choices=['fp32', 'compiled', 'bf16'],
                     help='loops timed against the reference (bf16 only where the CPU has native bf16)')
     ap.add_argument('--accuracy', default=None, metavar='ARTIFACT', help="a saved set (run folder's final/) to evaluate with each --variants loop (and fp32 eager)")
@@ -238,17 +246,15 @@ def main():
     ap.add_argument('--epochs', type=int, default=300, help='epochs of each --accuracy evaluation')
     ap.add_argument('--set-seeds', type=int, default=0, help='also time evaluating one set with this many seeds (see set_wall)')
     ap.add_argument('--set-epochs', type=int, default=300, help='epochs per seed of --set-seeds')
-    ap.add_argument('--out', default=str(HERE / 'results' / 'bench_eval.json'))
+    add_common_args(ap, out=HERE / 'results' / 'bench_eval.json')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    rec = dict(bench='eval', config=vars(a), loadavg_1min_start=os.getloadavg()[0], torch=torch.__version__,
-               commit=subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=HERE).stdout.strip())
+    rec = dict(bench='eval', config=vars(a), loadavg_1min_start=os.getloadavg()[0], torch=torch.__version__, commit=commit())
     if a.shapes and a.rounds: rec['timing'] = time_shapes(a)   # --rounds 0: only --set-seeds / --accuracy
     if a.set_seeds: rec['set_wall'] = set_wall(a)
     if a.accuracy: rec['accuracy'] = accuracy_check(a)
     rec['loadavg_1min_end'] = os.getloadavg()[0]
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(rec, indent=1))
+    save_json(a.out, rec, indent=1)
     print(f"saved {a.out}")
 
 

@@ -20,10 +20,12 @@ per class × 5 hallucinators, syn_steps 20, batch_syn 100.
     .venv/bin/python bench/bench_gpu.py --device cpu --quick --out /tmp/gpu_smoke.json   # the same code on CPU, toy sizes
 
 --quick shrinks everything (2 bases per class, width 16, syn_steps 3 / 3,5,8, 1 timed iteration, 2 epochs) to check the
-script end to end; its numbers mean nothing. The JSON records the device, torch version and every setting.
+script end to end; its numbers mean nothing. The JSON (--out; rewritten after every part, so a lease that runs out
+keeps what finished): device, versions, settings, mtt / bank / eval (per shape: the rows above, the adjoint-vs-full
+check, the speed-ups, peak_gb_vs_syn_steps) and 'meta' (commit, machine, date: bench/harness.py).
 """
 from __future__ import annotations
-import argparse, json, statistics, sys, tempfile, time
+import argparse, json, sys, tempfile, time
 from pathlib import Path
 
 import torch
@@ -32,9 +34,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent)); sys.path.insert(0, str(HERE))
 from bench_mtt import fake_real, _fake_trajectories
 from haba_nb.basis import FactorizedSet
-from haba_nb.core import atomic_write_json, versions
+from haba_nb.core import versions
 from haba_nb.evaluate import EvalConfig, train_and_evaluate
 from haba_nb.objectives import get_objective
+from harness import add_common_args, median, save_json, timed
 
 SHAPES = {'cifar10': dict(depth=3, syn_steps=30), 'tinyimagenet': dict(depth=4, syn_steps=20)}
 
@@ -75,7 +78,7 @@ def mtt_iterations(real, traj, a, device, memory, syn_steps, iters):
         if it == 0:
             first = {'loss': loss.item(), 'bases': param.bases.basis.grad.detach().flatten().cpu(),
                      'bank': torch.cat([p.grad.reshape(-1) for p in param.bank.parameters()]).cpu(), 'syn_lr': obj.syn_lr.grad.item()}
-    return dict(first_s=times[0], s_per_it=statistics.median(times[1:]) if iters else None, s_all=times[1:],
+    return dict(first_s=times[0], s_per_it=median(times[1:]) if iters else None, s_all=times[1:],
                 peak_gb=_peak_gb(device)), first
 
 
@@ -111,14 +114,6 @@ def part_mtt(name, a, device, out):
     out['mtt'][name] = res
 
 
-def _timed(fn, device, warmup, repeats) -> float:
-    for _ in range(warmup): fn()
-    ts = []
-    for _ in range(repeats):
-        _sync(device); t0 = time.perf_counter(); fn(); _sync(device); ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
-
-
 def part_bank(name, a, device, out):
     real, res = fake_real(name, 1), {}
     for mode in ('grouped_cl', 'compiled'):
@@ -128,7 +123,7 @@ def part_bank(name, a, device, out):
         def step():
             y = bank.all_views(bases); y.square().mean().backward()
         t0 = time.perf_counter(); step(); _sync(device); warm_s = time.perf_counter() - t0
-        s = _timed(step, device, 2, 5 if a.quick else 20)
+        s = median(timed(step, 5 if a.quick else 20, warmup=2, sync=lambda: _sync(device)))
         n = bases.shape[0] * bank.n
         res[mode] = dict(s_per_call=s, images_per_s=n / s, first_call_s=warm_s, images=n)
         print(f"  bank {name} {mode}: {n / s:,.0f} images/s (first call {warm_s:.1f} s)", flush=True)
@@ -159,7 +154,7 @@ def main():
     ap.add_argument('--iters', type=int, default=5, help='timed MTT iterations after the first')
     ap.add_argument('--eval-epochs', type=int, default=50)
     ap.add_argument('--quick', action='store_true', help='toy sizes: checks the script, numbers mean nothing')
-    ap.add_argument('--out', default=str(HERE / 'results' / 'bench_gpu.json'))
+    add_common_args(ap, out=HERE / 'results' / 'bench_gpu.json')
     a = ap.parse_args()
     if torch.device(a.device).type == 'cuda' and not torch.cuda.is_available():
         sys.exit("--device cuda: no CUDA device here; run on the GPU machine, or check the script with --device cpu --quick")
@@ -172,7 +167,7 @@ def main():
         for name in a.shapes.split(','):
             print(f"{part} at {name} shapes ...", flush=True)
             parts[part](name, a, a.device, out)
-            atomic_write_json(Path(a.out), out)    # after every part: a lease that runs out keeps what finished
+            save_json(a.out, out)    # after every part: a lease that runs out keeps what finished
     print(json.dumps({k: out[k] for k in ('mtt', 'bank', 'eval')}, indent=1, default=str)[:6000])
 
 

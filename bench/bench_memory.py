@@ -5,12 +5,15 @@ Each cell runs in a fresh subprocess and reports its peak RSS plus RSS sampled a
   anything (history, snapshots, autograd graphs) grows with the iteration count;
 - MTT + HaBa with 2 and with 20 expert trajectories: experts are read lazily, one file per
   iteration, so peak memory must not grow with the number of experts.
-Prints a table and saves bench/results/bench_memory.json.
+Prints a table and saves bench/results/bench_memory.json (--out): command, rows (cell, peak_rss_mb, rss_mb at the
+probed iterations, seconds), dm_growth_mb, note and 'meta' (commit, machine, date: bench/harness.py).
 
     .venv/bin/python bench/bench_memory.py [--iterations 1000] [--mtt-iterations 40]
+    .venv/bin/python bench/bench_memory.py --iterations 4 --mtt-iterations 2 --width 8 --out /tmp/bench_memory.json   # a check
 """
-import argparse, json, os, resource, subprocess, sys, tempfile, time
+import argparse, json, os, sys, tempfile, time
 from pathlib import Path
+from harness import add_common_args, command, md_header, md_row, save_json
 
 HERE = Path(__file__).resolve().parent
 
@@ -49,11 +52,11 @@ def run_cell_peak(args: dict) -> dict:
     return res
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--iterations', type=int, default=1000)
     ap.add_argument('--mtt-iterations', type=int, default=40)
     ap.add_argument('--width', type=int, default=32)
-    ap.add_argument('--out', default=str(HERE/'results'/'bench_memory.json'))
+    add_common_args(ap, out=HERE/'results'/'bench_memory.json')
     a = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,15 +71,14 @@ def main():
             rows.append(dict(cell=c['name'], peak_rss_mb=round(r['peak_rss_mb'], 1),
                              rss_mb={int(k): round(v / 2**20, 1) for k, v in r['rss'].items()}, seconds=round(r['seconds'], 1)))
             print(rows[-1], flush=True)
-    print("\n| cell | peak RSS (MB) | RSS at iterations (MB) | wall s |\n|---|---|---|---|")
-    for r in rows: print(f"| {r['cell']} | {r['peak_rss_mb']} | {r['rss_mb']} | {r['seconds']} |")
+    print('\n' + md_header(['cell', 'peak RSS (MB)', 'RSS at iterations (MB)', 'wall s']))
+    for r in rows: print(md_row([r['cell'], r['peak_rss_mb'], r['rss_mb'], r['seconds']]))
     dm = rows[0]['rss_mb']; its = sorted(dm)
     growth = dm[its[-1]] - dm[its[0]]
     print(f"\nDM RSS growth from iteration {its[0]} to {its[-1]}: {growth:+.1f} MB")
     print(f"MTT peak RSS, 20 vs 2 experts: {rows[2]['peak_rss_mb'] - rows[1]['peak_rss_mb']:+.1f} MB")
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(dict(command=' '.join(sys.argv), rows=rows, dm_growth_mb=growth, note=
-        'CPU, 2 threads, digits, ConvNet/adversary width %d; peak RSS per child via os.wait4' % a.width), indent=2))
+    save_json(a.out, dict(command=command(), rows=rows, dm_growth_mb=growth, note=
+        'CPU, 2 threads, digits, ConvNet/adversary width %d; peak RSS per child via os.wait4' % a.width))
 
 if __name__ == '__main__':
     main()

@@ -8,18 +8,23 @@ Two measurements, side by side in one process (the machine is shared, so ratios 
 2. macro: the same tiny HaBa+DM distillation on digits run with `callback=None` and with
    `callback=monitor`, interleaved A/B/A/B, per-iteration wall time.
 The overhead is unthrottled per-call cost / iteration time (the stable number) and the A/B ratio (noisy).
-Prints a table and writes bench/results/monitor_overhead.json.
+Prints a table and writes bench/results/monitor_overhead.json (--out): what, machine, versions, append_s_per_call,
+push_s_per_refresh, unthrottled_s_per_call_every_5, distill_s_per_iteration (without / with the monitor, raw),
+overhead_percent_unthrottled, overhead_percent_ab, time_budget_percent, budget_percent and 'meta' (commit, machine,
+date: bench/harness.py).
 
-Usage: .venv/bin/python bench/bench_monitor.py [--iterations 40] [--repeats 2]
+    .venv/bin/python bench/bench_monitor.py [--iterations 40] [--repeats 2]
+    .venv/bin/python bench/bench_monitor.py --iterations 2 --repeats 1 --out /tmp/monitor_overhead.json   # a check
 """
 from __future__ import annotations
-import argparse, platform, statistics, tempfile, time
+import argparse, os, platform, tempfile, time
 from pathlib import Path
 
 import torch
 
-from haba_nb.core import atomic_write_json, versions
+from haba_nb.core import versions
 from haba_nb.monitor import DiversityMonitor
+from harness import add_common_args, interleave, median, save_json
 
 HERE = Path(__file__).resolve().parent
 
@@ -46,11 +51,11 @@ def push_cost(history: int, every: int = 5, n_pushes: int = 30) -> float:
     mon = DiversityMonitor(every=10**9, headless=False, auto_display=False)
     for it in range(1, history + 1): mon(fake_record(it))
     mon.update()
-    ts, it = [], history
-    for _ in range(n_pushes):
-        for _ in range(every): it += 1; mon(fake_record(it))
-        t = time.perf_counter(); mon.update(); ts.append(time.perf_counter() - t)
-    return statistics.median(ts)
+    it = [history]
+    def push():
+        for _ in range(every): it[0] += 1; mon(fake_record(it[0]))
+        t = time.perf_counter(); mon.update(); return time.perf_counter() - t
+    return median(push() for _ in range(n_pushes))
 
 
 def macro(iterations: int, repeats: int) -> dict:
@@ -62,25 +67,28 @@ def macro(iterations: int, repeats: int) -> dict:
     base = dict(dataset="digits", objective="dm", parameterisation="haba", ipc=4, n_hallucinators=4, iterations=iterations,
                 width=16, adversary_width=16, diversity_every=10, n_eval=0, progress=False, seed=0,
                 objective_kwargs={"batch_real": 32})
-    times = {"none": [], "monitor": []}
-    for rep in range(repeats):
-        for mode in ("none", "monitor"):
+    def run(monitor):
+        def one(_):
             with tempfile.TemporaryDirectory() as d:
-                cb = DiversityMonitor(every=5, headless=False, auto_display=False) if mode == "monitor" else None
+                cb = DiversityMonitor(every=5, headless=False, auto_display=False) if monitor else None
                 t = time.perf_counter()
                 distill(DistillConfig(out_dir=d, **base), callback=cb, real=real)
-                times[mode].append((time.perf_counter() - t) / iterations)
-    return {k: statistics.median(v) for k, v in times.items()} | {"raw": times}
+                return (time.perf_counter() - t) / iterations
+        return one
+    times = interleave({"none": run(False), "monitor": run(True)}, repeats, own_clock=True)
+    return {k: median(v) for k, v in times.items()} | {"raw": times}
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--iterations", type=int, default=40)
-    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=2, help="A/B rounds of the distillation (interleaved; medians kept)")
+    add_common_args(ap, out=HERE/"results"/"monitor_overhead.json")
     a = ap.parse_args()
     torch.set_num_threads(1)
     res = {"what": "DiversityMonitor callback cost vs one distill iteration (digits, DM+HaBa, ipc 4, H 4, ConvNet width 16, DM batch_real 32)",
-           "machine": f"{platform.machine()}, 2 shared CPU cores, torch threads 1; other jobs were running (ratios measured side by side)",
+           "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, torch threads 1; load average {os.getloadavg()[0]:.1f} "
+                      "(ratios measured side by side)",
            "versions": versions()}
     every = 5
     app = append_cost()
@@ -104,8 +112,7 @@ def main():
     print(f"{'distill iteration, monitor callback':48s} {m['monitor'] * 1e3:10.1f}ms")
     for k, v in res["overhead_percent_unthrottled"].items(): print(f"{'overhead unthrottled (every 5), ' + k:48s} {v:11.2f}%")
     print(f"{'overhead (A/B wall ratio, noisy)':48s} {res['overhead_percent_ab']:11.2f}%")
-    atomic_write_json(HERE/"results"/"monitor_overhead.json", res)
-    print(f"wrote {HERE/'results'/'monitor_overhead.json'}")
+    print(f"wrote {save_json(a.out, res)}")
 
 
 if __name__ == "__main__":

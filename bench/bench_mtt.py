@@ -36,10 +36,16 @@ defaults, the setting the reference implementation runs under) what it picks for
 
 With --precisions fp32,bf16 every memory mode runs in both arithmetics, and the bf16 loss and
 gradients are compared with the fp32 ones on the same draw (cosine similarity, relative error).
+
+The JSON (--out, default bench/results/bench_mtt.json): bench, config, reference (the recorded 25 s/it, 12.8 GB),
+targets, rows (per mode key: s_per_it (fastest), s_per_it_all, s_per_it_median, CPU seconds, peak_rss_gb and
+peak_rss_gb_wait4, loss0, same-day ratios, the @30-steps scalings), full_vs_other_modes, peak_rss_gb_wait4_by_syn_steps,
+bf16_vs_fp32, tuned_vs_system_malloc, command, loadavg_1min, time and 'meta' (commit, machine, date: bench/harness.py).
 """
 from __future__ import annotations
-import argparse, json, os, resource, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, resource, subprocess, sys, tempfile, time
 from pathlib import Path
+from harness import add_common_args, command, median, save_json
 
 HERE = Path(__file__).resolve().parent
 REF_S, REF_GB = 25.0, 12.8
@@ -148,14 +154,14 @@ def profile(a):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--iters', type=int, default=2, help='timed iterations per mode')
-    ap.add_argument('--rounds', type=int, default=1, help='repeat every mode this many times, alternating (a fresh process each); timings pooled')
+    add_common_args(ap, rounds=1, rounds_help='repeat every mode this many times, alternating (a fresh process each); timings pooled')
     ap.add_argument('--warmup', type=int, default=0, help='untimed iterations first (one iteration is tens of seconds, so start-up costs are negligible)')
     ap.add_argument('--bpc', type=int, default=10, help='bases per class (10: the reference run at ipc 10; 9: the budget-matched BPC)')
     ap.add_argument('--hallucinators', type=int, default=5)
     ap.add_argument('--syn-steps', default='30', help='comma list: each value runs every mode (in its own process)')
     ap.add_argument('--batch-syn', type=int, default=100)
     ap.add_argument('--width', type=int, default=128)
-    ap.add_argument('--threads', type=int, default=2)
+    add_common_args(ap, threads=2)
     ap.add_argument('--modes', default='adjoint,full', help="comma list of MTTConfig.memory values ('full', 'checkpoint', 'adjoint')")
     ap.add_argument('--reference', action=argparse.BooleanOptionalAction, default=True,
                     help="also run the reference-like process (memory='full' under glibc's malloc) for same-day ratios")
@@ -165,10 +171,10 @@ def main():
     ap.add_argument('--allocator', default='tuned', help=argparse.SUPPRESS)
     ap.add_argument('--norms', default='all', help="comma list of which layers are differentiated by hand: 'all' (the default: "
                     "instance norm, ReLU, 2x2 average pooling and convolutions; MTTConfig.analytic_norm + analytic_relu_pool + analytic_conv), "
-                    "'noconv' (all but the convolutions: the default of 2026-12-01's seventeenth session), 'analytic' (the norm only: "
-                    "the default before it) and/or 'native' (PyTorch's ops). The reference-like run is always native")
+                    "'noconv' (all but the convolutions), 'analytic' (the norm only) and/or 'native' (PyTorch's ops). "
+                    "The reference-like run is always native")
     ap.add_argument('--norm', default='all', help=argparse.SUPPRESS)
-    ap.add_argument('--out', default=str(HERE / 'results' / 'bench_mtt.json'))
+    add_common_args(ap, out=HERE / 'results' / 'bench_mtt.json')
     ap.add_argument('--profile', action='store_true'); ap.add_argument('--profile-steps', type=int, default=5)
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     ap.add_argument('--memory', default='full', help=argparse.SUPPRESS)
@@ -211,7 +217,7 @@ def main():
                 r['s_per_it'], r['cpu_s_per_it'] = min(old_r['s_per_it'], r['s_per_it']), min(old_r['cpu_s_per_it'], r['cpu_s_per_it'])
                 r['cpu_s_per_it_over_threads'] = r['cpu_s_per_it'] / a.threads
                 for k in ('peak_rss_gb', 'peak_rss_gb_wait4'): r[k] = max(old_r[k], r[k])
-            r['s_per_it_median'] = statistics.median(r['s_per_it_all'])
+            r['s_per_it_median'] = median(r['s_per_it_all'])
             rows[key] = r
         import torch
         cmp, cmp16 = {}, {}
@@ -276,9 +282,8 @@ def main():
     res = {'bench': 'mtt', 'config': {k: getattr(a, k) for k in ('iters', 'rounds', 'warmup', 'bpc', 'hallucinators', 'syn_steps', 'batch_syn', 'width', 'threads', 'allocators', 'modes', 'norms', 'reference')},
            'reference': {'s_per_it': REF_S, 'peak_rss_gb': REF_GB}, 'targets': {'full_s_per_it': REF_S / 1.5, 'checkpoint_peak_rss_gb': REF_GB / 3},
            'rows': rows, 'full_vs_other_modes': cmp,
-           'peak_rss_gb_wait4_by_syn_steps': {'/'.join(k): v for k, v in by_steps.items()}, 'bf16_vs_fp32': cmp16, 'tuned_vs_system_malloc': cmp_alloc, 'command': ' '.join(['python'] + sys.argv), 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S')}
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(res, indent=2))
+           'peak_rss_gb_wait4_by_syn_steps': {'/'.join(k): v for k, v in by_steps.items()}, 'bf16_vs_fp32': cmp16, 'tuned_vs_system_malloc': cmp_alloc, 'command': command(), 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S')}
+    save_json(a.out, res)
     print(f"saved {a.out}")
 
 

@@ -1,7 +1,7 @@
 """Instance norm for MTT's student: forward, backward with create_graph, and the double backward, side by side.
 
 MTT differentiates through the student's SGD steps, so every instance norm of ConvNet (`nn.GroupNorm(C, C)`)
-is differentiated twice; a profile of one iteration put ~40 % of the time in its double backward (issue 18).
+is differentiated twice, and its double backward is a large share of an iteration (issue 18; results/NOTES.md, bench).
 This times exact formulations of the same function on ConvNet-128's shapes (batch 100, 128 channels, 32×32
 after the first conv, 16×16 after the second), in one process, interleaved, and prints RATIOS to GroupNorm:
 
@@ -23,16 +23,20 @@ Agreement: every output of every phase against float64 group_norm (max relative 
     OMP_NUM_THREADS=1 .venv/bin/python bench/bench_norm.py --allocator system --out /tmp/bench_norm_system.json
     .venv/bin/python bench/bench_norm.py --threads 2 --reps 11 --out bench/results/bench_norm_idle.json
 
-Only ratios are meaningful when other jobs share the cores (the JSON records the load average).
+    .venv/bin/python bench/bench_norm.py --batch 4 --channels 8 --sizes 8 --reps 1 --out /tmp/bench_norm.json   # a check
 
-Measurements: results/README.md, "Instance norm formulations (bench_norm.py)".
+Only ratios are meaningful when other jobs share the cores (the JSON records the load average). The JSON (--out, default
+bench/results/bench_norm.json): bench, config, loadavg_1min_start / _end, shapes (per shape: max_rel_err_vs_float64_group_norm,
+speedup_vs_group_norm and median_s per formulation and phase), note, command, time and 'meta' (commit, machine, date:
+bench/harness.py). Measurements: results/README.md, "Instance norm formulations (bench_norm.py)".
 """
 from __future__ import annotations
-import argparse, json, os, statistics, sys, time
+import argparse, os, time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from harness import add_common_args, command, interleave, median, save_json
 
 HERE = Path(__file__).resolve().parent
 EPS = 1e-5   # nn.GroupNorm's default, what ConvNet uses
@@ -117,10 +121,10 @@ def main():
     ap.add_argument('--channels', type=int, default=128)
     ap.add_argument('--sizes', default='32,16', help='comma list of spatial sizes')
     ap.add_argument('--reps', type=int, default=7, help='timed repeats per formulation (interleaved; the median is kept)')
-    ap.add_argument('--threads', type=int, default=1)
+    add_common_args(ap, threads=1)
     ap.add_argument('--norms', default=','.join(NORMS))
     ap.add_argument('--allocator', default='tuned', help="'tuned' (what distill runs under on CPU, haba_nb.core.tune_cpu_allocator) or 'system' (glibc's)")
-    ap.add_argument('--out', default=str(HERE / 'results' / 'bench_norm.json'))
+    add_common_args(ap, out=HERE / 'results' / 'bench_norm.json')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     from haba_nb.core import tune_cpu_allocator
@@ -131,12 +135,11 @@ def main():
         shape = (a.batch, a.channels, size, size)
         err = agreement(shape)
         leaves, dirs = inputs(shape)
-        for n in names: run(NORMS[n], leaves, dirs)          # warm-up
-        times = {n: [] for n in names}
-        for _ in range(a.reps):
-            for n in names: times[n].append(run(NORMS[n], leaves, dirs, timed=True)[1])
-        med = {n: [statistics.median(t[i] for t in ts) for i in range(3)] for n, ts in times.items()}
-        for n in med: med[n].append(statistics.median(sum(t) for t in times[n]))
+        # one warm-up round, then --reps rounds, the formulations interleaved; each call returns its phases' seconds
+        times = interleave({n: (lambda _, fn=NORMS[n]: run(fn, leaves, dirs, timed=True)[1]) for n in names}, a.reps, warmup=1,
+                           own_clock=True)
+        med = {n: [median(t[i] for t in ts) for i in range(3)] for n, ts in times.items()}
+        for n in med: med[n].append(median(sum(t) for t in times[n]))
         base = med['group_norm'] if 'group_norm' in med else med[names[0]]
         ratios = {n: {ph: base[i] / m[i] for i, ph in enumerate(('forward', 'backward', 'double', 'total'))} for n, m in med.items()}
         res['shapes'][str(shape)] = {'max_rel_err_vs_float64_group_norm': err, 'speedup_vs_group_norm': ratios,
@@ -148,10 +151,9 @@ def main():
     res['loadavg_1min_end'] = os.getloadavg()[0]
     res['note'] = ('ratios only: measured with other jobs on the cores (load averages recorded); absolute seconds in median_s '
                    'are for comparison within this run')
-    res['command'] = ' '.join(['python'] + sys.argv); res['time'] = time.strftime('%Y-%m-%d %H:%M:%S')
+    res['command'] = command(); res['time'] = time.strftime('%Y-%m-%d %H:%M:%S')
     print(f"\nload average {res['loadavg_1min_start']:.1f} → {res['loadavg_1min_end']:.1f}: other jobs share these cores; ratios only")
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(res, indent=2))
+    save_json(a.out, res)
     print(f"saved {a.out}")
 
 

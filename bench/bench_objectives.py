@@ -14,10 +14,16 @@ and torch itself) does not mix between cells.
     .venv/bin/python bench/bench_objectives.py --objectives dm,dc --iters 2
     .venv/bin/python bench/bench_objectives.py --allocator system --out bench/results/bench_objectives_system_malloc.json
     .venv/bin/python bench/bench_objectives.py --objectives dm,dc --params haba --bank-modes grouped_cl,compiled --warmup 1 --iters 3
+    .venv/bin/python bench/bench_objectives.py --dataset digits --objectives dm --width 8 --out /tmp/bench_objectives.json   # a check
+
+The JSON (--out, default bench/results/bench_objectives.json): bench, config, rows (per cell: objective, param,
+bank_mode, items_per_class, loss_backward_s, after_step_s, s_per_it, cpu_s_per_it_over_threads, peak_rss_gb, dataset,
+notice), loadavg_1min, time and 'meta' (commit, machine, date: bench/harness.py).
 """
 from __future__ import annotations
 import argparse, json, os, resource, subprocess, sys, tempfile, time
 from pathlib import Path
+from harness import add_common_args, save_json
 
 HERE = Path(__file__).resolve().parent
 
@@ -96,12 +102,12 @@ def main():
     ap.add_argument('--objectives', default='dc,dsa,dm,mtt'); ap.add_argument('--params', default='plain,haba')
     ap.add_argument('--iters', type=int, default=1, help='timed iterations per cell')
     ap.add_argument('--warmup', type=int, default=0, help='untimed iterations first')
-    ap.add_argument('--width', type=int, default=128); ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--width', type=int, default=128); add_common_args(ap, threads=2)
     ap.add_argument('--hallucinators', type=int, default=5)
     ap.add_argument('--bank-modes', default='grouped_cl', help="comma list of HaBa hallucinator bank modes to run (e.g. grouped_cl,compiled)")
     ap.add_argument('--bank-mode', default='grouped_cl', help=argparse.SUPPRESS)
     ap.add_argument('--allocator', default='tuned', help="'tuned' (distill's default on CPU) or 'system' (glibc's defaults)")
-    ap.add_argument('--out', default=str(HERE / 'results' / 'bench_objectives.json'))
+    add_common_args(ap, out=HERE / 'results' / 'bench_objectives.json')
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     ap.add_argument('--objective', help=argparse.SUPPRESS); ap.add_argument('--param', help=argparse.SUPPRESS)
     ap.add_argument('--traj', help=argparse.SUPPRESS)
@@ -134,8 +140,7 @@ def main():
               f"{r['s_per_it']:>12.2f}{r['cpu_s_per_it_over_threads']:>11.2f}{r['peak_rss_gb']:>13.2f}")
     res = {'bench': 'objectives', 'config': {k: getattr(a, k) for k in ('dataset', 'ipc', 'iters', 'warmup', 'width', 'threads', 'hallucinators', 'allocator', 'bank_modes')},
            'rows': rows, 'loadavg_1min': os.getloadavg()[0], 'time': time.strftime('%Y-%m-%d %H:%M:%S')}
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(res, indent=2))
+    save_json(a.out, res)
     print(f"saved {a.out}")
 
 

@@ -24,11 +24,18 @@ How the official run is instrumented without editing it: a stand-in `wandb` modu
 per-iteration `wandb.log({"Progress": it})` (an iteration's start) and of `wandb.finish()`; `torch.Tensor.backward` and
 `torch.autograd.grad` are wrapped (the same wrappers on our side) to report the time spent inside them.
 Speed ratio = official median s/it / ours (> 1: ours faster); memory ratio = ours peak RSS / official's.
+
+The JSON (--out, default bench/results/bench_official_mtt.json; rewritten after every process): official (the checkout)
+and official_commit, shapes, iters, rounds, runs (per process: side, threads, round, first_s, per-iteration rows, median
+s_per_it, cpu_s_per_it, backward_s_per_it, autograd_grad_s_per_it, peak_rss_gib), summary (per thread count: both
+sides' s/it and peak RSS, speed_ratio, memory_ratio), haba_nb_commit, machine and 'meta' (commit, machine, date:
+bench/harness.py).
 """
 from __future__ import annotations
-import argparse, json, os, pickle, statistics, subprocess, sys, tempfile, textwrap, time
+import argparse, json, os, pickle, subprocess, sys, tempfile, textwrap, time
 from pathlib import Path
 from bench_mtt import fake_real, _run_measured   # CIFAR10's shapes, random values, ZCA flag; a child's peak RSS
+from harness import add_common_args, commit, machine, md_header, md_row, median, save_json
 
 HERE = Path(__file__).resolve().parent
 SHAPES = dict(ipc=10, n_style=5, syn_steps=30, expert_epochs=2, max_start_epoch=20, lr_img=100., lr_lr=1e-5,
@@ -115,13 +122,10 @@ def write_work(work: Path, runner: str):
 
 
 def machine_info() -> dict:
-    "The facts a timing needs beside it: CPU model and count, load average, library versions, haba_nb's commit."
+    "The JSON's 'machine' (kept beside harness's 'meta', which says more): CPU, core count, load average, versions, commit."
     from haba_nb.core import versions
-    cpu = next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name')),
-               'unknown') if Path('/proc/cpuinfo').exists() else 'unknown'
-    return {'cpu': cpu, 'cpu_count': os.cpu_count(), 'load_average': os.getloadavg(), **versions(),
-            'haba_nb_commit': subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True,
-                                             cwd=HERE.parent).stdout.strip()}
+    m = machine()
+    return {'cpu': m['cpu'], 'cpu_count': m['cores'], 'load_average': m['load_average'], **versions(), 'haba_nb_commit': commit()}
 
 
 def write_experts(official: Path, work: Path, s: dict):
@@ -227,9 +231,8 @@ def run_child(side: str, work: Path, threads: int, official: Path, rest: list, w
 def side_by_side_args(ap, rounds: int, out: str):
     "The options both side-by-side benches take: the checkout, alternations, thread counts, the JSON, the worker flag."
     ap.add_argument('--official', type=Path, help='a checkout of Huage001/DatasetFactorization (see bench_official.py)')
-    ap.add_argument('--rounds', type=int, default=rounds, help='official / ours alternations per thread count')
-    ap.add_argument('--threads', type=int, nargs='+', default=[1, 2])
-    ap.add_argument('--out', default=out)
+    add_common_args(ap, rounds=rounds, threads=[1, 2], out=out, rounds_help='official / ours alternations per thread count',
+                    threads_help='thread counts, each timed on its own')
     ap.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
 
 
@@ -239,7 +242,7 @@ def run_side(side: str, a, work: Path, shapes: dict, threads: int, experts: Path
     log, ru, _ = run_child(side, work, threads, a.official, rest, __file__)
     rows = per_iteration(log)
     timed = rows[1:]
-    med = lambda k: statistics.median(r[k] for r in timed)
+    med = lambda k: median(r[k] for r in timed)
     return {'side': side, 'threads': threads, 'first_s': rows[0]['wall_s'], 'iterations': rows,
             's_per_it': med('wall_s'), 'cpu_s_per_it': med('cpu_s'), 'backward_s_per_it': med('backward_s'),
             'autograd_grad_s_per_it': med('autograd_grad_s'), 'peak_rss_gib': ru.ru_maxrss / 2**20}
@@ -267,18 +270,18 @@ def main():
         write_work(work, OFFICIAL_RUNNER)
         write_cifar10(work / 'data', shapes['n_per_class'])
         experts = write_experts(a.official, work, shapes)
-        print("| threads | round | side | first it (s) | median s/it | CPU s/it | in backward (s/it) | in autograd.grad (s/it) | peak RSS (GiB) |")
-        print("|---|---|---|---|---|---|---|---|---|", flush=True)
+        print(md_header(['threads', 'round', 'side', 'first it (s)', 'median s/it', 'CPU s/it', 'in backward (s/it)',
+                         'in autograd.grad (s/it)', 'peak RSS (GiB)']), flush=True)
         for th in a.threads:
             for r in range(a.rounds):
                 for side in ('official', 'ours'):
                     row = run_side(side, a, work, shapes, th, experts); row['round'] = r
                     result['runs'].append(row)
-                    print(f"| {th} | {r} | {side} | {row['first_s']:.1f} | {row['s_per_it']:.2f} | {row['cpu_s_per_it']:.2f} | "
-                          f"{row['backward_s_per_it']:.2f} | {row['autograd_grad_s_per_it']:.2f} | {row['peak_rss_gib']:.2f} |", flush=True)
-                    Path(a.out).write_text(json.dumps(result, indent=1))
+                    print(md_row([th, r, side, f"{row['first_s']:.1f}", *(f"{row[k]:.2f}" for k in
+                                  ('s_per_it', 'cpu_s_per_it', 'backward_s_per_it', 'autograd_grad_s_per_it', 'peak_rss_gib'))]), flush=True)
+                    save_json(a.out, result, indent=1)
             runs = lambda side: [x for x in result['runs'] if x['side'] == side and x['threads'] == th]
-            s_it = lambda side: statistics.median(i['wall_s'] for x in runs(side) for i in x['iterations'][1:])
+            s_it = lambda side: median(i['wall_s'] for x in runs(side) for i in x['iterations'][1:])
             rss = lambda side: max(x['peak_rss_gib'] for x in runs(side))
             off, ours = s_it('official'), s_it('ours')
             result['summary'][f'{th}_threads'] = {
@@ -288,7 +291,7 @@ def main():
             print(f"\n{th} thread(s): official {off:.2f} s/it vs ours {ours:.2f} s/it -> {sm['speed_ratio']:.2f}x the official speed "
                   f"(target >= 2x); peak RSS {sm['ours_peak_rss_gib']:.2f} vs {sm['official_peak_rss_gib']:.2f} GiB -> "
                   f"{sm['memory_ratio']:.2f}x (target <= 0.2x)\n", flush=True)
-            Path(a.out).write_text(json.dumps(result, indent=1))
+            save_json(a.out, result, indent=1)
 
 
 if __name__ == '__main__': main()

@@ -43,12 +43,19 @@ ours is clocked through its set's `epoch_images` (called once at the start of ev
 Speed ratio = official median s/epoch / ours (> 1: ours faster; target >= 2x). `--profile`: one cProfile'd process a
 side, the functions with the most own time per training epoch, over the epochs after the first (not timed; cProfile
 slows Python-heavy code most).
+
+The JSON (--out, default bench/results/bench_official_eval.json; rewritten after every process): official and
+official_commit, shapes, rounds, threads, runs (per process: side, threads, round, first_s, per-epoch rows, median
+s_per_epoch, cpu / views / backward seconds per epoch, test_pass_s, n_test, peak_rss_gib, process_s, profile, ours'
+compiled), summary (per thread count: both sides' s/epoch, speed_ratio against the 2x target, first epoch and test pass),
+haba_nb_commit, machine, command and 'meta' (commit, machine, date: bench/harness.py).
 """
 from __future__ import annotations
 import argparse, dataclasses, json, statistics, sys, tempfile, textwrap, time
 from pathlib import Path
 from bench_mtt import fake_real
 from bench_official import official_commit, write_cifar10, write_work, machine_info, run_child, side_by_side_args
+from harness import md_header, md_row, median, save_json
 
 HERE = Path(__file__).resolve().parent
 SHAPES = dict(ipc=10, n_style=5, batch_train=256, lr=0.001, n_per_class=20)   # run_cifar10_ipc10_style5.sh; lr = its lr_teacher
@@ -173,7 +180,7 @@ def run_side(side: str, a, work: Path, s: dict, threads: int, profile: bool = Fa
                                    ['--shapes', json.dumps(s)], __file__)
     rows, test_s = per_epoch(log)
     timed = rows[1:]
-    med = lambda k: statistics.median(r[k] for r in timed)
+    med = lambda k: median(r[k] for r in timed)
     return {'side': side, 'threads': threads, 'first_s': rows[0]['wall_s'], 'epochs': rows, 's_per_epoch': med('wall_s'),
             'cpu_s_per_epoch': med('cpu_s'), 'views_s_per_epoch': med('views_s'), 'backward_s_per_epoch': med('backward_s'),
             'test_pass_s': test_s, 'n_test': log['n_test'], 'peak_rss_gib': ru.ru_maxrss / 2**20, 'process_s': process_s,
@@ -190,9 +197,9 @@ def print_profile(row: dict, top: int):
     n = len(row['epochs']) - 1
     print(f"\n{row['side']}, {row['threads']} thread(s), cProfile of training epochs 2 to {n + 1} (not the first, not the test "
           f"pass): seconds per epoch")
-    print("| function | calls (all epochs) | own s / epoch | cumulative s / epoch |\n|---|---|---|---|")
+    print(md_header(['function', 'calls (all epochs)', 'own s / epoch', 'cumulative s / epoch']))
     for p in row['profile'][:top]:
-        print(f"| `{p['function']}` | {p['calls']} | {p['own_s'] / n:.4f} | {p['cum_s'] / n:.4f} |")
+        print(md_row([f"`{p['function']}`", p['calls'], f"{p['own_s'] / n:.4f}", f"{p['cum_s'] / n:.4f}"]))
     print(f"(wall seconds per profiled epoch, mean: {statistics.mean(e['wall_s'] for e in row['epochs'][1:]):.3f})")
 
 
@@ -225,26 +232,25 @@ def main():
             for th in a.threads:
                 for side in ('official', 'ours'):
                     row = run_side(side, a, work, s, th, profile=True); result['runs'].append(row); print_profile(row, 15)
-            Path(a.out).write_text(json.dumps(result, indent=1)); print(f"\nsaved {a.out}")
+            save_json(a.out, result, indent=1); print(f"\nsaved {a.out}")
             return
         print(f"CIFAR10 shapes: {s['ipc']} bases a class x {s['n_style']} hallucinators, ConvNet-128, batch {s['batch_train']}, "
               f"{a.epochs + 1} training epochs a process (the first reported apart), {a.n_test} test images; ours compile={s['compile']}")
-        print("| threads | round | side | first epoch (s) | median s/epoch | CPU s/epoch | views s/epoch | in backward s/epoch "
-              "| test pass (s) | peak RSS (GiB) | process (s) |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+        print(md_header(['threads', 'round', 'side', 'first epoch (s)', 'median s/epoch', 'CPU s/epoch', 'views s/epoch',
+                         'in backward s/epoch', 'test pass (s)', 'peak RSS (GiB)', 'process (s)']), flush=True)
         for th in a.threads:
             for r in range(a.rounds):
                 for side in ('official', 'ours'):
                     row = run_side(side, a, work, s, th); row['round'] = r
                     result['runs'].append(row)
-                    print(f"| {th} | {r} | {side} | {row['first_s']:.2f} | {row['s_per_epoch']:.3f} | {row['cpu_s_per_epoch']:.3f} | "
-                          f"{row['views_s_per_epoch']:.3f} | {row['backward_s_per_epoch']:.3f} | {row['test_pass_s']:.2f} | "
-                          f"{row['peak_rss_gib']:.2f} | {row['process_s']:.0f} |", flush=True)
-                    Path(a.out).write_text(json.dumps(result, indent=1))
+                    print(md_row([th, r, side, f"{row['first_s']:.2f}", *(f"{row[k]:.3f}" for k in
+                                  ('s_per_epoch', 'cpu_s_per_epoch', 'views_s_per_epoch', 'backward_s_per_epoch')),
+                                  f"{row['test_pass_s']:.2f}", f"{row['peak_rss_gib']:.2f}", f"{row['process_s']:.0f}"]), flush=True)
+                    save_json(a.out, result, indent=1)
             runs = lambda side: [x for x in result['runs'] if x['side'] == side and x['threads'] == th]
-            pooled = lambda side, k: statistics.median(e[k] for x in runs(side) for e in x['epochs'][1:])
-            first = lambda side: statistics.median(x['first_s'] for x in runs(side))
-            test = lambda side: statistics.median(x['test_pass_s'] for x in runs(side))
+            pooled = lambda side, k: median(e[k] for x in runs(side) for e in x['epochs'][1:])
+            first = lambda side: median(x['first_s'] for x in runs(side))
+            test = lambda side: median(x['test_pass_s'] for x in runs(side))
             off, ours = pooled('official', 'wall_s'), pooled('ours', 'wall_s')
             sm = result['summary'][f'{th}_threads'] = {
                 'official_s_per_epoch': off, 'ours_s_per_epoch': ours, 'speed_ratio': off / ours, 'target': 2.0,
@@ -257,7 +263,7 @@ def main():
                   f"(target >= 2x: {'met' if sm['meets_target'] else 'MISSED'}); first epoch {sm['official_first_epoch_s']:.2f} vs "
                   f"{sm['ours_first_epoch_s']:.2f} s; test pass {sm['official_test_pass_s']:.2f} vs {sm['ours_test_pass_s']:.2f} s "
                   f"({sm['test_pass_ratio']:.2f}x)\n", flush=True)
-            Path(a.out).write_text(json.dumps(result, indent=1))
+            save_json(a.out, result, indent=1)
     print(f"saved {a.out}")
 
 

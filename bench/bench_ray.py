@@ -4,7 +4,9 @@ What runs: `haba-sweep`'s `run_sweep` on the same 4 cells twice, in fresh folder
 `dm` (plain and haba; a short distillation) at IPC 1 by default, tiny evaluation budgets — once sequentially (one
 cell after another in this process's kernel) and once with `executor='ray'` (a local Ray instance with
 --ray-cpus CPUs, each cell a task asking for --cpus-per-cell CPUs). Printed: the wall times, the per-cell times
-of each executor, and the model's prediction; saved: bench/results/bench_ray.json.
+of each executor, and the model's prediction; saved: bench/results/bench_ray.json (--out): spec, load_before,
+cpu_count, sequential and ray (wall_s, ray_start_s, cell_s, status, tables), speedup, model_lpt_s, tables_equal,
+versions, time and 'meta' (commit, machine, date: bench/harness.py).
 
 Scaling model (on paper). Let t_1..t_n be the per-cell times measured sequentially and o the per-cell overhead of
 a Ray task (scheduling + a worker process importing torch + a Jupyter kernel starting; a few seconds, already
@@ -24,8 +26,9 @@ Run (a few minutes on 2 CPU cores; only on an idle machine: it measures wall tim
     python bench/bench_ray.py --methods random herding --ipcs 1 2    # coresets only: kernel start dominates
 """
 from __future__ import annotations
-import argparse, json, math, os, re, sys, tempfile, time
+import argparse, json, os, re, sys, tempfile, time
 from pathlib import Path
+from harness import add_common_args, md_header, md_row, save_json
 
 
 def lpt(times, n):
@@ -62,9 +65,9 @@ def main(argv=None):
                    help='NAME=VALUE run parameter, added to (and overriding) the defaults')
     p.add_argument('--ray-cpus', type=int, default=os.cpu_count())
     p.add_argument('--cpus-per-cell', type=float, default=1)
-    p.add_argument('--out', default=str(Path(__file__).parent/'results'/'bench_ray.json'))
+    add_common_args(p, out=Path(__file__).parent/'results'/'bench_ray.json')
     a = p.parse_args(argv)
-    from haba_nb.core import atomic_write_json, versions
+    from haba_nb.core import versions
     from haba_nb.sweep import SweepSpec
     params = {k: json.loads(v) for k, _, v in (kv.partition('=') for kv in a.param)}
     spec = SweepSpec(('digits',), tuple(a.ipcs), tuple(a.methods), tuple(a.parameterisations), tuple(a.seeds), 'quick', params)
@@ -76,16 +79,16 @@ def main(argv=None):
     t = list(seq['cell_s'].values())
     model = {n: lpt(t, n) for n in (1, 2, 4, 8)}
     rows = [('sequential', seq['wall_s'], 1.0), (f"ray ({a.ray_cpus} CPUs, {a.cpus_per_cell:g}/cell)", ray['wall_s'], seq['wall_s'] / ray['wall_s'])]
-    print(f"| executor | wall (s) | speed-up |\n|---|---|---|")
-    for name, w, s in rows: print(f"| {name} | {w:.1f} | {s:.2f}x |")
+    print(md_header(['executor', 'wall (s)', 'speed-up']))
+    for name, w, s in rows: print(md_row([name, f"{w:.1f}", f"{s:.2f}x"]))
     print(f"\nray start {ray['ray_start_s']:.1f} s; per-cell s (sequential): {seq['cell_s']}\nper-cell s (ray, cores shared): {ray['cell_s']}")
     print("model, N dedicated workers (LPT of the sequential per-cell times, without Ray's start): "
           + ", ".join(f"N={n}: {v:.0f}s ({sum(t) / v:.2f}x)" for n, v in model.items()))
     print("tables equal:", seq['tables'] == ray['tables'], "(the sequential kernel uses torch's default threads, a Ray cell --cpus-per-cell;"
           " with equal threads they are equal: tests/test_parallel.py)")
-    atomic_write_json(Path(a.out), dict(spec=spec.__dict__, load_before=load, cpu_count=os.cpu_count(), sequential=seq, ray=ray,
-                                         speedup=seq['wall_s'] / ray['wall_s'], model_lpt_s=model, tables_equal=seq['tables'] == ray['tables'],
-                                         versions=versions(), time=time.time()))
+    save_json(a.out, dict(spec=spec.__dict__, load_before=load, cpu_count=os.cpu_count(), sequential=seq, ray=ray,
+                          speedup=seq['wall_s'] / ray['wall_s'], model_lpt_s=model, tables_equal=seq['tables'] == ray['tables'],
+                          versions=versions(), time=time.time()))
     print(f"saved {a.out}")
 
 

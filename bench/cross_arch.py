@@ -6,8 +6,8 @@ architectures than the plain sets of the same objective. This script takes FINAL
 trains --seeds fresh networks of each --models entry for --epochs with DSA, evaluation seeds 1000..,
 on the test split. Sets that carry MTT's learned lr are trained with it (as MTT/HaBa evaluate);
 the others with the protocol's 0.01. `--lr protocol` trains every set at 0.01 (DC/DSA/DM's cross-architecture
-protocol): MTT's lr is learned for the distillation ConvNet, and the norm-free AlexNet diverges at it on
-Fashion-MNIST (5 of 6 runs at chance, `cross_arch_mtt_*.json`); `--lr 0.005` fixes any other value.
+protocol): MTT's lr is learned for the distillation ConvNet, and a norm-free network (AlexNet) can diverge at it
+(results/NOTES.md, bench); `--lr 0.005` fixes any other value.
 
     .venv/bin/python bench/cross_arch.py \\
         --set "DM 10 plain=/work/runs_ablate/fashionmnist-dm-ipc10-plain/final" \\
@@ -18,20 +18,18 @@ Fashion-MNIST (5 of 6 runs at chance, `cross_arch_mtt_*.json`); `--lr 0.005` fix
 `--standardize` evaluates under HaBa's code's protocol (every batch standardised, `EvalConfig.standardize`) and
 `--precision bf16` with bf16 forward passes; both are part of a cell's key and shown in the table's protocol column.
 
-Records are appended to --out (default bench/results/cross_arch.json); a (set, folder, model,
-seeds, epochs) cell already there is skipped, so an interrupted run continues where it stopped. Each finished
-seed is kept at once in `<out>.seeds.json` (one record per seed, same key), so a cell stopped at its last seed
-re-trains only the seeds it had not finished; the cell's record is written when all its seeds are in.
+Records are appended to --out (default bench/results/cross_arch.json), one per (set, model) cell: its key (set, folder,
+dataset, model, seeds, epochs and the protocol switches), mean, std, accs, lr, the set's parameterisation / objective /
+ipc / stored_floats, seconds, compiled, commit, command and 'meta' (machine, date: bench/harness.py). A cell already
+there is skipped, so an interrupted run continues where it stopped. Each finished seed is kept at once in
+`<out>.seeds.json` (one record per seed, same key), so a cell stopped at its last seed re-trains only the seeds it had
+not finished; the cell's record is written when all its seeds are in.
 """
-import argparse, json, subprocess, sys
+import argparse, json, sys
 from pathlib import Path
+from harness import add_common_args, append_record, command, commit, load_records, md_header, md_row
 
 HERE = Path(__file__).resolve().parent
-
-
-def _commit():
-    try: return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=HERE, capture_output=True, text=True).stdout.strip()
-    except OSError: return None
 
 
 def parse_set(s: str) -> tuple[str, Path]:
@@ -62,17 +60,14 @@ def _protocol(r) -> str:
 
 def _seed_run(path: Path, key: dict, seed: int, train) -> dict:
     "One evaluation seed of a cell: its kept record in `path` if an earlier run finished it, else `train(seed)`, kept at once."
-    from haba_nb.core import atomic_write_json
-    done = json.loads(path.read_text()) if path.exists() else []
-    for r in done:
+    for r in load_records(path):
         if r['key'] == key and r['seed'] == seed:
             print(f"{key['set']} / {key['model']} / seed {seed}: done before ({r['acc_test']:.1f}), reused", flush=True)
             return r
     run = train(seed)
     r = {'key': key, 'seed': seed, 'acc_test': float(run['acc_test']), 'lr': float(run['lr']), 'seconds': float(run['seconds']),
          'compiled': bool(run.get('compiled'))}
-    done = json.loads(path.read_text()) if path.exists() else []
-    atomic_write_json(path, done + [r])
+    append_record(path, r, with_meta=False)      # the cell's record carries the meta
     print(f"{key['set']} / {key['model']} / seed {seed}: {r['acc_test']:.1f} in {r['seconds']:.0f} s", flush=True)
     return r
 
@@ -81,15 +76,14 @@ def print_table(records):
     models = list(dict.fromkeys(r['model'] for r in records))
     sets = list(dict.fromkeys((r['set'], r['epochs'], r['seeds'], _protocol(r)) for r in records))
     print("\ntest accuracy (%) of fresh networks trained on each final set, mean ± std over evaluation seeds\n")
-    print("| set | protocol | epochs × seeds | lr | " + " | ".join(models) + " |")
-    print("|---|---|---|---|" + "---|" * len(models))
+    print(md_header(['set', 'protocol', 'epochs × seeds', 'lr', *models]))
     for name, ep, n, proto in sets:
         cells, lr = [], None
         for m in models:
             r = [r for r in records if (r['set'], r['epochs'], r['seeds'], _protocol(r), r['model']) == (name, ep, n, proto, m)]
             cells.append(f"{r[-1]['mean']:.1f} ± {r[-1]['std']:.1f}" if r else '–')
             lr = lr or (r[-1]['lr'] if r else None)
-        print(f"| {name} | {proto} | {ep} × {n} | {lr:.3g} | " + " | ".join(cells) + " |")
+        print(md_row([name, proto, f"{ep} × {n}", f"{lr:.3g}", *cells]))
 
 
 def main():
@@ -98,23 +92,22 @@ def main():
     ap.add_argument('--models', default='ConvNet,ResNet18,VGG11,AlexNet', help='comma-separated network names')
     ap.add_argument('--seeds', type=int, default=3, help='evaluation seeds (1000, 1001, ...)')
     ap.add_argument('--epochs', type=int, default=300)
-    ap.add_argument('--threads', type=int, default=2)
+    add_common_args(ap, threads=2)
     ap.add_argument('--standardize', action='store_true', help="standardise every batch (HaBa's code's evaluation)")
     ap.add_argument('--precision', default='fp32', choices=('fp32', 'bf16'), help='forward-pass precision of the evaluation')
     ap.add_argument('--lr', default='learned', help="'learned' (a set's MTT lr where it has one, else 0.01), "
                     "'protocol' (0.01 for every set), or a number")
     ap.add_argument('--table-only', action='store_true')
-    ap.add_argument('--out', default=str(HERE / 'results' / 'cross_arch.json'))
+    add_common_args(ap, out=HERE / 'results' / 'cross_arch.json', out_help='the records file (appended to)')
     a = ap.parse_args()
     out = Path(a.out)
-    records = json.loads(out.read_text()) if out.exists() else []
+    records = load_records(out)
     if not a.table_only:
         if not a.set: sys.exit("no --set given: pass --set NAME=FOLDER for each final artifact folder to evaluate")
         fixed_lr = lr_policy(a.lr)
         sets = [parse_set(s) for s in a.set]
         import torch; torch.set_num_threads(a.threads)
         from haba_nb.artifacts import load_artifact
-        from haba_nb.core import atomic_write_json
         from haba_nb.data import load_dataset
         from haba_nb.evaluate import EvalConfig, mean_std, train_and_evaluate
         seeds_out = out.with_suffix('.seeds.json')
@@ -144,11 +137,8 @@ def main():
                        'lr': float(runs[0]['lr']), 'parameterisation': meta['distill_config'].get('parameterisation'),
                        'objective': meta['distill_config'].get('objective'), 'ipc': meta['distill_config'].get('ipc'),
                        'stored_floats': int(param.stored_floats()), 'seconds': sum(r['seconds'] for r in runs),
-                       'compiled': [r.get('compiled', False) for r in runs], 'commit': _commit(),
-                       'command': ' '.join(['python'] + sys.argv)}
-                records = json.loads(out.read_text()) if out.exists() else []
-                records.append(rec)
-                atomic_write_json(out, records)
+                       'compiled': [r.get('compiled', False) for r in runs], 'commit': commit(), 'command': command()}
+                records = append_record(out, rec)
                 print(json.dumps({k: rec[k] for k in ('set', 'model', 'mean', 'std', 'seconds')}), flush=True)
     print_table(records)
 

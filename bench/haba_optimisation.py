@@ -1,11 +1,16 @@
-"""Does HaBa learn? Plain vs HaBa at equal storage on digits (quick tier), HaBa with today's defaults and with the
+"""Does HaBa learn? Plain vs HaBa at equal storage on digits (quick tier), HaBa with the current defaults and with the
 optimisation it had before (hallucinators on the image SGD, the frame hallucinated), scored on the VALIDATION split.
-Prints a table and saves bench/results/haba_optimisation.json.
-Usage: PYTHONPATH=. python bench/haba_optimisation.py [--ipcs 2 10] [--objectives dc dsa dm mtt] [--seeds 2] [--eval-seeds 3]
+Each cell: --seeds distilled sets (seeds 0..), each evaluated by --eval-seeds networks (seeds 1000..); a random coreset row
+per IPC. Prints a table and saves bench/results/haba_optimisation.json (rewritten after every row): the settings
+(dataset, tier, split, distill_seeds, eval_seeds, threads, params), commit, meta (bench/harness.py) and rows (objective,
+ipc, set, mean, std, accs, diverged, seconds, std_ratio / hal_norm / hal_step where measured, floats, budget_floats).
+
+    PYTHONPATH=. .venv/bin/python bench/haba_optimisation.py [--ipcs 2 10] [--objectives dc dsa dm mtt] [--seeds 2] [--eval-seeds 3]
        [--variant NAME FIELD=VALUE ... (HaBa variants instead of the default pair; e.g. --variant adam_1e-2 lr_hallucinator=0.01)]
        [--tier quick|cpu] [--param FIELD=VALUE ... (every distilled set)] [--out bench/results/haba_optimisation_variants.json]"""
-import argparse, json, statistics as st, subprocess, tempfile, time
+import argparse, statistics as st, tempfile, time
 from pathlib import Path
+from harness import add_common_args, commit, md_header, md_row, save_json
 import torch
 from haba_nb.core import DivergenceError
 from haba_nb.data import load_dataset
@@ -34,15 +39,15 @@ def cell(real, pool, val, obj, par, ipc, seed, kw, eval_seeds, tier='quick'):
     return r['accs'], storage_summary(p.cpu(), real, ipc=ipc), extra
 
 def main():
-    ap = argparse.ArgumentParser(); ap.add_argument('--ipcs', type=int, nargs='+', default=[2, 10])
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0]); ap.add_argument('--ipcs', type=int, nargs='+', default=[2, 10])
     ap.add_argument('--objectives', nargs='+', default=['dc', 'dsa', 'dm', 'mtt']); ap.add_argument('--seeds', type=int, default=2)
-    ap.add_argument('--eval-seeds', type=int, default=3); ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--eval-seeds', type=int, default=3); add_common_args(ap, threads=1)
     ap.add_argument('--variant', nargs='+', action='append', default=[], metavar=('NAME', 'FIELD=VALUE'),
                     help='a HaBa variant: a name and run parameters (replaces the default haba / haba-before pair; plain is kept)')
     ap.add_argument('--tier', default='quick', help='the budget tier of every set (quick, cpu)')
     ap.add_argument('--param', nargs='+', default=[], metavar='FIELD=VALUE',
                     help='run parameters for every distilled set, plain and HaBa alike (e.g. syn_steps=50)')
-    ap.add_argument('--out', default=str(Path(__file__).parent/'results'/'haba_optimisation.json'))
+    add_common_args(ap, out=Path(__file__).parent/'results'/'haba_optimisation.json')
     a = ap.parse_args(); torch.set_num_threads(a.threads)
     common = dict(x.split('=', 1) for x in a.param)
     variants = ({'plain': ('plain', {}), **{v[0]: ('haba', dict(x.split('=', 1) for x in v[1:])) for v in a.variant}}
@@ -50,7 +55,8 @@ def main():
     variants = {name: (par, {**common, **kw}) for name, (par, kw) in variants.items()}
     real = load_dataset('digits'); pool, val = real.split_validation(None, seed=0)
     rows = []
-    print("| objective | ipc | set | validation accuracy (%) | floats vs plain | images' std / real | s |\n|---|---|---|---|---|---|---|")
+    code = commit()
+    print(md_header(['objective', 'ipc', 'set', 'validation accuracy (%)', 'floats vs plain', "images' std / real", 's']))
     for ipc in a.ipcs:
         for obj in ['random', *a.objectives]:
             for name, (par, kw) in (variants.items() if obj != 'random' else [('plain', ('plain', {}))]):
@@ -67,9 +73,8 @@ def main():
                 acc_s = f"{row['mean']:.1f} ± {row['std']:.1f}" if accs else "–"
                 acc_s += f" ({len(diverged)} of {a.seeds} sets diverged)" if diverged else ""
                 fl = f"{row['floats'] / row['budget_floats']:.2f}×" if storages else "–"
-                print(f"| {obj} | {ipc} | {name} | {acc_s} | {fl} | {row.get('std_ratio', 1.0):.2f} | {row['seconds']:.0f} |", flush=True)
-                Path(a.out).write_text(json.dumps(dict(dataset='digits', tier=a.tier, split='validation', distill_seeds=a.seeds,
-                    eval_seeds=a.eval_seeds, threads=a.threads, params=common, commit=subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
-                    capture_output=True, text=True).stdout.strip(), rows=rows), indent=1))
+                print(md_row([obj, ipc, name, acc_s, fl, f"{row.get('std_ratio', 1.0):.2f}", f"{row['seconds']:.0f}"]), flush=True)
+                save_json(a.out, dict(dataset='digits', tier=a.tier, split='validation', distill_seeds=a.seeds,
+                                      eval_seeds=a.eval_seeds, threads=a.threads, params=common, commit=code, rows=rows), indent=1)
 
 if __name__ == '__main__': main()

@@ -1,11 +1,11 @@
 """Which feature space makes herding land where the DC paper's Fashion-MNIST row does?
 
-bench_coreset.py herds in the feature space of a ConvNet trained on the real data and lands above
-the published herding row at IPC 10 (76.2 with 1-epoch ConvNet-32 features, 77.8 with 5 epochs,
-against 71.1). This script herds the same classes in other spaces — raw normalised pixels, and an
-untrained (randomly initialised) ConvNet — and evaluates with bench_coreset.py's protocol
-(ConvNet-128-3, 300 epochs, lr 0.01, batch 256, no augmentation), to see which one reproduces
-the published number. Saves bench/results/herding_features.json.
+bench_coreset.py herds in the feature space of a ConvNet trained on the real data, and lands above the published
+herding row (71.1 at IPC 10; results/NOTES.md, bench). This script herds the same classes in other spaces — raw
+normalised pixels, and an untrained (randomly initialised) ConvNet — and evaluates with bench_coreset.py's protocol
+(ConvNet-128-3, 300 epochs, lr 0.01, batch 256, no augmentation), to see which one reproduces the published number.
+Saves bench/results/herding_features.json (--out; rewritten after every row): command, eval_config, rows (space,
+selection, ipc, mean, std, accs, published, seconds) and 'meta' (commit, machine, date: bench/harness.py).
 
     .venv/bin/python bench/herding_features.py --ipcs 10 --seeds 2 --threads 1
 
@@ -18,9 +18,10 @@ ConvNet-32 trained one epoch on the real data (seed 0), the features bench_cores
     .venv/bin/python bench/herding_features.py --ipcs 10 --spaces trained_convnet32 --selection nearest_mean herding \
         --seeds 2 --threads 1 --out bench/results/herding_nearest_mean.json
 """
-import argparse, json, sys, time
+import argparse, time
 from pathlib import Path
 import torch
+from harness import add_common_args, command, md_row, save_json
 
 HERE = Path(__file__).resolve().parent
 PUBLISHED = {1: 67.0, 10: 71.1, 50: 71.9}
@@ -32,11 +33,9 @@ def main():
     ap.add_argument('--spaces', nargs='+', default=['pixels', 'random_convnet'])
     ap.add_argument('--selection', nargs='+', default=['herding'], choices=['herding', 'nearest_mean'])
     ap.add_argument('--seeds', type=int, default=2)
-    ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--out', default=str(HERE / 'results' / 'herding_features.json'))
+    add_common_args(ap, threads=1, out=HERE / 'results' / 'herding_features.json')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    from haba_nb.core import atomic_write_json
     from haba_nb.data import load_dataset
     from haba_nb.networks import get_network
     from haba_nb.evaluate import EvalConfig, evaluate_synset
@@ -57,8 +56,8 @@ def main():
                 r = evaluate_synset(coreset_from_indices(data, _per_class(data, feats, ipc, orders[sel])), data, cfg, n_seeds=a.seeds)
                 rows.append(dict(space=space, selection=sel, ipc=ipc, mean=r['mean'], std=r['std'], accs=r['accs'],
                                  published=PUBLISHED.get(ipc), seconds=time.time() - t))
-                print(f"| {sel} ({space}) | {ipc} | {r['mean']:.1f} ± {r['std']:.1f} | {PUBLISHED.get(ipc)} |", flush=True)
-                atomic_write_json(a.out, dict(command=' '.join(['python'] + sys.argv), eval_config=cfg.__dict__, rows=rows))
+                print(md_row([f"{sel} ({space})", ipc, f"{r['mean']:.1f} ± {r['std']:.1f}", PUBLISHED.get(ipc)]), flush=True)
+                save_json(a.out, dict(command=command(), eval_config=cfg.__dict__, rows=rows))
 
 
 if __name__ == '__main__':

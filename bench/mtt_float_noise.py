@@ -15,12 +15,18 @@ exact, so it agrees to ~1e-15). Says whether a kernel change moves the float32 g
 float rounding already does:
 
     .venv/bin/python bench/mtt_float_noise.py --float64 --draws 3 --out bench/results/mtt_float_noise_float64.json   # ~10 min
+    .venv/bin/python bench/mtt_float_noise.py --steps 1 --width 8 --out /tmp/mtt_float_noise.json   # a check of the script
+
+The JSON (--out, default bench/results/mtt_float_noise.json): steps, width, reference, rows (run -> relative difference
+of loss, bases, bank, syn_lr; with --float64 run -> one relative distance per draw), command and 'meta' (commit,
+machine, date: bench/harness.py).
 """
 import argparse, sys, tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from harness import add_common_args, command, md_header, md_row, save_json
 
 
 def main():
@@ -29,22 +35,20 @@ def main():
     ap.add_argument('--width', type=int, default=128)
     ap.add_argument('--float64', action='store_true', help='compare float32 variants with the float64 gradient (see above)')
     ap.add_argument('--draws', type=int, default=3, help='--float64: iterations (draws) to compare on')
-    ap.add_argument('--out', default=str(HERE / 'results' / 'mtt_float_noise.json'))
+    add_common_args(ap, out=HERE / 'results' / 'mtt_float_noise.json')
     a = ap.parse_args()
     if a.float64: return against_float64(a)
     real, tdir = _setup(a)
     grads = lambda memory, threads: _grads(a, real, tdir, memory=memory, threads=threads)
-    from haba_nb.core import atomic_write_json
     rel = lambda x, y: float((x - y).norm() / y.norm())
     ref, rows = grads('full', 1), {}
     for name, (m, t) in {'full, 2 threads': ('full', 2), 'adjoint, 1 thread': ('adjoint', 1), 'adjoint, 2 threads': ('adjoint', 2)}.items():
         g = grads(m, t)
         rows[name] = dict(loss=abs(g[0] - ref[0]) / abs(ref[0]), bases=rel(g[1], ref[1]), bank=rel(g[2], ref[2]), syn_lr=rel(g[3], ref[3]))
     print(f"\nrelative difference from memory='full' on 1 thread (syn_steps {a.steps}, width {a.width}):\n")
-    print("| run | loss | bases | hallucinators | syn_lr |\n|---|---|---|---|---|")
-    for k, r in rows.items(): print(f"| {k} | {r['loss']:.1e} | {r['bases']:.1e} | {r['bank']:.1e} | {r['syn_lr']:.1e} |")
-    atomic_write_json(Path(a.out), {'steps': a.steps, 'width': a.width, 'reference': "memory='full', 1 thread", 'rows': rows,
-                                    'command': ' '.join(['python'] + sys.argv)})
+    print(md_header(['run', 'loss', 'bases', 'hallucinators', 'syn_lr']))
+    for k, r in rows.items(): print(md_row([k, *(f"{r[c]:.1e}" for c in ('loss', 'bases', 'bank', 'syn_lr'))]))
+    save_json(a.out, {'steps': a.steps, 'width': a.width, 'reference': "memory='full', 1 thread", 'rows': rows, 'command': command()})
 
 
 VARIANTS = {'default (analytic norm, ReLU, pooling)': dict(analytic_norm=True, analytic_relu_pool=True),
@@ -80,7 +84,6 @@ def _grads(a, real, tdir, memory='adjoint', threads=2, draw=0, dtype=None, **kw)
 def against_float64(a):
     "Each float32 variant's gradient against the float64 one, on --draws draws (see the module docstring)."
     import torch
-    from haba_nb.core import atomic_write_json
     real, tdir = _setup(a)
 
     def grads(draw, dtype, **kw):
@@ -96,10 +99,9 @@ def against_float64(a):
         print(f"draw {draw}: " + ', '.join(f"{k} {v[-1]:.2e}" for k, v in rows.items()), flush=True)
     print(f"\nrelative distance of the gradient (bases and hallucinators) from the float64 one (adjoint, syn_steps {a.steps}, "
           f"width {a.width}, 2 threads), per draw:\n")
-    print("| run | " + " | ".join(f"draw {d}" for d in range(a.draws)) + " |\n|---|" + "---|" * a.draws)
-    for k, v in rows.items(): print(f"| {k} | " + " | ".join(f"{x:.1e}" for x in v) + " |")
-    atomic_write_json(Path(a.out), {'steps': a.steps, 'width': a.width, 'reference': "memory='adjoint' in float64",
-                                    'rows': rows, 'command': ' '.join(['python'] + sys.argv)})
+    print(md_header(['run', *(f"draw {d}" for d in range(a.draws))]))
+    for k, v in rows.items(): print(md_row([k, *(f"{x:.1e}" for x in v)]))
+    save_json(a.out, {'steps': a.steps, 'width': a.width, 'reference': "memory='adjoint' in float64", 'rows': rows, 'command': command()})
 
 
 if __name__ == '__main__':

@@ -6,23 +6,25 @@ class-balanced; the test split is never read while choosing), picks the iteratio
 and only then trains fresh evaluation networks (seeds 1000.., never those that chose) on the chosen set and scores
 them on the test split. MTT sets are evaluated with the checkpoint's learned lr.
 
-For the MTT runs recorded in bench/results before the `clean` records, the experts were trained on the whole training
-split, validation images included, so validation accuracy may run high; it only ranks the iterations of one run (the
-script warns when a run's experts did not hold out this split). The clean protocol: `haba-experts ... --val-per-class
-500 --val-seed 0` (experts that never saw the split), then `bench/ablate_haba.py --validation 500 ... checkpoint_every=250`
-(the distillation draws from the training split without it), then this script on that run folder; each record keeps
-the run's `experts` (folder, held_out, saw_validation: the last against the distillation's own in-loop split, which
-`ablate_haba` never scores on) and `experts_held_out_this_split` (whether they never saw the split chosen on here).
+MTT experts trained on the whole training split have seen the validation images, so validation accuracy may run high;
+it then only ranks the iterations of one run (the script warns when a run's experts did not hold out this split). The
+clean protocol: `haba-experts ... --val-per-class 500 --val-seed 0` (experts that never saw the split), then
+`bench/ablate_haba.py --validation 500 ... checkpoint_every=250` (the distillation draws from the training split without
+it), then this script on that run folder.
 
     .venv/bin/python bench/select_iteration.py --run "MTT 10 plain=/work/runs_mtt1000/fashionmnist-mtt-ipc10-plain" \\
         --val-per-class 500 --val-seeds 1 --precision bf16 --test-seeds 3 --threads 1
 
-Saves bench/results/select_iteration.json (one record per run: validation accuracy per iteration, the choice, the
-test accuracy of the chosen set) and prints the table.
+Appends to bench/results/select_iteration.json (--out) one record per run: name, run, validation (accuracy per
+iteration), chosen, last, test_mean / test_std / test_accs of the chosen set, lr, the run's `experts` (folder,
+held_out, saw_validation: the last against the distillation's own in-loop split, which `ablate_haba` never scores on),
+`experts_held_out_this_split` (whether they never saw the split chosen on here), settings, seconds, commit, command
+and 'meta' (machine, date: bench/harness.py); then prints the table of every record.
 """
 from __future__ import annotations
-import argparse, json, subprocess, sys, time
+import argparse, sys, time
 from pathlib import Path
+from harness import add_common_args, append_record, command, commit, load_records, md_header, md_row
 
 HERE = Path(__file__).resolve().parent
 
@@ -82,29 +84,25 @@ def main():
     ap.add_argument('--test-seeds', type=int, default=3)
     ap.add_argument('--epochs', type=int, default=300)
     ap.add_argument('--width', type=int, default=128)
-    ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--out', default=str(HERE / 'results' / 'select_iteration.json'))
+    add_common_args(ap, threads=2, out=HERE / 'results' / 'select_iteration.json', out_help='the records file (appended to)')
     a = ap.parse_args()
     if not a.run: sys.exit('no --run given: pass --run NAME=FOLDER for each run folder')
     import torch; torch.set_num_threads(a.threads)
-    from haba_nb.core import atomic_write_json
     from haba_nb.data import load_dataset
     real = load_dataset(a.dataset)
     out = Path(a.out)
-    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, cwd=HERE).stdout.strip()
     for spec in a.run:
         if '=' not in spec: sys.exit(f"--run {spec!r}: expected NAME=FOLDER")
         name, folder = (s.strip() for s in spec.split('=', 1))
         t = time.time()
         rec = {**select(name, Path(folder), real, a), 'settings': {k: v for k, v in vars(a).items() if k not in ('run', 'out')},
-               'seconds': time.time() - t, 'commit': commit, 'command': ' '.join(['python'] + sys.argv)}
-        records = json.loads(out.read_text()) if out.exists() else []
-        atomic_write_json(out, records + [rec])
-    records = json.loads(out.read_text())
-    print("\n| run | validation accuracy by iteration | chosen | test accuracy of the chosen set |\n|---|---|---|---|")
+               'seconds': time.time() - t, 'commit': commit(), 'command': command()}
+        append_record(out, rec)
+    records = load_records(out)
+    print('\n' + md_header(['run', 'validation accuracy by iteration', 'chosen', 'test accuracy of the chosen set']))
     for r in records:
         v = ', '.join(f"{k}: {x:.1f}" for k, x in r['validation'].items())
-        print(f"| {r['name']} | {v} | {r['chosen']} | {r['test_mean']:.1f} ± {r['test_std']:.1f} (n={len(r['test_accs'])}) |")
+        print(md_row([r['name'], v, r['chosen'], f"{r['test_mean']:.1f} ± {r['test_std']:.1f} (n={len(r['test_accs'])})"]))
 
 
 if __name__ == '__main__':

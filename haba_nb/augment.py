@@ -53,6 +53,7 @@ def _color(x, u, p: DSAParams):
     m = x.mean((1, 2, 3), keepdim=True)
     return (x - m) * (c + p.contrast) + m
 
+# %% ../nbs/03_augment.ipynb #5bdd7643
 def _shift_index(shift, size: int):
     "Gather indices `i + shift` clamped into the image and a 0/1 mask of those that stayed inside."
     idx = torch.arange(size, device=shift.device) + shift[:, None]        # (n|B, size)
@@ -81,6 +82,7 @@ def _cutout(x, u, p: DSAParams):
               ((c >= cx[:, None]) & (c < cx[:, None] + cw))[:, None, :])     # (n|B, H, W)
     return x * (~inside).to(x.dtype)[:, None]
 
+# %% ../nbs/03_augment.ipynb #dd76fa85
 def _flip(x, u, p: DSAParams):
     "Horizontal flip with probability `prob_flip` (DSA's 'flip')."
     return torch.where((u() < p.prob_flip).to(x.device).view(-1, 1, 1, 1), x.flip(3), x)

@@ -227,6 +227,7 @@ def check_trajectories(folder,            # trajectory folder (from `train_exper
                               f"finish them with: {cmd(meta['epochs'])}")
     return meta, files
 
+# %% ../nbs/14_experts.ipynb #44cdb8fb
 def experts_info(folder,        # the trajectory folder a run uses
                  meta: dict,    # its trajectories.json (`check_trajectories`)
                  real) -> dict: # the pool the run distils from (its validation split removed)

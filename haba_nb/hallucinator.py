@@ -97,6 +97,7 @@ def _forward_vmap(bank, x, hal_idx):
     "Each sample through its hallucinator with torch.func.vmap."
     return torch.func.vmap(_one)(x, *_gather(bank, hal_idx))
 
+# %% ../nbs/10_hallucinator.ipynb #35b4a860
 def _encode_all(bank, x):
     "Every hallucinator's encoder and affine on every sample, as ONE dense conv to H·mid channels: (B, H, mid, h', w')."
     f = F.conv2d(x, bank.enc_w.flatten(0, 1), bank.enc_b.flatten())            # (B, H*mid, h', w')
@@ -109,6 +110,7 @@ def _forward_dense(bank, x, hal_idx):
     y = F.conv_transpose2d(f.flatten(1, 2), bank.dec_w.flatten(0, 1))           # (B, out, h, w): only the kept block adds
     return y + bank.dec_b[hal_idx][:, :, None, None]
 
+# %% ../nbs/10_hallucinator.ipynb #5d144438
 def _flat_taps(x, w, b, row: int, n: int):
     "Per-sample conv on row-major flattened maps: y[..., p] = b + Σ_ij w[..., i, j]·x[..., p + i·row + j] for p < n. x (B, cin, L), w (B, cout, cin, k, k), b (B, cout)."
     k = w.shape[-1]
@@ -173,6 +175,7 @@ def _fused_pairs(x, hal_idx, enc_w, enc_b, scale_f, shift_f, dec_w, dec_b, views
     wt = G(dec_w).transpose(1, 2).flip(-1, -2)                                 # (B, out, mid, k, k)
     return _FlatTaps.apply(torch.cat([z, f, z], -1), wt, G(dec_b), w, h * w).view(B, -1, h, w)
 
+# %% ../nbs/10_hallucinator.ipynb #7072a2e4
 _COMPILED = {"fn": None, "failed": None}   # one compiled kernel per process, or why compiling failed
 
 def _compiled_pairs(bank, x, hal_idx, views: int = 1, eager=None):
@@ -191,6 +194,7 @@ def _compiled_pairs(bank, x, hal_idx, views: int = 1, eager=None):
                       "using the eager modes ('grouped_cl') instead. torch.compile needs a working C++ compiler on CPU (Triton on GPU).")
         return y
 
+# %% ../nbs/10_hallucinator.ipynb #d9950d43
 def _all_views_dense(bank, x):
     "Every hallucinator on every basis, (B, H, out, h, w): one dense encoder conv to H·mid channels, one grouped decoder."
     B, H, k = x.shape[0], bank.n, bank.kernel

@@ -221,17 +221,8 @@ _NET_KEYS = ('width', 'depth', 'norm', 'act', 'pool')
 
 def image_lrs(name: str, real) -> dict:
     "The default lr_img / lr_hallucinator of objective `name` for `real`'s image size (the reference's, rescaled below 28-32 px)."
-    if name in ('dc', 'dsa'):
-        # DC's lr_img 0.1 was set for 28-32 px images; the matching loss's gradient per pixel grows as the image shrinks
-        # (each feature sums fewer pixels), so smaller images get a proportionally smaller lr: digits (8x8) 0.1*64/784.
-        # Measured on digits, DC plain ipc 10, 30 its: lr 0.1 -> 42.1 % (the images are wrecked), 0.01 -> 79.6 %.
-        scale, base = _pixel_ratio(real, 28), DCConfig
-    elif name == 'mtt':
-        # MTT/HaBa's lr_img 100 was set for 32x32 CIFAR; like DC's, the per-pixel gradient grows as images shrink. Measured on
-        # digits (8x8, MTT + HaBa, IPC 10, 30 its): lr 100 left the data scale in 1 iteration (std 13.6x the real images'), 10 in
-        # 3 (21.6x); 6.25 (linear in the pixel count) drifted to 3.8x, 2 to 1.5x, 1 to 1.1x. So the lrs scale with the SQUARE
-        # of the pixel-count ratio: 100 at 32x32, 58.6 at 28x28, 0.39 at 8x8 (× MTT_LR_CALIBRATION: digits 0.039).
-        scale, base = _pixel_ratio(real, 32) ** 2 * MTT_LR_CALIBRATION.get(real.name, 1.0), MTTConfig
+    if name in ('dc', 'dsa'): scale, base = _pixel_ratio(real, 28) ** 2, DCConfig   # 0.1 at 28 px, 0.00067 at 8x8
+    elif name == 'mtt': scale, base = _pixel_ratio(real, 32) ** 2 * MTT_LR_CALIBRATION.get(real.name, 1.0), MTTConfig
     else: return {}
     return dict(lr_img=base.lr_img * scale, lr_hallucinator=base.lr_hallucinator * scale)
 
