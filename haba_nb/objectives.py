@@ -168,7 +168,7 @@ class DMConfig:
     dsa: bool = True             # siamese DSA (DM always uses it)
     dsa_strategy: str = DSA_STRATEGY
     lr_img: float = 1.0          # DM's reference lr for synthetic images
-    lr_hallucinator: float = 0.1 # hallucinators: 10× lower than bases (ablation on digits ipc 1: 0.1 → 63.0 %, 1.0 → 53.4 %; conv kernels do not take lr 1)
+    lr_hallucinator: float = 0.1 # hallucinators: 10× lower than bases (results/NOTES.md#20_objectives)
     momentum: float = 0.5
     views: str = 'all'           # HaBa sets: 'all' (every basis × hallucinator; see above), 'random' (a random view of each basis, HaBa's code)
                                  # or 'per_hallucinator' (each hallucinator's views matched on their own, averaged over hallucinators)
