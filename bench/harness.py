@@ -1,13 +1,13 @@
 """What every bench script repeats, written once: rounds of timed calls and their medians, the facts a timing needs
-beside it (commit, machine, date, command), JSON written atomically with those facts under "meta", markdown tables,
-and the flags most scripts take. Standard library only; torch is looked at only if a script already imported it.
+beside it (commit, machine, date, command), JSON written atomically (haba_nb.core's writer) with those facts under "meta", markdown tables,
+and the flags most scripts take. Standard library at import; torch is looked at only if a script already imported it.
 
     from harness import median, timed, interleave, meta, save_json, md_table, add_common_args
 
 A script in bench/ runs as `python bench/NAME.py`, so bench/ is on sys.path and `import harness` finds this file.
 """
 from __future__ import annotations
-import functools, json, os, platform, socket, statistics, subprocess, sys, tempfile, time
+import functools, json, os, platform, socket, statistics, subprocess, sys, time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -90,26 +90,11 @@ def meta() -> dict:
             'date': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), 'command': command()}
 
 
-def _default(o):
-    if isinstance(o, Path): return str(o)
-    if hasattr(o, '__dataclass_fields__'):
-        import dataclasses; return dataclasses.asdict(o)
-    if hasattr(o, 'tolist'): return o.tolist()          # numpy / torch scalars and arrays
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
 def write_json(path, obj, indent: int = 2) -> Path:
-    "Write `obj` as JSON atomically (a temporary file beside `path`, then os.replace): a reader never sees half a file."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(obj, indent=indent, default=_default)   # fails before anything is written
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, 'w') as f: f.write(text); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    return path
+    "Write `obj` as JSON atomically (haba_nb.core.atomic_write_json: a temporary file beside `path`, then os.replace)."
+    from haba_nb.core import atomic_write_json   # imported here: the harness itself stays light to import
+    atomic_write_json(path, obj, indent=indent)
+    return Path(path)
 
 
 def save_json(path, payload: dict, indent: int = 2) -> Path:

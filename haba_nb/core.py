@@ -185,9 +185,9 @@ def atomic_write_bytes(path, data: bytes):
     "Write `data` to `path` atomically."
     with atomic_write(path) as tmp: Path(tmp).write_bytes(data)
 
-def atomic_write_json(path, obj, **kw):
-    "Write `obj` as indented JSON to `path` atomically."
-    atomic_write_bytes(path, json.dumps(obj, indent=2, default=_json_default, **kw).encode())
+def atomic_write_json(path, obj, indent: int = 2, **kw):
+    "Write `obj` as indented JSON to `path` atomically (serialised first: an unserialisable `obj` writes nothing)."
+    atomic_write_bytes(path, json.dumps(obj, indent=indent, default=_json_default, **kw).encode())
 
 def _json_default(o):
     if isinstance(o, (np.integer,)): return int(o)
