@@ -10,6 +10,8 @@ Its Python needs: torch, torchvision, kornia, scipy, tqdm (all in haba_nb's venv
 
     .venv/bin/python bench/bench_official.py --official /path/to/DatasetFactorization            # 1 and 2 threads, 2 rounds
     .venv/bin/python bench/bench_official.py --official ... --threads 1 --rounds 1 --iters 2 --smoke  # tiny shapes: a check
+    .venv/bin/python bench/bench_official.py --official ... --threads 1 --ours-memory full \
+        --out bench/results/bench_official_mtt_full.json      # ours without the adjoint's recompute (~10x its memory)
 
 What runs: the arguments of the official CIFAR10 IPC 10 script (run_cifar10_ipc10_style5.sh): 10 bases a class, 5
 hallucinators ("styles"), syn_steps 30, expert_epochs 2, max_start_epoch 20, ZCA, DSA, lr_img = lr_style = 100,
@@ -191,7 +193,8 @@ def ours_worker(a):
                         n_hallucinators=s['n_style'], width=128, iterations=a.iters + 1, n_eval=0, val_per_class=0,
                         progress=False, out_dir=str(Path(a.work) / f'ours_run_{os.getpid()}'), diversity_every=0,
                         objective_kwargs=dict(expert_dir=a.experts, syn_steps=s['syn_steps'], expert_epochs=s['expert_epochs'],
-                                              max_start_epoch=s['max_start_epoch'], lr_teacher=s['lr_teacher'], lr_lr=s['lr_lr']))
+                                              max_start_epoch=s['max_start_epoch'], lr_teacher=s['lr_teacher'], lr_lr=s['lr_lr'],
+                                              memory=s.get('memory', 'adjoint')))
     try: D.distill(cfg, real=fake_real('cifar10', s['n_per_class']))
     finally:
         events.append(('end', None, time.perf_counter(), time.process_time()))
@@ -253,6 +256,9 @@ def main():
     side_by_side_args(ap, 2, str(HERE / 'results' / 'bench_official_mtt.json'))
     ap.add_argument('--iters', type=int, default=4, help='timed iterations per process (after its first, reported apart)')
     ap.add_argument('--smoke', action='store_true', help='tiny shapes (ipc 1, 2 styles, 2 student steps): checks the harness only')
+    ap.add_argument('--ours-memory', default='adjoint', choices=['adjoint', 'full'],
+                    help="ours: MTT's memory mode; 'full' (keep every student step's graph, no recompute) is a diagnostic of "
+                         "what the adjoint's recompute costs, not the default")
     for k in ('--work', '--events', '--shapes', '--experts'): ap.add_argument(k, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker: a.threads = a.threads[0] if isinstance(a.threads, list) else int(a.threads); return ours_worker(a)
@@ -260,7 +266,7 @@ def main():
         raise SystemExit(f"--official must be a checkout of Huage001/DatasetFactorization holding distill_fac.py, got {a.official}; "
                          "get it with: git clone https://github.com/Huage001/DatasetFactorization && "
                          "git -C DatasetFactorization checkout 60c9128")
-    shapes = SMOKE if a.smoke else SHAPES
+    shapes = dict(SMOKE if a.smoke else SHAPES, memory=a.ours_memory)
     machine = machine_info()
     result = {'official': str(a.official), 'official_commit': official_commit(a.official), 'shapes': shapes,
               'iters': a.iters, 'rounds': a.rounds, 'runs': [], 'summary': {}, 'haba_nb_commit': machine['haba_nb_commit'],
