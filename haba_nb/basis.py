@@ -4,6 +4,7 @@
 
 # %% ../nbs/11_basis.ipynb #a78735ed
 from __future__ import annotations
+import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -13,7 +14,8 @@ from .hallucinator import HallucinatorBank, frame_mask
 from .budget import basis_shape
 
 # %% auto #0
-__all__ = ['VIEW_NORMS', 'HALLUCINATE_AT', 'FRAMES', 'PlainImages', 'Bases', 'match_scale', 'FactorizedSet', 'param_from_config']
+__all__ = ['VIEW_NORMS', 'HALLUCINATE_AT', 'FRAMES', 'PlainImages', 'Bases', 'match_scale', 'FactorizedSet', 'FrozenViews',
+           'param_from_config']
 
 # %% ../nbs/11_basis.ipynb #8358679e
 def _class_major_labels(num_classes: int, per_class: int) -> torch.Tensor:
@@ -285,6 +287,11 @@ class FactorizedSet(nn.Module):
         with torch.no_grad(): x, y = self.sample(generator=generator)
         return x, y.clone()
 
+    def frozen(self):
+        "The set as it is now, for training a network on it: every view made once (`FrozenViews`), or `self` when too big."
+        n = len(self) * self.bank.n * math.prod(self.image_shape)
+        return FrozenViews(self) if n <= FrozenViews.max_floats else self
+
     def stored_floats(self) -> int:
         "Floats stored: bases + every hallucinator parameter."
         return self.bases.basis.numel() + sum(p.numel() for p in self.bank.parameters())
@@ -297,6 +304,19 @@ class FactorizedSet(nn.Module):
                 "n_hallucinators": b.n, "kernel": b.kernel, "mid_channels": b.mid_channels,
                 "basis_channels": b.in_channels, "downsample": self.downsample, "view_norm": self.view_norm,
                 "hallucinate_at": self.hallucinate_at, "frame": self.frame}
+
+# %% ../nbs/11_basis.ipynb #b8e8b1ff
+class FrozenViews:
+    "Every view of a `FactorizedSet`, made once; `epoch_images` draws as `FactorizedSet.epoch_images` does."
+    max_floats = 2**26                      # `FactorizedSet.frozen` keeps the live set above this (256 MB of views)
+    def __init__(self, param):
+        with torch.no_grad(): self.views = param.basis_views().detach()           # (N, H, C, H, W)
+        self.labels, self.n = param.labels.detach().clone(), param.bank.n
+
+    def epoch_images(self, generator=None):
+        "One evaluation epoch: every basis once through a random hallucinator (the same draw as the live set's)."
+        hal = torch.randint(self.n, (len(self.labels),), generator=generator).to(self.views.device)
+        return self.views[torch.arange(len(self.labels), device=self.views.device), hal], self.labels.clone()
 
 # %% ../nbs/11_basis.ipynb #7b6ab89d
 def param_from_config(cfg: dict,                        # the dict written by `.config()`

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from .core import ConfigError, ShapeError, check_positive, check_choice, seed_everything, training_device
 from .names import PRECISIONS
 from .augment import DSA_STRATEGY, dsa, dc_augment
-from .networks import get_network
+from .networks import get_network, cancelled_biases
 from .parallel import check_executor, ray_session, task_resources, has_gpus
 
 # %% auto #0
@@ -174,6 +174,8 @@ def train_and_evaluate(syn,                  # `(x, y)` tensors or a parameteris
     device, g = training_device(cfg.device), seed_everything(seed)
     net = get_network(cfg.model, data.channels, data.num_classes, data.im_size,
                       width=cfg.width, depth=cfg.depth, norm=cfg.norm).to(device)
+    for b in cancelled_biases(net): b.requires_grad_(False)   # exact: the instance norm after them cancels them
+    syn = syn.frozen() if hasattr(syn, 'frozen') else syn     # a factorized set's views made once, not every epoch
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[cfg.epochs // 2], gamma=0.1)
     epochs = range(cfg.epochs)

@@ -15,7 +15,7 @@ POOLS = ('avgpooling', 'maxpooling', 'none')
 
 # %% auto #0
 __all__ = ['NORMS', 'ACTS', 'POOLS', 'MODELS', 'norm_layer', 'act_layer', 'ConvNet', 'ResNet18', 'VGG11', 'AlexNet', 'LeNet',
-           'MLP', 'get_network', 'flatten_params', 'unflatten_params', 'functional_forward']
+           'MLP', 'get_network', 'cancelled_biases', 'flatten_params', 'unflatten_params', 'functional_forward']
 
 # %% ../nbs/02_networks.ipynb #3e36378e
 def norm_layer(norm: str, # one of NORMS
@@ -246,6 +246,17 @@ def get_network(model: str, # a name from MODELS (case-insensitive)
     if seed is None: return build()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed); return build()
+
+# %% ../nbs/02_networks.ipynb #a8fb2668
+def cancelled_biases(net: nn.Module # any network
+                    ) -> list:
+    "Biases of convolutions directly followed by an instance norm (GroupNorm with one channel a group) in an `nn.Sequential`."
+    out = []
+    for seq in (m for m in net.modules() if isinstance(m, nn.Sequential)):
+        for a, b in zip(seq, list(seq)[1:]):
+            if (isinstance(a, nn.Conv2d) and a.bias is not None and isinstance(b, nn.GroupNorm)
+                    and b.num_groups == b.num_channels == a.out_channels): out.append(a.bias)
+    return out
 
 # %% ../nbs/02_networks.ipynb #2e0c8cb5
 def flatten_params(net: nn.Module # any network
