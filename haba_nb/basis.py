@@ -311,11 +311,11 @@ class FrozenViews:
     max_floats = 2**26                      # `FactorizedSet.frozen` keeps the live set above this (256 MB of views)
     def __init__(self, param):
         with torch.no_grad(): self.views = param.basis_views().detach()           # (N, H, C, H, W)
-        self.labels, self.n = param.labels.detach().clone(), param.bank.n
+        self.labels, self._random_hal = param.labels.detach().clone(), param._random_hal   # the live set's draw, not a copy
 
     def epoch_images(self, generator=None):
         "One evaluation epoch: every basis once through a random hallucinator (the same draw as the live set's)."
-        hal = torch.randint(self.n, (len(self.labels),), generator=generator).to(self.views.device)
+        hal = self._random_hal(len(self.labels), generator).to(self.views.device)
         return self.views[torch.arange(len(self.labels), device=self.views.device), hal], self.labels.clone()
 
 # %% ../nbs/11_basis.ipynb #7b6ab89d
