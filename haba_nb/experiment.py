@@ -30,8 +30,7 @@ __all__ = ['METHODS', 'TIER_DEFAULTS', 'RUN_FIELDS', 'TIER_DECIDES', 'REPORTED_E
            'distill_option_fields', 'objective_option_fields', 'parameter_names', 'coerce', 'tier_experts',
            'tier_objective_options', 'evaluation_config', 'distill_config', 'experiment_config', 'notebook_parameters',
            'storage_summary', 'run_title', 'budget_ratio', 'storage_label', 'resolve_experts', 'experiment_files',
-           'check_experiment_folder', 'open_experiment', 'evaluation_seeds', 'run_experiment',
-           'compare_at_equal_storage', 'storage_phrase', 'comparison_table']
+           'check_experiment_folder', 'open_experiment', 'evaluation_seeds', 'run_experiment']
 
 # %% ../nbs/22_experiment.ipynb #ae83fe07
 METHODS = (*OBJECTIVES, *CORESETS, 'whole')   # what `objective` may name
@@ -72,7 +71,7 @@ class ExperimentConfig:
     train_experts: bool = False      # MTT: train missing experts into the cache first (else fail with the command)
     n_experts: int | None = None     # MTT: experts to find or train (None: tier default)
     expert_train_epochs: int | None = None # MTT: epochs each expert trains (None: tier default)
-    compare: bool = True             # run_distill: also run random real images and the other parameterisation at equal storage, print the table (the sweep sets False)
+    compare: bool = True             # run_distill: also run random real images, the other parameterisation and IDC's control at one budget (`compare.compare_at_equal_storage`; the sweep sets False)
     distill_options: dict = field(default_factory=dict)   # further DistillConfig settings (given as plain parameters)
     objective_options: dict = field(default_factory=dict) # settings of the objective's config, tier defaults filled in
 
@@ -463,74 +462,3 @@ def _summ(accs, epochs):
 def _strip(r: dict) -> dict:
     "Keep the JSON-able part of an evaluation result."
     return {k: v for k, v in r.items() if isinstance(v, (int, float, str, list, type(None)))}
-
-# %% ../nbs/22_experiment.ipynb #0e4422c0
-def _comparison_config(c: ExperimentConfig, objective: str, parameterisation: str, out: Path, downsample: int | None = None) -> ExperimentConfig:
-    "The experiment `c` with another method, the same budget, seed, tier, evaluation and pool; objective settings only for the same objective; `downsample` for IDC's control."
-    d = {k: v for k, v in asdict(c).items() if k not in ('objective_options', 'objective', 'parameterisation', 'out_dir', 'compare', 'resume')}
-    if objective != c.objective: d = {k: v for k, v in d.items() if k not in ('expert_dir', 'train_experts', 'n_experts', 'expert_train_epochs')}
-    if objective == c.objective: d['objective_options'] = c.objective_options
-    if downsample is not None: d['distill_options'] = {**d.get('distill_options', {}), 'downsample': downsample}
-    resume = c.resume and bool(experiment_files(out))   # resuming the run resumes its comparison rows too (finished ones are reused)
-    return experiment_config(**d, objective=objective, parameterisation=parameterisation, out_dir=str(out), compare=False, resume=resume)
-
-def _comparison_methods(c: ExperimentConfig, shape) -> list:
-    "(name, objective, parameterisation, downsample) of the rows a comparison runs: random real images, plain, + HaBa, and IDC's control where the images halve."
-    rows = [('random real images', 'random', 'plain', None), (c.objective, c.objective, 'plain', None), (f"{c.objective} + HaBa", c.objective, 'haba', None)]
-    if c.distill_options.get('downsample', 1) == 1 and shape[-1] % 2 == 0 and shape[-2] % 2 == 0:
-        rows.append((f"{c.objective}, IDC control (4× the images at half resolution)", c.objective, 'plain', 2))
-    return rows
-
-# %% ../nbs/22_experiment.ipynb #85197ea4
-def compare_at_equal_storage(c: ExperimentConfig,  # the experiment that ran (a distillation objective)
-                             res: dict,            # its `run_experiment` result
-                             real=None,            # the `RealData` (else loaded again)
-                             log=print             # progress lines
-                            ) -> dict:
-    "Random real images, the plain objective, objective + HaBa and IDC's half-resolution control at the same ipc budget (same pool, same evaluation seeds): rows and a table with the gain over random."
-    out, rows = Path(c.out_dir)/'compare', []
-    spec = DATASETS[c.dataset]
-    for name, obj, par, ds in _comparison_methods(c, (spec.channels, *spec.im_size)):
-        if (obj, par, ds) == (c.objective, c.parameterisation, None): r = res
-        else:
-            folder = out/(f"{obj}-{par}" + (f"-ds{ds}" if ds else ""))
-            log(f"comparison: {name} at the same budget -> {folder}")
-            r = run_experiment(_comparison_config(c, obj, par, folder, downsample=ds), real=real, figures=False)
-        a = r['accuracy'][c.eval_models[0]]
-        rows.append(dict(method=name, label=r['label'], storage_percent=r['storage']['ratio_percent'], mean=a['mean'], std=a['std'], accs=a['accs'],
-                         floats=r['storage']['stored_floats'], budget_floats=r['storage'].get('budget_floats')))
-    md = comparison_table(rows, c)
-    atomic_write_bytes(Path(c.out_dir)/'comparison.md', (md + "\n").encode())   # `make demo` prints it
-    return dict(rows=rows, markdown=md)
-
-def storage_phrase(floats: int,               # what the set stores
-                   budget_floats: int | None, # what it is compared with stores: `ipc` plain images (None: unknown)
-                   of: str = "the plain images" # what that is, in words
-                  ) -> str:
-    "'at equal storage' only when the set stores no more floats than the plain budget, else the ratio ('with 1.9× the floats')."
-    if budget_floats is None: return "at the storage listed"
-    return "at equal storage" if floats <= budget_floats else f"with {floats / budget_floats:.2g}× the floats of {of}"
-
-def comparison_table(rows: list[dict], c: ExperimentConfig) -> str:
-    "Markdown: method, storage, test accuracy mean ± std, gain over random (DD-Ranking's acc − acc_random), and one plain sentence per method."
-    base, b = rows[0]['mean'], rows[0]
-    lines = [f"### Does it work? {c.dataset}, {c.eval_models[0]}, {c.n_eval} evaluation runs each (test split, seeds {', '.join(map(str, evaluation_seeds(c)))})", "",
-             "| method | storage | test accuracy (%) | vs random real images (points) |", "|---|---|---|---|"]
-    for r in rows:
-        gain = '—' if r is rows[0] else f"{r['mean'] - base:+.1f}"
-        lines.append(f"| {r['method']} | {r['label'].split(', ', 1)[-1]} ({r['storage_percent']:.2f} % of the training set) | {r['mean']:.1f} ± {r['std']:.1f} | {gain} |")
-    said = [f"- {b['method']}: {base:.1f} ± {b['std']:.1f} %, the baseline every distilled set has to beat."]
-    for r in rows[1:]:
-        d, spread = r['mean'] - base, max(r['std'], b['std'])
-        how = ("beats them" if d > spread else "is below them" if d < -spread else "is within the run-to-run spread of them (not a clear difference)")
-        said.append(f"- {r['method']}: {r['mean']:.1f} ± {r['std']:.1f} %, {d:+.1f} points vs random real images — it {how}, "
-                    f"{storage_phrase(r.get('floats', 0), r.get('budget_floats'))}.")
-    versus = lambda r, o, head, vs, of: (f"- {head}: {r['mean'] - o['mean']:+.1f} points{' vs ' + vs if vs else ''} (± {max(r['std'], o['std']):.1f} run to run), "
-                                         f"{storage_phrase(r.get('floats', 0), o.get('floats'), of)}.")
-    by_name, idc = {r['method']: r for r in rows}, next((r for r in rows if 'IDC control' in r['method']), None)
-    for r in (r for r in rows if r['method'].endswith(' + HaBa')):
-        if (p := by_name.get(r['method'][:-len(' + HaBa')])) is not None:
-            said.append(versus(r, p, f"HaBa on {p['method']}", f"plain {p['method']}", f"plain {p['method']}"))
-        if idc is not None:
-            said.append(versus(r, idc, "HaBa vs the IDC control (plain images at half resolution)", None, "the IDC control"))
-    return "\n".join(lines + [""] + said)
