@@ -16,7 +16,7 @@ it), then this script on that run folder.
         --val-per-class 500 --val-seeds 1 --precision bf16 --test-seeds 3 --threads 1
 
 Appends to bench/results/select_iteration.json (--out) one record per run: name, run, validation (accuracy per
-iteration), chosen, last, test_mean / test_std / test_accs of the chosen set, lr, the run's `experts` (folder,
+iteration; validation_std its spread over the evaluation networks), chosen, last, test_mean / test_std / test_accs of the chosen set, lr, the run's `experts` (folder,
 held_out, saw_validation: the last against the distillation's own in-loop split, which `ablate_haba` never scores on),
 `experts_held_out_this_split` (whether they never saw the split chosen on here), settings, seconds, commit, command
 and 'meta' (machine, date: bench/harness.py); then prints the table of every record.
@@ -55,18 +55,18 @@ def select(name: str, run: Path, real, a) -> dict:
         print(f"{name}: warning: its experts ({experts.get('expert_dir')}) held out {experts.get('held_out')}, not this validation "
               f"split {held_out_of(val)}: they trained on images the choice is scored on, so validation accuracy may run high", flush=True)
     vcfg = EvalConfig(epochs=a.epochs, width=a.width, precision=a.precision)
-    per_it, sets = {}, {}
+    per_it, per_it_std, sets = {}, {}, {}
     for c in ckpts:
         param, lr, it = checkpoint_set(c, meta['config'])
         if it < a.min_iteration: continue
         ev = evaluate_synset(param, val, vcfg, n_seeds=a.val_seeds, seed=a.val_seed_base, lr=lr)
-        per_it[it], sets[it] = float(ev['mean']), (param, lr)
+        per_it[it], per_it_std[it], sets[it] = float(ev['mean']), float(ev['std']), (param, lr)
         print(f"{name}: iteration {it}: validation {ev['mean']:.2f} ± {ev['std']:.2f} (lr {lr})", flush=True)
     if not per_it: sys.exit(f"{run}: no checkpoint at iteration >= {a.min_iteration}")
     best = max(per_it, key=lambda k: (per_it[k], k))
     param, lr = sets[best]
     ev = evaluate_synset(param, real, EvalConfig(epochs=a.epochs, width=a.width), n_seeds=a.test_seeds, seed=1000, lr=lr)
-    return dict(name=name, run=str(run), validation=per_it, chosen=best, last=max(per_it), test_mean=float(ev['mean']),
+    return dict(name=name, run=str(run), validation=per_it, validation_std=per_it_std, chosen=best, last=max(per_it), test_mean=float(ev['mean']),
                 test_std=float(ev['std']), test_accs=[float(v) for v in ev['accs']], lr=lr, experts=experts,
                 experts_held_out_this_split=clean)
 
