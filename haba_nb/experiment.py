@@ -8,10 +8,10 @@ import contextlib, dataclasses, json, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
-from .core import (ConfigError, BudgetError, check_choice, check_positive, atomic_write_json, atomic_write_bytes,
+from .core import (ConfigError, BudgetError, check_choice, check_positive, atomic_write_json,
                           seed_everything, versions, fields_from)
 from .names import OBJECTIVES, TIERS, MTT_PRECISIONS
-from .data import DATASETS, load_dataset
+from .data import load_dataset
 from .budget import storage_ratio, plain_floats
 from .evaluate import EvalConfig, evaluate_synset, train_whole, mean_std
 from .coreset import CORESETS, select_coreset

@@ -18,6 +18,7 @@ LAYERS = (
     ('runs', 'artifacts', 'distributed', 'config'),                    # a run's configuration and files
     ('monitor', 'widgets', 'figures'),                                 # views of a set and its curves
     ('distill', 'experiment'),                                         # one run, one table cell
+    ('compare',),                                                      # a finished cell beside its baselines
     ('sweep', 'cli'),                                                  # grids and command-line entry points
 )
 LAYER = {m: i for i, ms in enumerate(LAYERS) for m in ms}
