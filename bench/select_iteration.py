@@ -4,7 +4,9 @@
 each one on a validation split of the TRAINING data (`RealData.split_validation`: N images per class, seeded,
 class-balanced; the test split is never read while choosing), picks the iteration with the best validation mean,
 and only then trains fresh evaluation networks (seeds 1000.., never those that chose) on the chosen set and scores
-them on the test split. MTT sets are evaluated with the checkpoint's learned lr.
+them on the test split. MTT sets are evaluated with the checkpoint's learned lr. Every finished evaluation is recorded in
+the run folder (select_iteration.cache.json, keyed by the checkpoint's sha256, the split, the seeds and the network), so
+a selection stopped part way resumes where it stopped when run again with the same settings.
 
 MTT experts trained on the whole training split have seen the validation images, so validation accuracy may run high;
 it then only ranks the iterations of one run (the script warns when a run's experts did not hold out this split). The
@@ -22,11 +24,30 @@ held_out, saw_validation: the last against the distillation's own in-loop split,
 and 'meta' (machine, date: bench/harness.py); then prints the table of every record.
 """
 from __future__ import annotations
-import argparse, sys, time
+import argparse, json, sys, time
 from pathlib import Path
-from harness import add_common_args, append_record, command, commit, load_records, md_header, md_row
+from harness import add_common_args, append_record, command, commit, load_records, md_header, md_row, write_json
 
 HERE = Path(__file__).resolve().parent
+CACHE = 'select_iteration.cache.json'   # in the run folder: every finished evaluation, so a stopped selection resumes
+
+
+def cached(run: Path, key: str, compute) -> dict:
+    "The evaluation recorded under `key` in the run's cache, else `compute()` recorded there (written atomically)."
+    path = run / CACHE
+    load = lambda: json.loads(path.read_text()) if path.exists() else {}
+    if key in (cache := load()): return cache[key]
+    value = compute()
+    write_json(path, {**load(), key: value})
+    return value
+
+
+def evaluation_key(kind: str, ckpt: Path, a, seeds: int, precision: str) -> str:
+    "What an evaluation depends on: the checkpoint's content (its sha256), the split, the networks, their seeds."
+    sha = json.loads(ckpt.read_text())['sha256']
+    split = f"val {a.val_per_class}/{a.val_seed}" if kind == 'validation' else 'test'
+    return f"{kind} | {ckpt.name} {sha[:16]} | {split} | {seeds} seeds from {a.val_seed_base if kind == 'validation' else 1000} | " \
+           f"{a.epochs} epochs, width {a.width}, {precision}"
 
 
 def checkpoint_set(ckpt: Path, shape_config: dict):
@@ -55,17 +76,22 @@ def select(name: str, run: Path, real, a) -> dict:
         print(f"{name}: warning: its experts ({experts.get('expert_dir')}) held out {experts.get('held_out')}, not this validation "
               f"split {held_out_of(val)}: they trained on images the choice is scored on, so validation accuracy may run high", flush=True)
     vcfg = EvalConfig(epochs=a.epochs, width=a.width, precision=a.precision)
+    summary = lambda ev: dict(mean=float(ev['mean']), std=float(ev['std']), accs=[float(v) for v in ev['accs']])
     per_it, per_it_std, sets = {}, {}, {}
+    its = {c: checkpoint_set(c, meta['config'])[2] for c in ckpts}
+    last = max(its.values())
     for c in ckpts:
+        if its[c] < a.min_iteration or (a.every and its[c] % a.every and its[c] != last): continue
         param, lr, it = checkpoint_set(c, meta['config'])
-        if it < a.min_iteration: continue
-        ev = evaluate_synset(param, val, vcfg, n_seeds=a.val_seeds, seed=a.val_seed_base, lr=lr)
-        per_it[it], per_it_std[it], sets[it] = float(ev['mean']), float(ev['std']), (param, lr)
+        ev = cached(run, evaluation_key('validation', c, a, a.val_seeds, a.precision),
+                    lambda: summary(evaluate_synset(param, val, vcfg, n_seeds=a.val_seeds, seed=a.val_seed_base, lr=lr)))
+        per_it[it], per_it_std[it], sets[it] = ev['mean'], ev['std'], (param, lr, c)
         print(f"{name}: iteration {it}: validation {ev['mean']:.2f} ± {ev['std']:.2f} (lr {lr})", flush=True)
     if not per_it: sys.exit(f"{run}: no checkpoint at iteration >= {a.min_iteration}")
     best = max(per_it, key=lambda k: (per_it[k], k))
-    param, lr = sets[best]
-    ev = evaluate_synset(param, real, EvalConfig(epochs=a.epochs, width=a.width), n_seeds=a.test_seeds, seed=1000, lr=lr)
+    param, lr, c = sets[best]
+    ev = cached(run, evaluation_key('test', c, a, a.test_seeds, 'fp32'),
+                lambda: summary(evaluate_synset(param, real, EvalConfig(epochs=a.epochs, width=a.width), n_seeds=a.test_seeds, seed=1000, lr=lr)))
     return dict(name=name, run=str(run), validation=per_it, validation_std=per_it_std, chosen=best, last=max(per_it), test_mean=float(ev['mean']),
                 test_std=float(ev['std']), test_accs=[float(v) for v in ev['accs']], lr=lr, experts=experts,
                 experts_held_out_this_split=clean)
@@ -81,6 +107,7 @@ def main():
     ap.add_argument('--val-seed-base', type=int, default=3000, help='their seeds (disjoint from the test seeds 1000..)')
     ap.add_argument('--precision', default='fp32', choices=('fp32', 'bf16'), help='precision of the validation evaluations')
     ap.add_argument('--min-iteration', type=int, default=0, help='consider only checkpoints from this iteration on')
+    ap.add_argument('--every', type=int, default=0, help='consider only checkpoints at multiples of this iteration (and the last); 0: all')
     ap.add_argument('--test-seeds', type=int, default=3)
     ap.add_argument('--epochs', type=int, default=300)
     ap.add_argument('--width', type=int, default=128)
