@@ -55,7 +55,7 @@ def main():
             bottom.plot([x['it'] for x in h], smooth([x['loss'] for x in h], a.window), color=line[0].get_color(), label=n)
     v = by_name[names[0]]['settings']
     top.set_ylabel(f"validation accuracy (%)\n{v.get('val_per_class')} images a class, {v.get('val_seeds')} networks a point")
-    top.set_title(f"{a.title}: the set at each checkpoint, scored on the validation split")
+    top.set_title(f"{a.title}\nthe set at each checkpoint, scored on the validation split", fontsize=10)
     top.legend(fontsize=8); top.grid(alpha=0.3)
     bottom.set_ylabel(f"distillation loss\n(mean of {a.window} iterations)")
     bottom.set_xlabel('distillation iteration'); bottom.legend(fontsize=8); bottom.grid(alpha=0.3)
