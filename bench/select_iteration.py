@@ -42,9 +42,8 @@ def cached(run: Path, key: str, compute) -> dict:
     return value
 
 
-def evaluation_key(kind: str, ckpt: Path, a, seeds: int, precision: str) -> str:
+def evaluation_key(kind: str, ckpt: Path, sha: str, a, seeds: int, precision: str) -> str:
     "What an evaluation depends on: the checkpoint's content (its sha256), the split, the networks, their seeds."
-    sha = json.loads(ckpt.read_text())['sha256']
     split = f"val {a.val_per_class}/{a.val_seed}" if kind == 'validation' else 'test'
     return f"{kind} | {ckpt.name} {sha[:16]} | {split} | {seeds} seeds from {a.val_seed_base if kind == 'validation' else 1000} | " \
            f"{a.epochs} epochs, width {a.width}, {precision}"
@@ -78,19 +77,19 @@ def select(name: str, run: Path, real, a) -> dict:
     vcfg = EvalConfig(epochs=a.epochs, width=a.width, precision=a.precision)
     summary = lambda ev: dict(mean=float(ev['mean']), std=float(ev['std']), accs=[float(v) for v in ev['accs']])
     per_it, per_it_std, sets = {}, {}, {}
-    its = {c: checkpoint_set(c, meta['config'])[2] for c in ckpts}
-    last = max(its.values())
-    for c in ckpts:
-        if its[c] < a.min_iteration or (a.every and its[c] % a.every and its[c] != last): continue
+    heads = {c: json.loads(c.read_text()) for c in ckpts}        # iteration and sha256, without loading the tensors
+    last = max(h['iteration'] for h in heads.values())
+    for c, h in heads.items():
+        if h['iteration'] < a.min_iteration or (a.every and h['iteration'] % a.every and h['iteration'] != last): continue
         param, lr, it = checkpoint_set(c, meta['config'])
-        ev = cached(run, evaluation_key('validation', c, a, a.val_seeds, a.precision),
+        ev = cached(run, evaluation_key('validation', c, h['sha256'], a, a.val_seeds, a.precision),
                     lambda: summary(evaluate_synset(param, val, vcfg, n_seeds=a.val_seeds, seed=a.val_seed_base, lr=lr)))
         per_it[it], per_it_std[it], sets[it] = ev['mean'], ev['std'], (param, lr, c)
         print(f"{name}: iteration {it}: validation {ev['mean']:.2f} ± {ev['std']:.2f} (lr {lr})", flush=True)
     if not per_it: sys.exit(f"{run}: no checkpoint at iteration >= {a.min_iteration}")
     best = max(per_it, key=lambda k: (per_it[k], k))
     param, lr, c = sets[best]
-    ev = cached(run, evaluation_key('test', c, a, a.test_seeds, 'fp32'),
+    ev = cached(run, evaluation_key('test', c, heads[c]['sha256'], a, a.test_seeds, 'fp32'),
                 lambda: summary(evaluate_synset(param, real, EvalConfig(epochs=a.epochs, width=a.width), n_seeds=a.test_seeds, seed=1000, lr=lr)))
     return dict(name=name, run=str(run), validation=per_it, validation_std=per_it_std, chosen=best, last=max(per_it), test_mean=float(ev['mean']),
                 test_std=float(ev['std']), test_accs=[float(v) for v in ev['accs']], lr=lr, experts=experts,
