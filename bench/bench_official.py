@@ -185,9 +185,9 @@ def ours_worker(a):
     from haba_nb.config import DistillConfig
     s = json.loads(a.shapes)
     events, inner = [], D._iteration
-    def timed_iteration(run, real, cfg, step, recent):
-        events.append(('start', step, time.perf_counter(), time.process_time()))
-        return inner(run, real, cfg, step, recent)
+    def timed_iteration(*args):
+        events.append(("start", args[3], time.perf_counter(), time.process_time()))
+        return inner(*args)
     D._iteration = timed_iteration
     cfg = DistillConfig(dataset='cifar10', zca=True, objective='mtt', parameterisation='haba', ipc=s['ipc'], bpc=s['ipc'],
                         n_hallucinators=s['n_style'], width=128, iterations=a.iters + 1, n_eval=0, val_per_class=0,

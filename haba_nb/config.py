@@ -23,8 +23,8 @@ from . import runs as _runs
 # %% auto #0
 __all__ = ['HALLUCINATOR_OPTIMIZERS', 'INITS', 'EVAL_FIELDS', 'RESUMABLE_CHANGES', 'HALLUCINATOR_ADAM_LR', 'BudgetConfigError',
            'DistillConfig', 'check_settings', 'eval_config', 'resolve_bpc', 'config_diff', 'distill_fingerprint',
-           'effective_grad_clip', 'effective_hallucinator_clip', 'effective_cpu_allocator', 'mtt_memory_warning',
-           'resolve_lrs', 'check_real_init']
+           'effective_grad_clip', 'effective_hallucinator_clip', 'effective_spike_clip', 'effective_cpu_allocator',
+           'mtt_memory_warning', 'resolve_lrs', 'check_real_init']
 
 # %% ../nbs/21_config.ipynb #e67907a5
 HALLUCINATOR_OPTIMIZERS = ("adam", "sgd")
@@ -70,6 +70,7 @@ class DistillConfig:
     momentum: float | None = None       # SGD momentum of images, bases, hallucinators, syn_lr (None: objective default; DC/DM/MTT use 0.5, MTT + HaBa 0.95 and 0.9 for syn_lr)
     grad_clip: float | None = None      # clip the whole synthetic set's gradient norm (None or 0: off)
     hallucinator_clip: float | None = None # clip the hallucinators' gradient norm alone (None: 1.0 for HaBa with DC/DSA/DM; 0: off)
+    spike_clip: float | None = None     # per optimiser (images/bases, hallucinators, syn_lr): cap a gradient norm at spike_clip × its median over the previous 50 iterations (None or 0: off)
     use_contrastive: bool = True        # HaBa's adversarial contrastive constraints (factorised only)
     contrastive: ContrastiveConfig = field(default_factory=ContrastiveConfig) # λ's, τ, adversary optimiser
     adversary_width: int = 32           # adversary width (reference: 128)
@@ -117,10 +118,11 @@ class DistillConfig:
         for n in ("eval_every", "checkpoint_every", "diversity_every"): _check_count(n, getattr(self, n))
         for n in ("lr_img", "lr_hallucinator", "lr_lr", "lr_adversary", "momentum"):
             if getattr(self, n) is not None: check_positive(n, getattr(self, n), float)
-        for n in ("grad_clip", "hallucinator_clip"):
+        for n in ("grad_clip", "hallucinator_clip", "spike_clip"):
             v = getattr(self, n)
             if v is not None and (not isinstance(v, (int, float)) or not v >= 0):
-                raise ConfigError(f"{n} must be a number >= 0 (0: off) or None (the default), got {v!r}", f"e.g. {n}=1.0")
+                raise ConfigError(f"{n} must be a number >= 0 (0: off) or None (the default), got {v!r}",
+                                  f"e.g. {n}={3.0 if n == 'spike_clip' else 1.0}")
         check_positive("max_loss_ratio", self.max_loss_ratio, float); check_positive("max_std_ratio", self.max_std_ratio, float); check_positive("max_abs_ratio", self.max_abs_ratio, float)
         if self.factorised and self.use_contrastive and self.n_hallucinators < 2:
             raise ConfigError(f"the contrastive loss compares two different hallucinators of one basis, but n_hallucinators={self.n_hallucinators}",
@@ -195,7 +197,7 @@ def resolve_bpc(cfg: DistillConfig, # the run's config
     return cfg.bpc
 
 # %% ../nbs/21_config.ipynb #725679ae
-RESUMABLE_CHANGES = ("objective_kwargs.memory", "objective_kwargs.analytic_norm", "objective_kwargs.analytic_relu_pool", "objective_kwargs.analytic_conv", "objective_kwargs.compile_norm", "iterations", "lr_img", "lr_hallucinator", "lr_lr", "lr_adversary", "grad_clip", "hallucinator_clip", "max_loss_ratio",
+RESUMABLE_CHANGES = ("objective_kwargs.memory", "objective_kwargs.analytic_norm", "objective_kwargs.analytic_relu_pool", "objective_kwargs.analytic_conv", "objective_kwargs.compile_norm", "iterations", "lr_img", "lr_hallucinator", "lr_lr", "lr_adversary", "grad_clip", "hallucinator_clip", "spike_clip", "max_loss_ratio",
                      "max_std_ratio", "max_abs_ratio",
                      "eval_every", "eval_models", "n_eval", *(f"eval_{n}" for n in EVAL_FIELDS), "checkpoint_every", "checkpoint_seconds",
                      "keep_checkpoints", "diversity_every", "out_dir", "data_root", "device", "cpu_allocator", "bank_mode", "progress")
@@ -222,6 +224,11 @@ def effective_hallucinator_clip(cfg) -> float | None:
     "The clip on the hallucinators' own gradient norm: `cfg.hallucinator_clip` (0: off), else 1.0 for HaBa with DC/DSA/DM on raw views (view_norm='none')."
     if cfg.hallucinator_clip is not None: return cfg.hallucinator_clip or None
     return 1.0 if cfg.parameterisation == "haba" and cfg.objective in ("dc", "dsa", "dm") and cfg.view_norm == "none" else None
+
+# %% ../nbs/21_config.ipynb #8d003ed7
+def effective_spike_clip(cfg) -> float | None:
+    "The relative cap on each synthetic optimiser's gradient norm, in multiples of its recent median: `cfg.spike_clip` (None or 0: off)."
+    return cfg.spike_clip or None
 
 # %% ../nbs/21_config.ipynb #20e4f606
 def _mtt_memory(cfg) -> str | None:

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from .core import (ConfigError, DivergenceError, seed_everything, rng_state, set_rng_state, training_device,
                           atomic_write_json)
 from .config import (DistillConfig, RESUMABLE_CHANGES, resolve_bpc, config_diff, distill_fingerprint, effective_grad_clip,
-                            effective_hallucinator_clip, effective_cpu_allocator, mtt_memory_warning, resolve_lrs, check_real_init,
+                            effective_hallucinator_clip, effective_spike_clip, effective_cpu_allocator, mtt_memory_warning, resolve_lrs, check_real_init,
                             eval_config)
 from .data import load_dataset
 from .basis import PlainImages, FactorizedSet
@@ -30,8 +30,8 @@ from .artifacts import save_artifact
 from .runs import open_run, check_held, save_checkpoint, load_checkpoint
 
 # %% auto #0
-__all__ = ['loss_problem', 'param_norm', 'step_problem', 'scale_problem', 'selection_split', 'DistillResult', 'distill',
-           'same_state']
+__all__ = ['SPIKE_WINDOW', 'SPIKE_MIN_HISTORY', 'loss_problem', 'param_norm', 'step_problem', 'scale_problem', 'selection_split',
+           'DistillResult', 'distill', 'same_state']
 
 # %% ../nbs/21_distill.ipynb #6a574428
 def loss_problem(value: float,         # this iteration's loss
@@ -160,14 +160,30 @@ def _adv_key(k: str) -> str:
     k = k[2:] if k.startswith("l_") else k
     return "adv_loss" if k == "adv" else f"adv_{k}"
 
+SPIKE_WINDOW, SPIKE_MIN_HISTORY = 50, 10   # spike_clip's median: the previous 50 iterations, once 10 are known
+
+def _spike_guard(run: _Run, history: list, k: float | None) -> dict:
+    "Record each synthetic optimiser's gradient norm (`gnorm_step_*`); with `k`, scale one above k × its recent median down to it (`spike_scale_*`)."
+    rec = {}
+    for name, opt in run.opts.items():
+        if name == "adversary": continue
+        ps = [p for g in opt.param_groups for p in g["params"] if p.grad is not None]
+        if not ps: continue
+        key = f"gnorm_step_{name}"; g = param_norm([p.grad for p in ps]); rec[key] = g
+        past = [r[key] for r in history[-SPIKE_WINDOW:] if key in r]
+        if k and len(past) >= SPIKE_MIN_HISTORY and g > (cap := k * statistics.median(past)):
+            for p in ps: p.grad.mul_(cap / g)
+            rec[f"spike_scale_{name}"] = cap / g
+    return rec
+
 def _kernel_stats(before: list, after: list) -> dict:
     "The hallucinators' kernel norm after a step and the step's size relative to the norm before it (`hal_norm`, `hal_step`)."
     n0 = param_norm(before)
     return {"hal_norm": param_norm(after), "hal_step": param_norm([a.detach() - b for a, b in zip(after, before)]) / max(n0, 1e-12)}
 
 # %% ../nbs/21_distill.ipynb #2049bfbb
-def _iteration(run: _Run, real, cfg: DistillConfig, step: int, recent) -> dict:
-    "One distillation iteration (0-based `step`): losses, checks, steps; returns the record (without time/eval)."
+def _iteration(run: _Run, real, cfg: DistillConfig, step: int, recent, history: list = ()) -> dict:
+    "One distillation iteration (0-based `step`): losses, checks, steps; returns the record (without time/eval). `history`: the records so far (for `spike_clip`)."
     t0 = time.perf_counter()
     for o in run.opts.values(): o.zero_grad(set_to_none=True)
     sharded = getattr(run.objective, "classes", None) is not None      # torchrun: this rank's classes, gradients summed
@@ -181,6 +197,7 @@ def _iteration(run: _Run, real, cfg: DistillConfig, step: int, recent) -> dict:
         if (why := loss_problem(float(l_cos.detach()), [], cfg.max_loss_ratio)): raise _Diverged("HaBa L_cos", why)
         rec.update({k: float(v) for k, v in stats.items() if k != "l_cos"}, l_cos=float(l_cos.detach()))
         rec.update(_add_contrastive(run, l_cos, cfg))
+    rec.update(_spike_guard(run, history, effective_spike_clip(cfg)))
     params = run.synthetic_params()
     if cfg.factorised and (hclip := effective_hallucinator_clip(cfg)) is not None:
         torch.nn.utils.clip_grad_norm_(run.param.bank.parameters(), hclip)
@@ -387,7 +404,7 @@ def _distill(cfg: DistillConfig, out: Path, t_start: float, callback, resume: bo
         with _Sigterm():
             for step in range(start, cfg.iterations):
                 it = step + 1
-                rec = _iteration(run, real, cfg, step, recent)
+                rec = _iteration(run, real, cfg, step, recent, history)
                 if cfg.factorised and cfg.diversity_every and it % cfg.diversity_every == 0: rec.update(_diversity(run))
                 if cfg.n_eval and ((cfg.eval_every and it % cfg.eval_every == 0) or it == cfg.iterations):
                     best = _eval_point(run, val, cfg, device, it, rec, best, out, bpc, lrs)
