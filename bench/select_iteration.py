@@ -89,10 +89,11 @@ def select(name: str, run: Path, real, a) -> dict:
     if not per_it: sys.exit(f"{run}: no checkpoint at iteration >= {a.min_iteration}")
     best = max(per_it, key=lambda k: (per_it[k], k))
     param, lr, c = sets[best]
-    ev = cached(run, evaluation_key('test', c, heads[c]['sha256'], a, a.test_seeds, 'fp32'),
-                lambda: summary(evaluate_synset(param, real, EvalConfig(epochs=a.epochs, width=a.width), n_seeds=a.test_seeds, seed=1000, lr=lr)))
-    return dict(name=name, run=str(run), validation=per_it, validation_std=per_it_std, chosen=best, last=max(per_it), test_mean=float(ev['mean']),
-                test_std=float(ev['std']), test_accs=[float(v) for v in ev['accs']], lr=lr, experts=experts,
+    ev = (cached(run, evaluation_key('test', c, heads[c]['sha256'], a, a.test_seeds, 'fp32'),
+                 lambda: summary(evaluate_synset(param, real, EvalConfig(epochs=a.epochs, width=a.width), n_seeds=a.test_seeds, seed=1000, lr=lr)))
+          if a.test_seeds else dict(mean=None, std=None, accs=[]))          # --test-seeds 0: the validation curve only
+    return dict(name=name, run=str(run), validation=per_it, validation_std=per_it_std, chosen=best, last=max(per_it), test_mean=ev['mean'],
+                test_std=ev['std'], test_accs=[float(v) for v in ev['accs']], lr=lr, experts=experts,
                 experts_held_out_this_split=clean)
 
 
@@ -107,7 +108,7 @@ def main():
     ap.add_argument('--precision', default='fp32', choices=('fp32', 'bf16'), help='precision of the validation evaluations')
     ap.add_argument('--min-iteration', type=int, default=0, help='consider only checkpoints from this iteration on')
     ap.add_argument('--every', type=int, default=0, help='consider only checkpoints at multiples of this iteration (and the last); 0: all')
-    ap.add_argument('--test-seeds', type=int, default=3)
+    ap.add_argument('--test-seeds', type=int, default=3, help='test evaluations of the chosen set (0: none, the validation curve only)')
     ap.add_argument('--epochs', type=int, default=300)
     ap.add_argument('--width', type=int, default=128)
     add_common_args(ap, threads=2, out=HERE / 'results' / 'select_iteration.json', out_help='the records file (appended to)')
@@ -128,7 +129,8 @@ def main():
     print('\n' + md_header(['run', 'validation accuracy by iteration', 'chosen', 'test accuracy of the chosen set']))
     for r in records:
         v = ', '.join(f"{k}: {x:.1f}" for k, x in r['validation'].items())
-        print(md_row([r['name'], v, r['chosen'], f"{r['test_mean']:.1f} ± {r['test_std']:.1f} (n={len(r['test_accs'])})"]))
+        test = f"{r['test_mean']:.1f} ± {r['test_std']:.1f} (n={len(r['test_accs'])})" if r.get('test_mean') is not None else "not run"
+        print(md_row([r['name'], v, r['chosen'], test]))
 
 
 if __name__ == '__main__':

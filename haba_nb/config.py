@@ -21,10 +21,10 @@ from .runs import config_fingerprint
 from . import runs as _runs
 
 # %% auto #0
-__all__ = ['HALLUCINATOR_OPTIMIZERS', 'INITS', 'EVAL_FIELDS', 'RESUMABLE_CHANGES', 'HALLUCINATOR_ADAM_LR', 'BudgetConfigError',
-           'DistillConfig', 'check_settings', 'eval_config', 'resolve_bpc', 'config_diff', 'distill_fingerprint',
-           'effective_grad_clip', 'effective_hallucinator_clip', 'effective_spike_clip', 'effective_cpu_allocator',
-           'mtt_memory_warning', 'resolve_lrs', 'check_real_init']
+__all__ = ['HALLUCINATOR_OPTIMIZERS', 'INITS', 'EVAL_FIELDS', 'RESUMABLE_CHANGES', 'SPIKE_CLIP_MTT_HABA', 'HALLUCINATOR_ADAM_LR',
+           'BudgetConfigError', 'DistillConfig', 'check_settings', 'eval_config', 'resolve_bpc', 'config_diff',
+           'distill_fingerprint', 'effective_grad_clip', 'effective_hallucinator_clip', 'effective_spike_clip',
+           'effective_cpu_allocator', 'mtt_memory_warning', 'resolve_lrs', 'check_real_init']
 
 # %% ../nbs/21_config.ipynb #e67907a5
 HALLUCINATOR_OPTIMIZERS = ("adam", "sgd")
@@ -70,7 +70,7 @@ class DistillConfig:
     momentum: float | None = None       # SGD momentum of images, bases, hallucinators, syn_lr (None: objective default; DC/DM/MTT use 0.5, MTT + HaBa 0.95 and 0.9 for syn_lr)
     grad_clip: float | None = None      # clip the whole synthetic set's gradient norm (None or 0: off)
     hallucinator_clip: float | None = None # clip the hallucinators' gradient norm alone (None: 1.0 for HaBa with DC/DSA/DM; 0: off)
-    spike_clip: float | None = None     # per optimiser (images/bases, hallucinators, syn_lr): cap a gradient norm at spike_clip × its median over the previous 50 iterations (None or 0: off)
+    spike_clip: float | None = None     # per optimiser (images/bases, hallucinators, syn_lr): cap a gradient norm at spike_clip × its median over the previous 50 iterations (None: 3 for MTT + HaBa; 0: off)
     use_contrastive: bool = True        # HaBa's adversarial contrastive constraints (factorised only)
     contrastive: ContrastiveConfig = field(default_factory=ContrastiveConfig) # λ's, τ, adversary optimiser
     adversary_width: int = 32           # adversary width (reference: 128)
@@ -226,9 +226,12 @@ def effective_hallucinator_clip(cfg) -> float | None:
     return 1.0 if cfg.parameterisation == "haba" and cfg.objective in ("dc", "dsa", "dm") and cfg.view_norm == "none" else None
 
 # %% ../nbs/21_config.ipynb #8d003ed7
+SPIKE_CLIP_MTT_HABA = 3.0   # spike_clip's default for MTT + HaBa
+
 def effective_spike_clip(cfg) -> float | None:
-    "The relative cap on each synthetic optimiser's gradient norm, in multiples of its recent median: `cfg.spike_clip` (None or 0: off)."
-    return cfg.spike_clip or None
+    "The cap on each synthetic optimiser's gradient norm, in multiples of its recent median: `cfg.spike_clip` (0: off), else 3 for MTT + HaBa."
+    if cfg.spike_clip is not None: return cfg.spike_clip or None
+    return SPIKE_CLIP_MTT_HABA if cfg.objective == "mtt" and cfg.factorised else None
 
 # %% ../nbs/21_config.ipynb #20e4f606
 def _mtt_memory(cfg) -> str | None:
