@@ -9,6 +9,8 @@ happened where it did not?
 
     .venv/bin/python bench/plot_selection.py --name "MTT 10 HaBa ds2" --name "MTT 10 IDC ds2" \\
         --title "Fashion-MNIST, MTT IPC 10, half-resolution sets" --out bench/results/figures/selection-mtt-ipc10-ds2.png
+    .venv/bin/python bench/plot_selection.py --name "MTT 10 HaBa ds2 (every 100)" --name "MTT 10 HaBa ds2 spike_clip 3, branched at 100" \
+        --start "MTT 10 HaBa ds2 spike_clip 3, branched at 100=100" --spikes --title "..." --out bench/results/figures/spike-clip-mtt-ipc10-ds2.png
 """
 import argparse, json
 from pathlib import Path
@@ -46,6 +48,8 @@ def main():
     ap.add_argument('--title', required=True, help='names the runs in the figure title')
     ap.add_argument('--window', type=int, default=50, help='iterations the loss is averaged over')
     ap.add_argument('--out', required=True, help='PNG path')
+    ap.add_argument('--start', action='append', default=[], metavar='NAME=IT',
+                    help='draw the loss and spikes of record NAME from iteration IT on (a run branched there by bench/branch_run.py)')
     ap.add_argument('--spikes', action='store_true', help="add a panel of each run's gradient spikes")
     ap.add_argument('--spike-ratio', type=float, default=5.0, help='a spike: this many times the median of the previous 50 norms')
     a = ap.parse_args()
@@ -60,6 +64,7 @@ def main():
     fig, axes = plt.subplots(3 if a.spikes else 2, 1, figsize=(8, 9 if a.spikes else 7), sharex=True,
                              gridspec_kw=dict(height_ratios=(3, 2, 2) if a.spikes else (3, 2)))
     top, bottom = axes[:2]
+    starts = {k.strip(): int(v) for k, v in (x.rsplit('=', 1) for x in a.start)}
     for n in names:
         r = by_name[n]
         its = sorted(int(k) for k in r['validation'])
@@ -70,10 +75,11 @@ def main():
         top.plot([int(r['chosen'])], [r['validation'][str(r['chosen'])]], marker='*', markersize=16, color=line[0].get_color())
         hist = Path(r['run']) / 'history.json'
         if hist.exists():
-            h = [x for x in json.loads(hist.read_text()) if 'loss' in x]
+            full = [x for x in json.loads(hist.read_text()) if 'loss' in x]
+            h = [x for x in full if x['it'] > starts.get(n, 0)]
             bottom.plot([x['it'] for x in h], smooth([x['loss'] for x in h], a.window), color=line[0].get_color(), label=n)
             if a.spikes:
-                pts = spikes(h, a.spike_ratio)
+                pts = [(i, q) for i, q in spikes(full, a.spike_ratio) if i > starts.get(n, 0)]
                 axes[2].scatter([i for i, _ in pts], [q for _, q in pts], color=line[0].get_color(), s=18, label=n)
     v = by_name[names[0]]['settings']
     top.set_ylabel(f"validation accuracy (%)\n{v.get('val_per_class')} images a class, {v.get('val_seeds')} networks a point")
@@ -83,7 +89,7 @@ def main():
     bottom.legend(fontsize=8); bottom.grid(alpha=0.3)
     if a.spikes:
         axes[2].set_yscale('log'); axes[2].grid(alpha=0.3); axes[2].legend(fontsize=8)
-        axes[2].set_ylabel(f"gradient spikes (> {a.spike_ratio:g}×):\nimages' gradient norm ÷ median\nof the previous 50")
+        axes[2].set_ylabel(f"gradient spikes (> {a.spike_ratio:g}×, before any cap):\nimages' gradient norm ÷ median\nof the previous 50")
     axes[-1].set_xlabel('distillation iteration')
     fig.tight_layout()
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
