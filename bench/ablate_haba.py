@@ -22,16 +22,11 @@ and 'meta' (machine, date: bench/harness.py); a variant with the same key is ski
 run folders live outside the repository and do not outlive the machine they ran on, so a set another bench needs later
 (bench/cross_arch.py) must be kept in the repository.
 """
-import argparse, ast, json, sys, time
+import argparse, json, sys, time
 from pathlib import Path
-from harness import add_common_args, append_record, command, commit, load_records, md_header, md_row, median
+from harness import add_common_args, append_record, command, commit, literal, load_records, md_header, md_row, median
 
 HERE = Path(__file__).resolve().parent
-
-
-def _value(s):
-    try: return ast.literal_eval(s)
-    except (ValueError, SyntaxError): return s
 
 
 def run_variant(a, real, name, over):
@@ -160,7 +155,7 @@ def main():
         code = commit()
         if a.objective == 'mtt' and a.expert_dir is None: a.expert_dir = find_expert_dir(a, real)
         for name, *kv in a.variant:
-            over = {k: _value(v) for k, v in (s.split('=', 1) for s in kv)}
+            over = {k: literal(v) for k, v in (s.split('=', 1) for s in kv)}
             key = dict(dataset=a.dataset, split=f'validation {a.validation}/class' if a.validation else 'test',
                        objective=a.objective, ipc=a.ipc, iterations=a.iterations, width=a.width,
                        eval_width=a.eval_width, seeds=a.seeds, eval_epochs=a.eval_epochs, seed=a.seed,

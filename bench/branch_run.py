@@ -10,15 +10,13 @@ folder is only read.
         --iterations 500 --set spike_clip=3.0 --threads 1
 
 Resuming a stopped branch: the same command (it continues from the branch's newest checkpoint).
-The branch's checkpoints (every --checkpoint-every iterations) are what bench/select_iteration.py evaluates.
+It writes what `distill` writes in --out: config.json, history.json (every iteration's record, `gnorm_step_*` and
+`spike_scale_*` included), ckpt-*.json / .safetensors every --checkpoint-every iterations, and final/; those checkpoints
+are what bench/select_iteration.py evaluates.
 """
-import argparse, ast, json, shutil, sys
+import argparse, json, shutil, sys
 from pathlib import Path
-
-
-def _value(s):
-    try: return ast.literal_eval(s)
-    except (ValueError, SyntaxError): return s
+from harness import literal
 
 
 def main(argv=None):
@@ -44,7 +42,7 @@ def main(argv=None):
     if (bad := [k for k in changes if k not in RESUMABLE_CHANGES]):
         sys.exit(f"--set {', '.join(bad)}: not a setting a resumed run may change (those are: {', '.join(RESUMABLE_CHANGES)})")
     cfg_d = json.loads((a.source / 'config.json').read_text())
-    cfg_d.update({k: _value(v) for k, v in changes.items()}, iterations=a.iterations, out_dir=str(a.out),
+    cfg_d.update({k: literal(v) for k, v in changes.items()}, iterations=a.iterations, out_dir=str(a.out),
                  checkpoint_every=a.checkpoint_every, keep_checkpoints=1000, progress=False)
     cfg = DistillConfig(**cfg_d)                      # its contrastive dict becomes a ContrastiveConfig
     if not newest_checkpoint_it(a.out):              # a new branch: its first checkpoint is the source's

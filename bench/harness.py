@@ -22,6 +22,13 @@ def median(values, default=_RAISE):
     return statistics.median(values)
 
 
+def literal(s: str):
+    "A FIELD=VALUE value from the command line as the Python literal it spells (3.0, True, None, [1, 2]), else the string."
+    import ast
+    try: return ast.literal_eval(s)
+    except (ValueError, SyntaxError): return s
+
+
 def timed(fn, rounds: int, warmup: int = 0, sync=None) -> list[float]:
     "Seconds of each of `rounds` calls of `fn()` after `warmup` untimed ones; `sync()` (e.g. CUDA's) before each clock read."
     return interleave({'fn': lambda _: fn()}, rounds, warmup=warmup, sync=sync)['fn']

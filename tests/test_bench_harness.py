@@ -11,8 +11,7 @@ import harness  # noqa: E402
 
 SCRIPTS = sorted(p for p in BENCH.glob('*.py') if p.name != 'harness.py')
 # scripts that need nothing of the harness, and why (the test checks that they still write no JSON)
-NO_HARNESS = {'plot_balance.py': "draws a figure from a run's history.json: times nothing, writes no JSON",
-              'branch_run.py': "continues a run from a checkpoint in a new folder: times nothing; distill writes its files"}
+NO_HARNESS = {'plot_balance.py': "draws a figure from a run's history.json: times nothing, writes no JSON"}
 
 
 def test_median():
