@@ -33,7 +33,8 @@ def cell(real, pool, val, obj, par, ipc, seed, kw, eval_seeds, tier='quick'):
         try: d = distill(dc, real=real)
         except DivergenceError as e: return [], None, {'diverged': e.problem}   # a row of its own: the set left the data's scale
         p, lr = d.param, d.syn_lr
-        x, _ = p.materialize(); extra = {'std_ratio': float(x.std() / pool.x_train.std())}
+        with torch.no_grad(): x, _ = p.materialize()
+        extra = {'std_ratio': float(x.std() / pool.x_train.std())}
         if d.history and 'hal_norm' in d.history[-1]: extra.update(hal_norm=d.history[-1]['hal_norm'], hal_step=d.history[-1]['hal_step'])
     r = evaluate_synset(p.cpu(), val, evaluation_config(c), n_seeds=eval_seeds, lr=lr, seed=1000)
     return r['accs'], storage_summary(p.cpu(), real, ipc=ipc), extra

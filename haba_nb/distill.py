@@ -160,7 +160,7 @@ def _adv_key(k: str) -> str:
     k = k[2:] if k.startswith("l_") else k
     return "adv_loss" if k == "adv" else f"adv_{k}"
 
-SPIKE_WINDOW, SPIKE_MIN_HISTORY = 50, 10   # spike_clip's median: the previous 50 iterations, once 10 are known
+SPIKE_WINDOW, SPIKE_MIN_HISTORY = 50, 3   # spike_clip's median: the previous 50 iterations, once 3 are known (21_config: why not 10)
 
 def _spike_guard(run: _Run, history: list, k: float | None) -> dict:
     "Record each synthetic optimiser's gradient norm (`gnorm_step_*`); with `k`, scale one above k × its recent median down to it (`spike_scale_*`)."

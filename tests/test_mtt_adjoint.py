@@ -6,21 +6,21 @@ from haba_nb.networks import get_network, flatten_params
 from haba_nb.mtt import unroll_student, student_plan, student_step, trajectory_loss
 
 torch.set_num_threads(1)
-TOL = 1e-4          # relative, per parameter group
+TOL = 1e-9          # relative, per parameter group, in float64: float32 rounding alone differs by ~1e-4 between CPUs
 STEPS = 5
 
 @pytest.fixture(scope="module")
 def setup():
     real = load_dataset("digits")                                   # 8×8, offline
-    net = get_network("ConvNet", real.channels, real.num_classes, real.im_size, width=8, seed=0).train()
+    net = get_network("ConvNet", real.channels, real.num_classes, real.im_size, width=8, seed=0).train().double()
     theta0 = flatten_params(net).detach().clone()
-    target = theta0 + 0.01 * torch.randn(theta0.shape, generator=torch.Generator().manual_seed(1))
+    target = theta0 + 0.01 * torch.randn(theta0.shape, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     return real, net, theta0, target
 
 def _param(real, kind):
     g = torch.Generator().manual_seed(0)
     return (PlainImages.from_real(real, 2, generator=g) if kind == "plain"
-            else FactorizedSet.from_real(real, 2, n_hallucinators=3, generator=g))
+            else FactorizedSet.from_real(real, 2, n_hallucinators=3, generator=g)).double()
 
 def _groups(param, syn_lr) -> dict:
     "Parameter groups as the loop steps them: images | bases, hallucinators; and syn_lr."
@@ -30,7 +30,7 @@ def _groups(param, syn_lr) -> dict:
 
 def _grad_of(loss_fn, param, how):
     "(loss, {group: flat gradient}) of one unroll, the gradient by `loss.backward()` or `torch.autograd.grad`."
-    syn_lr = torch.tensor(0.05, requires_grad=True)
+    syn_lr = torch.tensor(0.05, dtype=torch.float64, requires_grad=True)
     groups = _groups(param, syn_lr)
     for ps in groups.values():
         for p in ps: p.grad = None
@@ -90,9 +90,9 @@ def test_adjoint_retains_and_rejects(setup):
     param = _param(setup[0], "haba")
     plan = student_plan(len(param), 2, 8, torch.Generator().manual_seed(2))
     f = _unroll(setup, param, "adjoint", "batch", plan)
-    loss = f(torch.tensor(0.05, requires_grad=True))
+    loss = f(torch.tensor(0.05, dtype=torch.float64, requires_grad=True))
     g1 = torch.autograd.grad(loss, param.bases.basis, retain_graph=True)[0]
     g2 = torch.autograd.grad(loss, param.bases.basis)[0]
     assert torch.equal(g1, g2)
     with pytest.raises(Exception, match="full, checkpoint, adjoint"):
-        _unroll(setup, param, "tiny", "batch", plan)(torch.tensor(0.05))
+        _unroll(setup, param, "tiny", "batch", plan)(torch.tensor(0.05, dtype=torch.float64))
