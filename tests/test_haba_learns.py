@@ -6,7 +6,8 @@ Thresholds come from the measured spread (bench/haba_optimisation.py, 2 sets x 3
 accuracy varies by +-3 to 4 points run to run, plain and HaBa land at 79-84 %. Before the fix (hallucinators on the image
 SGD, the frame hallucinated) DSA + HaBa scored 35 %, DC + HaBa 17-41 %: both assertions below failed.
 At ipc 2 HaBa keeps one basis a class; MTT + HaBa there scored 16.4 % with its views at 4.6x the real images' std
-until MTT's image lr on digits was calibrated on validation (objectives.MTT_LR_CALIBRATION): now 53.2 +- 5.7 %."""
+until MTT's image lr on digits was calibrated on validation (objectives.MTT_LR_CALIBRATION), and some seeds left the
+scale until spike_clip guarded from the 4th iteration (results/NOTES.md, "Spike guard")."""
 import statistics, tempfile
 from pathlib import Path
 import pytest, torch
@@ -21,10 +22,10 @@ CHANCE = 10.0
 def digits():
     real = load_dataset('digits'); return real, *real.split_validation(None, seed=0)
 
-def _score(digits, objective, parameterisation, tmp, ipc=10):
+def _score(digits, objective, parameterisation, tmp, ipc=10, seed=0):
     "Validation accuracy (mean of 2 evaluation seeds) of one quick-tier set, its stored floats / the budget's, its std / the data's."
     real, pool, val = digits
-    c = experiment_config(objective=objective, parameterisation=parameterisation, ipc=ipc, seed=0, tier='quick',
+    c = experiment_config(objective=objective, parameterisation=parameterisation, ipc=ipc, seed=seed, tier='quick',
                           out_dir=str(tmp/f'{objective}-{parameterisation}'), train_experts=objective == 'mtt', n_eval=2)
     cfg = distill_config(c, Path(c.out_dir)/'distill', resolve_experts(c, pool, progress=False)); cfg.progress = False
     d = distill(cfg, real=real)
@@ -44,13 +45,18 @@ def test_haba_learns_on_digits(objective, digits, tmp_path, monkeypatch):
     assert haba >= plain - 10, f"{objective} + HaBa at {haba:.1f} % is far below plain {objective} at {plain:.1f} %"
 
 def test_mtt_haba_with_one_basis_a_class(digits, tmp_path, monkeypatch):
-    "ipc 2 buys HaBa one basis a class: MTT's larger per-image step there must keep the views at the data's scale."
+    """ipc 2 buys HaBa one basis a class: MTT's larger per-image step there must keep the views at the data's scale, on
+    every one of 6 distillation seeds. Which seeds an early gradient spike throws off depends on float rounding (CPU
+    kernels): with spike_clip waiting for 10 norms, 3-4 of 16 seeds left the scale on either kernel set (max 9x, as low
+    as 5 %); guarding from 3 norms, none of 32 went above 1.14x (bench/spike_warmup.py)."""
     monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path/'cache'))
     torch.set_num_threads(1)
-    haba, floats, std = _score(digits, 'mtt', 'haba', tmp_path, ipc=2)
-    assert floats <= 1.0, f"MTT + HaBa stores {floats:.2f}x the ipc 2 budget"
-    assert std <= 1.5, f"MTT + HaBa's views left the data's scale: std {std:.2f}x the real images'"
-    assert haba >= 3 * CHANCE, f"MTT + HaBa at ipc 2 scored {haba:.1f} %, near chance ({CHANCE:.0f} %)"
+    runs = [_score(digits, 'mtt', 'haba', tmp_path/f'seed{s}', ipc=2, seed=s) for s in range(6)]
+    assert max(f for _, f, _ in runs) <= 1.0, "MTT + HaBa stores more than the ipc 2 budget"
+    stds = [round(x, 2) for _, _, x in runs]
+    assert max(stds) <= 1.5, f"MTT + HaBa's views left the data's scale: std {stds} x the real images' (seeds 0-5)"
+    accs = [round(a, 1) for a, _, _ in runs]
+    assert min(accs) >= 3 * CHANCE, f"MTT + HaBa at ipc 2 scored {accs} % (seeds 0-5), one near chance ({CHANCE:.0f} %)"
 
 def test_gradient_matching_keeps_the_data_scale_at_the_cpu_tiers_network(digits, tmp_path):
     """The cpu tier distils with ConvNet-128, whose matching loss sums 4x the quick tier's channel terms. With DC's lr
