@@ -34,8 +34,9 @@ def main():
         t, accs, stds = time.time(), [], []
         for s in range(a.seeds):
             acc, _, extra = cell(real, pool, val, 'mtt', 'haba', 2, s, {}, a.eval_seeds)
-            accs.append(st.mean(acc)); stds.append(extra.get('std_ratio', float('inf')))
-        row = dict(warmup=w, mean=st.mean(accs), std=st.stdev(accs), accs=accs, std_ratios=stds,
+            if acc: accs.append(st.mean(acc))                       # a set the divergence guard stopped has no accuracy
+            stds.append(extra.get('std_ratio', float('inf')))      # and counts as off the scale
+        row = dict(warmup=w, mean=st.mean(accs), std=st.stdev(accs), accs=accs, std_ratios=stds, diverged=a.seeds - len(accs),
                    left_scale=sum(x > SCALE_BOUND for x in stds), seconds=time.time() - t)
         rows.append(row)
         print(md_row([w, f"{row['mean']:.1f} ± {row['std']:.1f}", f"{row['left_scale']} of {a.seeds}", f"{max(stds):.2f}",
