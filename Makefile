@@ -49,8 +49,10 @@ demo: $(STAMP)
 # Command two: notebooks as tests + pytest + the notebooks-are-the-source-of-truth checks.
 test: $(STAMP) system-deps check nbtest pytest
 
+# PYTHONFAULTHANDLER: a notebook worker that dies in native code (a signal, an abort) prints the Python stack of
+# every thread, and --do_print names the notebooks in flight, instead of only a broken process pool.
 nbtest: $(STAMP)
-	$(BIN)/nbdev_test --n_workers 2 --timing
+	PYTHONFAULTHANDLER=1 $(BIN)/nbdev_test --n_workers 2 --timing --do_print
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q tests
