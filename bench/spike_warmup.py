@@ -36,7 +36,8 @@ def main():
             acc, _, extra = cell(real, pool, val, 'mtt', 'haba', 2, s, {}, a.eval_seeds)
             if acc: accs.append(st.mean(acc))                       # a set the divergence guard stopped has no accuracy
             stds.append(extra.get('std_ratio', float('inf')))      # and counts as off the scale
-        row = dict(warmup=w, mean=st.mean(accs), std=st.stdev(accs), accs=accs, std_ratios=stds, diverged=a.seeds - len(accs),
+        nan = float('nan')                                         # every set (or all but one) stopped: no mean / std
+        row = dict(warmup=w, mean=st.mean(accs) if accs else nan, std=st.stdev(accs) if len(accs) > 1 else nan, accs=accs, std_ratios=stds, diverged=a.seeds - len(accs),
                    left_scale=sum(x > SCALE_BOUND for x in stds), seconds=time.time() - t)
         rows.append(row)
         print(md_row([w, f"{row['mean']:.1f} ± {row['std']:.1f}", f"{row['left_scale']} of {a.seeds}", f"{max(stds):.2f}",
