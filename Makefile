@@ -49,10 +49,10 @@ demo: $(STAMP)
 # Command two: notebooks as tests + pytest + the notebooks-are-the-source-of-truth checks.
 test: $(STAMP) system-deps check nbtest pytest
 
-# PYTHONFAULTHANDLER: a notebook worker that dies in native code (a signal, an abort) prints the Python stack of
-# every thread, and --do_print names the notebooks in flight, instead of only a broken process pool.
+# nbdev's test_nb on every notebook nbdev_test would test, each in a fresh interpreter (two at a time): a notebook
+# that dies in native code costs only itself, and the log ends with its name, how it failed and its threads' stacks.
 nbtest: $(STAMP)
-	PYTHONFAULTHANDLER=1 $(BIN)/nbdev_test --n_workers 2 --timing --do_print
+	$(BIN)/python tools/nbtest.py --n-workers 2
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q tests
