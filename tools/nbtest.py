@@ -108,9 +108,10 @@ def main(argv=None) -> int:
     failed = [r for r in results if r[1]]
     print(f"\n{len(files) - len(failed)} of {len(files)} notebooks passed in {time.time() - t0:.0f} s; slowest: "
           + ", ".join(f"{nb.name} {secs:.0f} s" for nb, _, secs, _ in sorted(results, key=lambda r: -r[2])[:5]))
+    print(f"on {cpu()}; torch {_torch_version()}")
     if not failed: return 0
     # Again at the very end, compact, so that a log cut to its tail still names what failed and where.
-    print(f"\nnbtest: {len(failed)} notebook(s) failed (CPU: {cpu()}; torch {_torch_version()})")
+    print(f"\nnbtest: {len(failed)} notebook(s) failed (on {cpu()})")
     for nb, rc, _, log in failed:
         print(f"--- {nb.name}: {how(rc)}")
         print(crash_summary(log) if rc < 0 else "\n".join(log.splitlines()[-25:]))
