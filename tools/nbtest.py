@@ -3,6 +3,7 @@
     python tools/nbtest.py                  # every notebook nbdev_test would run, two at a time
     python tools/nbtest.py nbs/10_*.ipynb   # some of them
     python tools/nbtest.py --n-workers 1
+    python tools/nbtest.py --flags slow     # also the cells tagged `#| slow` (as `nbdev_test --flags slow`)
 
 Each notebook runs through nbdev's own `nbdev.test.test_nb`, with the project's skip flags, as `nbdev_test` runs it:
 same cells, same results. What differs is the process around it. `nbdev_test` runs every notebook inside a few forked
@@ -25,7 +26,7 @@ RUN_ONE = """
 import sys
 from pathlib import Path
 from nbdev.test import test_nb
-ok, secs = test_nb(Path(sys.argv[1]), skip_flags=sys.argv[2].split(), basepath=sys.argv[3])
+ok, secs = test_nb(Path(sys.argv[1]), skip_flags=sys.argv[2].split(), force_flags=sys.argv[4].split(), basepath=sys.argv[3])
 sys.exit(0 if ok else 1)
 """
 
@@ -73,12 +74,12 @@ def cpu() -> str:
     return f"{model}, {os.cpu_count()} CPUs; {' '.join(vec) or 'no AVX'}"
 
 
-def run(nb: Path, flags: list[str], basepath: Path, logdir: Path) -> tuple[Path, int, float, str]:
+def run(nb: Path, flags: list[str], basepath: Path, logdir: Path, force: str = "") -> tuple[Path, int, float, str]:
     "Test one notebook in its own interpreter; (notebook, return code, seconds, its output)."
     t0, log = time.time(), logdir / f"{nb.stem}.log"
     env = dict(os.environ, PYTHONFAULTHANDLER="1")
     with open(log, "w") as fh:
-        rc = subprocess.call([sys.executable, "-X", "faulthandler", "-c", RUN_ONE, str(nb), " ".join(flags), str(basepath)],
+        rc = subprocess.call([sys.executable, "-X", "faulthandler", "-c", RUN_ONE, str(nb), " ".join(flags), str(basepath), force],
                              stdout=fh, stderr=subprocess.STDOUT, cwd=nb.parent, env=env)
     return nb, rc, time.time() - t0, log.read_text(errors="replace")
 
@@ -95,12 +96,13 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("paths", nargs="*", help="notebooks to test (default: all that nbdev_test would test)")
     ap.add_argument("--n-workers", type=int, default=2, help="notebooks run at once (default 2)")
+    ap.add_argument("--flags", default="", help="space-separated test flags to run that are skipped by default (e.g. slow)")
     args = ap.parse_args(argv)
     if args.n_workers < 1: ap.error(f"--n-workers must be at least 1, got {args.n_workers}")
     files, flags, basepath = notebooks(args.paths)
     t0, results = time.time(), []
     with tempfile.TemporaryDirectory(prefix="nbtest-") as tmp, ThreadPoolExecutor(args.n_workers) as pool:
-        for fut in as_completed([pool.submit(run, f, flags, basepath, Path(tmp)) for f in files]):
+        for fut in as_completed([pool.submit(run, f, flags, basepath, Path(tmp), args.flags) for f in files]):
             nb, rc, secs, log = fut.result()
             print(f"{'ok  ' if rc == 0 else 'FAIL'} {nb.name} ({secs:.0f} s){'' if rc == 0 else ': ' + how(rc)}", flush=True)
             if rc: print(log, flush=True)
