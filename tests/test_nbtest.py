@@ -27,7 +27,7 @@ def test_failures_and_crashes_are_named_at_the_end(tmp_path):
     assert "1 of 3 notebooks passed" in r.stdout
     tail = r.stdout[r.stdout.rindex("nbtest: 2 notebook(s) failed"):]
     assert "--- fails.ipynb: a cell failed" in tail and "x is not two" in tail
-    assert "--- crashes.ipynb: died of SIGABRT" in tail
+    assert "--- crashes.ipynb: died of SIGABRT; run again alone: died of SIGABRT" in tail
     assert "in abort_here" in tail                         # the crashed thread's Python frames
     assert "Extension modules" not in tail                 # the long module list is left out
 

@@ -11,7 +11,9 @@ worker processes that it reuses; when native code aborts in one of them (a heap 
 breaks, the other notebooks in flight are killed with it, and the log names neither the notebook that died nor where.
 Here every notebook gets its own interpreter (`python -X faulthandler`), so one notebook's state never reaches
 another, a crash costs only the notebook it happened in, and the end of the output says which notebook failed, how
-(a failed cell or a signal), the innermost Python frames of every thread at a crash, and the CPU the run was on.
+(a failed cell or a signal), the innermost Python frames of every thread at a crash, and the CPU the run was on. A
+notebook that died of a signal runs once more, alone, and the summary says whether it crashed again; the run fails
+either way.
 Written here because nbdev has no per-notebook process mode; the price is one Python start-up (torch's import) per
 notebook. `nbdev_test` itself still works as the design card says.
 """
@@ -108,6 +110,10 @@ def main(argv=None) -> int:
             if rc: print(log, flush=True)
             results.append((nb, rc, secs, log))
     failed = [r for r in results if r[1]]
+    again = {}   # a notebook that died of a signal runs once more, alone: does it crash every time, or only beside another?
+    for nb, rc, _, _ in failed:
+        if rc < 0:
+            with tempfile.TemporaryDirectory(prefix="nbtest-") as tmp: again[nb] = run(nb, flags, basepath, Path(tmp), args.flags)[1]
     print(f"\n{len(files) - len(failed)} of {len(files)} notebooks passed in {time.time() - t0:.0f} s; slowest: "
           + ", ".join(f"{nb.name} {secs:.0f} s" for nb, _, secs, _ in sorted(results, key=lambda r: -r[2])[:5]))
     print(f"on {cpu()}; torch {_torch_version()}")
@@ -115,7 +121,8 @@ def main(argv=None) -> int:
     # Again at the very end, compact, so that a log cut to its tail still names what failed and where.
     print(f"\nnbtest: {len(failed)} notebook(s) failed (on {cpu()})")
     for nb, rc, _, log in failed:
-        print(f"--- {nb.name}: {how(rc)}")
+        print(f"--- {nb.name}: {how(rc)}" + ("" if nb not in again else "; run again alone: "
+              + ("passed" if again[nb] == 0 else how(again[nb]))))
         print(crash_summary(log) if rc < 0 else "\n".join(log.splitlines()[-25:]))
     return 1
 
