@@ -48,17 +48,18 @@ def notebooks(paths: list[str]) -> tuple[list[Path], list[str], Path]:
     return files, cfg.tst_flags.split(), cfg.config_path
 
 
-def crash_summary(log: str, frames: int = 10) -> str:
-    "faulthandler's dump cut to the innermost `frames` frames of each thread, without its list of extension modules."
+def crash_summary(log: str, frames: int = 8, current: int = 30) -> str:
+    "faulthandler's dump cut to the innermost `frames` frames of each thread (`current` of the crashed one), without its list of extension modules."
     start = log.find("Fatal Python error")
     if start < 0: return ""
-    out, kept = [], 0
+    out, kept, limit = [], 0, frames
     for line in log[start:].splitlines():
         if line.startswith("Extension modules"): continue
         if line.startswith(("Thread 0x", "Current thread 0x", "Fatal Python error")) or not line.strip():
-            kept = 0; out.append(line); continue
-        if line.startswith("  File ") and kept >= frames:
-            if kept == frames: out.append("  ..."); kept += 1
+            kept, limit = 0, current if line.startswith("Current thread") else frames
+            out.append(line); continue
+        if line.startswith("  File ") and kept >= limit:
+            if kept == limit: out.append("  ..."); kept += 1
             continue
         kept += line.startswith("  File "); out.append(line)
     return "\n".join(out)
