@@ -183,7 +183,7 @@ def _compiled_pairs(bank, x, hal_idx, views: int = 1, eager=None):
     if eager is None: eager = lambda: _forward_grouped_cl(bank, x, hal_idx)
     if _COMPILED["failed"] is not None: return eager()
     if _COMPILED["fn"] is None:                                                # C++ on CPU: let the compiler fuse a·b+c into FMAs
-        _COMPILED["fn"] = torch.compile(_fused_pairs, options={"cpp.enable_floating_point_contract_flag": "fast"})
+        _COMPILED["fn"] = torch.compile(_fused_pairs, options={"cpp.enable_floating_point_contract_flag": "fast", "fx_graph_cache": False})
     for t in (x, hal_idx): torch._dynamo.maybe_mark_dynamic(t, 0)              # batch sizes vary; image sizes stay constants
     k = bank.kernel                                                            # σ, μ laid out here: padded inside, the pad would become masked loads
     try: return _COMPILED["fn"](x, hal_idx, bank.enc_w, bank.enc_b, _flat_rows(bank.scale, k), _flat_rows(bank.shift, k), bank.dec_w, bank.dec_b, views)
