@@ -182,7 +182,8 @@ def _compiled_pairs(bank, x, hal_idx, views: int = 1, eager=None):
     "`_fused_pairs` compiled by TorchInductor. Where compiling fails: warn once, and from then on return `eager()` (default: `grouped_cl`)."
     if eager is None: eager = lambda: _forward_grouped_cl(bank, x, hal_idx)
     if _COMPILED["failed"] is not None: return eager()
-    if _COMPILED["fn"] is None:                                                # C++ on CPU: let the compiler fuse a·b+c into FMAs
+    if _COMPILED["fn"] is None:   # C++ on CPU: let the compiler fuse a·b+c into FMAs. Not from Inductor's FX graph cache: entries
+                                  # other runs left there made this call abort (double free); TORCHINDUCTOR_FX_GRAPH_CACHE=0 cured it
         _COMPILED["fn"] = torch.compile(_fused_pairs, options={"cpp.enable_floating_point_contract_flag": "fast", "fx_graph_cache": False})
     for t in (x, hal_idx): torch._dynamo.maybe_mark_dynamic(t, 0)              # batch sizes vary; image sizes stay constants
     k = bank.kernel                                                            # σ, μ laid out here: padded inside, the pad would become masked loads
