@@ -129,8 +129,9 @@ def main(argv=None) -> int:
 
 
 def _torch_version() -> str:
-    try: return subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"], capture_output=True, text=True).stdout.strip()
-    except OSError: return "?"
+    from importlib.metadata import PackageNotFoundError, version
+    try: return version("torch")
+    except PackageNotFoundError: return "not installed"
 
 
 if __name__ == "__main__":
